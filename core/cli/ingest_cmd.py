@@ -1,0 +1,67 @@
+"""``baton ingest PATH...``: load agent files once, with progress and a summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from core.cli.output import add_db_option, print_json
+from core.db import make_engine
+from core.errors import UserError
+from core.store import Store
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("ingest", help="load agent checkpoint and trace files into the database")
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders to read")
+    add_db_option(parser)
+    parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    parser.set_defaults(handler=run)
+
+
+class ProgressBar:
+    """A one-line bar on stderr, drawn at most ten times a second, only on a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int, path: str) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self.last < 0.1 and done != total):
+            return
+        self.last = now
+        filled = int(30 * done / max(total, 1))
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} files")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ingest.loader import ingest_paths
+
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        raise UserError(f"no such file or folder: {', '.join(missing)}")
+    store = Store(make_engine(args.db))
+    bar = ProgressBar()
+    try:
+        summary = ingest_paths([p.resolve() for p in args.paths], store, progress=bar)
+    finally:
+        bar.close()
+    if args.json:
+        print_json(summary.as_dict())
+    else:
+        s = summary
+        print(f"{s.files_seen} files seen: {s.files_loaded} loaded, {s.files_unchanged} unchanged, "
+              f"{s.files_ignored} ignored, {s.files_failed} failed")
+        print(f"{s.runs} runs, {s.checkpoints} checkpoints, {s.events} events in {s.seconds:.2f} s")
+    for failure in summary.failures:
+        where = failure["path"] + (f":{failure['line']}" if failure["line"] else "")
+        print(f"failed: {where}: {failure['error']}", file=sys.stderr)
+    return 1 if summary.files_failed else 0

@@ -1,0 +1,73 @@
+"""Engines and schema: SQLite by default (WAL), any SQLAlchemy URL otherwise.
+
+The schema is created and migrated on first use through an ordered list of migrations
+(``core.migrations``); there is no manual step.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import orjson
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlmodel import create_engine
+
+DEFAULT_DB_PATH = Path("~/.baton/baton.db")
+
+
+class DatabaseURLError(ValueError):
+    """A database URL Baton cannot use; the message says why."""
+
+
+def default_url() -> str:
+    return os.environ.get("BATON_DB_URL") or f"sqlite:///{DEFAULT_DB_PATH.expanduser()}"
+
+
+def _json_dumps(value: object) -> str:
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 (DBAPI objects)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str | None = None, migrate: bool = True) -> Engine:
+    """Create an engine for ``url`` (default: BATON_DB_URL or ~/.baton/baton.db) and bring
+    its schema up to date."""
+    url = url or default_url()
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseURLError(f"not a database URL: {url!r} (try sqlite:///path/to/baton.db)") from None
+    kwargs: dict = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            parsed = parsed.set(database=str(path))
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except Exception as exc:  # unknown dialect, missing driver
+        raise DatabaseURLError(f"cannot use database URL {url!r}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    if migrate:
+        from core.migrations import migrate as run_migrations
+
+        try:
+            run_migrations(engine)
+        except Exception as exc:
+            if isinstance(exc, DatabaseURLError):
+                raise
+            raise DatabaseURLError(f"cannot open database {url!r}: {exc.__class__.__name__}: {exc}") from exc
+    return engine

@@ -1,0 +1,59 @@
+"""Schema changes as an ordered list. Each migration runs once, in order, in a transaction.
+
+Migration 1 creates the tables as ``core.tables`` declares them. Later migrations must
+tolerate a database that migration 1 created with a newer ``core.tables`` (check before
+adding a column), because a fresh database gets every table's current shape at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel
+
+from core import tables
+from core.timeutil import utcnow
+
+
+def _create_tables(connection: Connection) -> None:
+    SQLModel.metadata.create_all(connection)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _create_tables,
+]
+
+
+def add_column_if_missing(connection: Connection, table: str, column: str, ddl_type: str) -> None:
+    """For later migrations: add a column unless a fresh create_all already made it."""
+    existing = {col["name"] for col in inspect(connection).get_columns(table)}
+    if column not in existing:
+        connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl_type}"))
+
+
+def current_version(connection: Connection) -> int:
+    if not inspect(connection).has_table(tables.SchemaVersion.__tablename__):
+        return 0
+    value = connection.execute(text("SELECT MAX(version) FROM baton_schema")).scalar()
+    return int(value or 0)
+
+
+def migrate(engine: Engine) -> int:
+    """Apply pending migrations; return the schema version."""
+    with engine.begin() as connection:
+        version = current_version(connection)
+        if version >= len(MIGRATIONS):
+            return version
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(72616)"))  # one migrator at a time
+            version = current_version(connection)
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+            migration(connection)
+            if number == 1:
+                tables.SchemaVersion.__table__.create(connection, checkfirst=True)
+            connection.execute(
+                tables.SchemaVersion.__table__.insert(), {"version": number, "applied_at": utcnow()}
+            )
+        return len(MIGRATIONS)

@@ -1,0 +1,170 @@
+"""Rows to plain dicts: what the CLI and the dashboard show. Nothing here writes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.engine import Engine
+
+from core.errors import Ambiguous, NotFound
+from core.tables import Checkpoint, Event, Run, SourceFile
+
+RUN_FIELDS = ("id", "framework", "native_id", "status", "task", "agents", "started_at", "ended_at",
+              "checkpoint_count", "event_count", "input_tokens", "output_tokens", "cache_read_tokens",
+              "cache_write_tokens", "reported_cost_usd", "failure_reason", "failure_signals",
+              "attributes", "inferred")
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def run_to_dict(run: Any) -> dict[str, Any]:
+    """The run object of ``baton runs --json``."""
+    return {
+        "id": run.id,
+        "framework": run.framework,
+        "native_id": run.native_id,
+        "status": run.status,
+        "task": run.task,
+        "agents": run.agents or [],
+        "started_at": _iso(run.started_at),
+        "ended_at": _iso(run.ended_at),
+        "checkpoints": run.checkpoint_count,
+        "events": run.event_count,
+        "input_tokens": run.input_tokens,
+        "output_tokens": run.output_tokens,
+        "cache_read_tokens": run.cache_read_tokens,
+        "cache_write_tokens": run.cache_write_tokens,
+        "cost_usd": run.reported_cost_usd,
+        "failure_reason": run.failure_reason,
+        "failure_signals": run.failure_signals or {},
+        "attributes": run.attributes or {},
+        "inferred": run.inferred or [],
+    }
+
+
+def list_runs(engine: Engine, status: str | None = None, framework: str | None = None,
+              limit: int | None = None) -> list[dict[str, Any]]:
+    query = select(*[getattr(Run, f) for f in RUN_FIELDS])
+    if status:
+        query = query.where(Run.status == status)
+    if framework:
+        query = query.where(Run.framework == framework)
+    query = query.order_by(Run.started_at.desc().nulls_last(), Run.id)
+    if limit:
+        query = query.limit(limit)
+    with engine.connect() as connection:
+        return [run_to_dict(row) for row in connection.execute(query)]
+
+
+def _resolve(engine: Engine, table: Any, ref: str, what: str, extra: Any = None) -> str:
+    ref = ref.strip()
+    if not ref:
+        raise NotFound(f"no {what} id given")
+    with engine.connect() as connection:
+        for condition in (
+            or_(table.id == ref, table.native_id == ref),
+            or_(table.id.startswith(ref, autoescape=True), table.native_id.startswith(ref, autoescape=True)),
+        ):
+            query = select(table.id, table.native_id).where(condition)
+            if extra is not None:
+                query = query.where(extra)
+            matches = connection.execute(query.limit(6)).all()
+            if len(matches) == 1:
+                return matches[0][0]
+            if len(matches) > 1:
+                shown = ", ".join(f"{m[0]} ({m[1]})" for m in matches[:5])
+                raise Ambiguous(f"{what} id {ref!r} is ambiguous: it matches {shown}; give more characters")
+    raise NotFound(f"no {what} with id {ref!r} (see 'baton runs' for the ids)")
+
+
+def resolve_run_id(engine: Engine, ref: str) -> str:
+    """An id as printed by ``baton runs``, a framework's own run id, or an unambiguous prefix."""
+    return _resolve(engine, Run, ref, "run")
+
+
+def resolve_checkpoint_id(engine: Engine, ref: str) -> str:
+    return _resolve(engine, Checkpoint, ref, "checkpoint")
+
+
+def get_run(engine: Engine, run_id: str) -> dict[str, Any]:
+    with engine.connect() as connection:
+        row = connection.execute(select(*[getattr(Run, f) for f in RUN_FIELDS]).where(Run.id == run_id)).first()
+    if row is None:
+        raise NotFound(f"no run with id {run_id!r}")
+    return run_to_dict(row)
+
+
+def checkpoint_to_dict(cp: Any, with_document: bool = False) -> dict[str, Any]:
+    data = {
+        "id": cp.id,
+        "native_id": cp.native_id,
+        "run_id": cp.run_id,
+        "parent_id": cp.parent_id,
+        "agent_id": cp.agent_id,
+        "status": cp.status,
+        "step": cp.step,
+        "created_at": _iso(cp.created_at),
+        "completed_steps": cp.completed_steps or [],
+        "remaining_steps": cp.remaining_steps or [],
+        "failure_reason": cp.failure_reason,
+        "summary": cp.summary,
+        "attributes": cp.attributes or {},
+        "inferred": cp.inferred or [],
+    }
+    if with_document:
+        data["document"] = cp.document
+    return data
+
+
+def run_checkpoints(engine: Engine, run_id: str, with_documents: bool = False) -> list[dict[str, Any]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Checkpoint).where(Checkpoint.run_id == run_id)
+            .order_by(Checkpoint.created_at.nulls_first(), Checkpoint.native_id)
+        ).all()
+    return [checkpoint_to_dict(row, with_documents) for row in rows]
+
+
+def get_checkpoint(engine: Engine, checkpoint_id: str) -> dict[str, Any]:
+    with engine.connect() as connection:
+        row = connection.execute(select(Checkpoint).where(Checkpoint.id == checkpoint_id)).first()
+        source = None
+        if row is not None and row.source_file_id is not None:
+            source = connection.execute(
+                select(SourceFile.path).where(SourceFile.id == row.source_file_id)).scalar()
+    if row is None:
+        raise NotFound(f"no checkpoint with id {checkpoint_id!r}")
+    return checkpoint_to_dict(row, with_document=True) | {"source_path": source}
+
+
+def event_counts(engine: Engine, run_id: str) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Event.kind, func.count()).where(Event.run_id == run_id).group_by(Event.kind)
+        ).all()
+    return {kind: count for kind, count in sorted(rows)}
+
+
+def failed_files(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(SourceFile.path, SourceFile.error_line, SourceFile.error, SourceFile.seen_at)
+            .where(SourceFile.outcome == "failed").order_by(SourceFile.path)
+        ).all()
+    return [{"path": r.path, "line": r.error_line, "error": r.error, "seen_at": _iso(r.seen_at)} for r in rows]
+
+
+def file_outcome_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(SourceFile.outcome, func.count()).group_by(SourceFile.outcome)).all()
+    return dict(rows)
+
+
+def run_status_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(Run.status, func.count()).group_by(Run.status)).all()
+    return dict(rows)

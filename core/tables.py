@@ -1,0 +1,189 @@
+"""SQLModel tables: the one place the schema is declared.
+
+JSON columns are JSON on SQLite and JSONB on PostgreSQL (plain ``json`` breaks DISTINCT).
+Datetimes are timezone-aware UTC. Runs carry denormalized counts so that the Runs page
+can filter and page 100k runs without joins.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from datetime import UTC
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC in, aware UTC out, on every database (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Baton stores timezone-aware UTC only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def json_column(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(JsonType, nullable=nullable))
+
+
+def time_column(index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), index=index))
+
+
+class SourceFile(SQLModel, table=True):
+    __tablename__ = "source_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(unique=True)
+    format: str | None = None
+    framework: str | None = None
+    size: int = Field(default=0, sa_type=BigInteger)
+    mtime_ns: int = Field(default=0, sa_type=BigInteger)
+    content_hash: str | None = None
+    outcome: str = Field(index=True)  # loaded, ignored, failed, deleted
+    error: str | None = None
+    error_line: int | None = None
+    warnings: list[str] | None = json_column()
+    read_offset: int = Field(default=0, sa_type=BigInteger)  # bytes consumed (append-only tails)
+    line_count: int = 0
+    seen_at: datetime | None = time_column()
+    loaded_at: datetime | None = time_column()
+
+
+class Run(SQLModel, table=True):
+    __tablename__ = "run"
+    __table_args__ = (UniqueConstraint("framework", "native_id"),)
+
+    id: str = Field(primary_key=True)
+    framework: str = Field(index=True)
+    native_id: str
+    status: str = Field(default="unknown", index=True)
+    task: str | None = None
+    agents: list[str] | None = json_column()
+    started_at: datetime | None = time_column(index=True)
+    ended_at: datetime | None = time_column()
+    input_tokens: int | None = Field(default=None, sa_type=BigInteger)
+    output_tokens: int | None = Field(default=None, sa_type=BigInteger)
+    cache_read_tokens: int | None = Field(default=None, sa_type=BigInteger)
+    cache_write_tokens: int | None = Field(default=None, sa_type=BigInteger)
+    reported_cost_usd: float | None = None
+    failure_reason: str | None = None
+    failure_signals: dict[str, Any] | None = json_column()
+    attributes: dict[str, Any] | None = json_column()
+    inferred: list[str] | None = json_column()
+    checkpoint_count: int = 0
+    event_count: int = 0
+    updated_at: datetime | None = time_column()
+
+
+class RunFragment(SQLModel, table=True):
+    """What one file said about one run; runs are recomputed from their fragments."""
+
+    __tablename__ = "run_fragment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_file_id: int = Field(foreign_key="source_file.id", index=True)
+    run_id: str = Field(index=True)
+    priority: int = 0
+    as_of: datetime | None = time_column()
+    data: dict[str, Any] | None = json_column()
+
+
+class Checkpoint(SQLModel, table=True):
+    __tablename__ = "checkpoint"
+
+    id: str = Field(primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True)
+    source_file_id: int | None = Field(default=None, foreign_key="source_file.id", index=True)
+    native_id: str
+    parent_native_id: str | None = None
+    parent_id: str | None = Field(default=None, index=True)
+    chain_key: str | None = None
+    agent_id: str | None = None
+    status: str = "unknown"
+    step: int | None = None
+    created_at: datetime | None = time_column()
+    completed_steps: list[Any] | None = json_column()
+    remaining_steps: list[Any] | None = json_column()
+    failure_reason: str | None = None
+    summary: str | None = None
+    attributes: dict[str, Any] | None = json_column()
+    inferred: list[str] | None = json_column()
+    versioned: bool = False
+    document: Any = json_column()
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_run_at", "run_id", "at"),)
+
+    id: str = Field(primary_key=True)
+    run_id: str = Field(foreign_key="run.id")
+    source_file_id: int | None = Field(default=None, foreign_key="source_file.id", index=True)
+    seq: int = 0
+    native_id: str | None = None
+    parent_native_id: str | None = None
+    kind: str = Field(index=True)
+    name: str
+    at: datetime | None = time_column()
+    agent_id: str | None = None
+    step: str | None = None
+    tool: str | None = None
+    model: str | None = None
+    input_tokens: int | None = Field(default=None, sa_type=BigInteger)
+    output_tokens: int | None = Field(default=None, sa_type=BigInteger)
+    cache_read_tokens: int | None = Field(default=None, sa_type=BigInteger)
+    cache_write_tokens: int | None = Field(default=None, sa_type=BigInteger)
+    cost_usd: float | None = None
+    duration_s: float | None = None
+    error: str | None = None
+    data: Any = json_column()
+
+
+class Price(SQLModel, table=True):
+    """A price found in an ingested file (USD per 1M tokens)."""
+
+    __tablename__ = "price"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_file_id: int | None = Field(default=None, foreign_key="source_file.id", index=True)
+    model: str = Field(index=True)
+    input_per_million: float | None = None
+    output_per_million: float | None = None
+    cache_read_per_million: float | None = None
+    cache_write_per_million: float | None = None
+    source: str = ""
+
+
+class AgentManifest(SQLModel, table=True):
+    __tablename__ = "agent_manifest"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_file_id: int | None = Field(default=None, foreign_key="source_file.id", index=True)
+    agent_id: str = Field(index=True)
+    capabilities: list[str] | None = json_column()
+    document: dict[str, Any] | None = json_column()
+
+
+class SchemaVersion(SQLModel, table=True):
+    __tablename__ = "baton_schema"
+
+    version: int = Field(primary_key=True)
+    applied_at: datetime | None = time_column()

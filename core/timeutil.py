@@ -1,0 +1,36 @@
+"""Timestamps: everything Baton stores is timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """Read an ISO-8601 string or epoch seconds as an aware UTC datetime.
+
+    A string without an offset is read as UTC: agent frameworks that omit the offset
+    (loopengt's ``datetime.utcnow()``, hand-written ACF documents) mean UTC in practice.
+    Returns ``None`` for anything that is not a timestamp.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, int | float):
+        try:
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

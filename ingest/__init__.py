@@ -1,0 +1,1 @@
+"""Finding files, deciding what each one is, turning it into records, watching for change."""

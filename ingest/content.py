@@ -1,0 +1,102 @@
+"""A file's bytes, decoded once into the container shape every sniffer and parser shares.
+
+Containers: a JSON document, JSON Lines, a SQLite database, or something else. Formats are
+recognised from content (first bytes, then keys), never from the path alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ingest.errors import ParseError
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+@dataclass(slots=True)
+class JsonLine:
+    number: int  # 1-based line number in the file
+    value: Any
+
+
+@dataclass(slots=True)
+class Content:
+    """One file as parsers see it. ``kind`` is ``json``, ``jsonl``, ``sqlite`` or ``other``.
+
+    For ``jsonl``, ``lines`` holds every complete, decodable line; ``bad_lines`` records
+    the ones that are not JSON (number, message). ``first_line`` is 1 unless the file is
+    being read from a byte offset (append-only tailing).
+    """
+
+    path: Path
+    kind: str
+    json: Any = None
+    lines: list[JsonLine] = field(default_factory=list)
+    bad_lines: list[tuple[int, str]] = field(default_factory=list)
+    first_line: int = 1
+
+    @property
+    def first_value(self) -> Any:
+        """The JSON document, or the first line of a JSONL file: what sniffers look at."""
+        if self.kind == "json":
+            return self.json
+        if self.kind == "jsonl" and self.lines:
+            return self.lines[0].value
+        return None
+
+
+def _decode_text(path: Path, data: bytes) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ParseError(path, f"not valid UTF-8 (byte {exc.start})", line) from None
+
+
+def _json_error(path: Path, data: bytes, exc: orjson.JSONDecodeError) -> ParseError:
+    line = getattr(exc, "lineno", None)
+    msg = str(exc).split(":")[0]
+    if not data.strip():
+        return ParseError(path, "empty file")
+    if exc.pos is not None and exc.pos >= len(data.rstrip()) - 1:
+        msg = "truncated JSON (the document ends before it is complete)"
+    return ParseError(path, f"invalid JSON: {msg}", line)
+
+
+def decode(path: Path, data: bytes, first_line: int = 1) -> Content:
+    """Decide the container and decode it. Raises ParseError for broken text."""
+    if data.startswith(SQLITE_MAGIC):
+        return Content(path=path, kind="sqlite")
+    stripped = data.lstrip()
+    if not stripped:
+        if first_line > 1:
+            return Content(path=path, kind="jsonl", first_line=first_line)
+        raise ParseError(path, "empty file")
+    if stripped[:1] not in (b"{", b"["):
+        return Content(path=path, kind="other")
+    _decode_text(path, data)
+    try:
+        return Content(path=path, kind="json", json=orjson.loads(data), first_line=first_line)
+    except orjson.JSONDecodeError as exc:
+        whole_error = exc
+    # Not one document: JSON Lines if the first line is a complete JSON value.
+    content = Content(path=path, kind="jsonl", first_line=first_line)
+    raw_lines = data.split(b"\n")
+    for index, raw in enumerate(raw_lines):
+        number = first_line + index
+        if not raw.strip():
+            continue
+        try:
+            content.lines.append(JsonLine(number, orjson.loads(raw)))
+        except orjson.JSONDecodeError as exc:
+            if index == len(raw_lines) - 1:
+                content.bad_lines.append((number, "incomplete last line (no newline yet)"))
+            else:
+                content.bad_lines.append((number, f"invalid JSON: {str(exc).split(':')[0]}"))
+    if not content.lines:
+        raise _json_error(path, data, whole_error)
+    return content

@@ -1,0 +1,69 @@
+"""Walk the files and folders a user names; never follow a directory loop twice.
+
+What is skipped: version-control and cache folders, SQLite side files (``-wal``,
+``-shm``, ``-journal``: their database is read instead), and editors' temp and swap files.
+Hidden folders are walked, because agent frameworks keep their state in them
+(``.loopengt/``, ``.agent-harness/``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".mypy_cache",
+                       ".pytest_cache", ".ruff_cache", ".streamlit"})
+_TEMP_NAME = re.compile(
+    r"(^\.#)|(^#.*#$)|(~$)|(\.sw[a-p]$)|(\.tmp$)|(\.temp$)|(\.part$)|(\.crdownload$)|(^\.~lock)|(-(wal|shm|journal)$)"
+)
+CANDIDATE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".db", ".sqlite", ".sqlite3", ".log")
+
+
+def is_ignored_name(name: str) -> bool:
+    """Editor temp/swap files and SQLite side files."""
+    return bool(_TEMP_NAME.search(name)) or name == "4913"  # vim's write test file
+
+
+def is_candidate(path: Path) -> bool:
+    return path.suffix.lower() in CANDIDATE_SUFFIXES and not is_ignored_name(path.name)
+
+
+def walk(paths: list[Path]) -> Iterator[Path]:
+    """Yield candidate files below ``paths`` (files given directly are always yielded)."""
+    seen_dirs: set[tuple[int, int]] = set()
+    for root in paths:
+        if root.is_file():
+            yield root
+            continue
+        yield from _walk_dir(root, seen_dirs)
+
+
+def _walk_dir(root: Path, seen_dirs: set[tuple[int, int]]) -> Iterator[Path]:
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            info = folder.stat()
+        except OSError:
+            continue
+        key = (info.st_dev, info.st_ino)
+        if key in seen_dirs:  # a symlink loop or a folder reached twice
+            continue
+        seen_dirs.add(key)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError:
+            continue
+        subfolders = []
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    if entry.name not in SKIP_DIRS:
+                        subfolders.append(Path(entry.path))
+                elif entry.is_file() and is_candidate(Path(entry.name)):
+                    yield Path(entry.path)
+            except OSError:
+                continue
+        stack.extend(reversed(subfolders))

@@ -1,0 +1,53 @@
+"""Isolated virtual environments holding one real agent framework each.
+
+Baton never imports the frameworks at run time. Tests and the sample generators drive the
+real packages in their own venvs (several versions of one package cannot share an
+environment), cached under ``$BATON_FRAMEWORK_VENVS`` (default ``~/.cache/baton/venvs``).
+
+Command line: ``python tests/framework_envs.py react-agent-harness 0.0.2`` prints the
+venv's python.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+FRAMEWORKS: dict[str, tuple[str, ...]] = {
+    "agent-checkpoint-framework": ("0.1.0", "0.3.0"),
+    "loopengt": ("0.1.0",),
+    "react-agent-harness": ("0.0.2", "0.14.0"),
+    "techrevati-runtime": ("0.1.0", "0.4.0"),
+}
+
+
+def venv_root() -> Path:
+    default = Path.home() / ".cache" / "baton" / "venvs"
+    return Path(os.environ.get("BATON_FRAMEWORK_VENVS", default))
+
+
+def framework_python(package: str, version: str, extras: tuple[str, ...] = ()) -> Path:
+    """Return the python of a venv with ``package==version`` installed, creating it once."""
+    target = venv_root() / f"{package}-{version}"
+    python = target / "bin" / "python"
+    marker = target / ".installed"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{package}-{version}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not marker.exists():
+            venv.EnvBuilder(with_pip=True, clear=True).create(target)
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                 f"{package}=={version}", *extras],
+                check=True,
+            )
+            marker.write_text(f"{package}=={version}\n")
+    return python
+
+
+if __name__ == "__main__":
+    print(framework_python(sys.argv[1], sys.argv[2], tuple(sys.argv[3:])))
