@@ -9,6 +9,7 @@ marked ``deleted`` (the runs it described still happened).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -71,6 +72,14 @@ def _fragment_data(record: RunRecord) -> dict[str, Any]:
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    @property
+    def database_path(self) -> str | None:
+        """The SQLite file behind this store (never ingested as an input), else None."""
+        database = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return os.path.realpath(database)
 
     def known_files(self) -> dict[str, tuple[int, int, str | None, str, int]]:
         """path -> (size, mtime_ns, content_hash, outcome, read_offset) of every file seen."""

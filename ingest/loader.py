@@ -20,7 +20,7 @@ from ingest.discover import walk
 from ingest.errors import ParseError
 from ingest.registry import detect_format
 
-MAX_TEXT_BYTES = int(float(os.environ.get("BATON_MAX_FILE_MB", "64")) * 1024 * 1024)
+DEFAULT_MAX_FILE_MB = 64
 MAX_SQLITE_BYTES = 1024 * 1024 * 1024
 BATCH_FILES = 2000
 BATCH_RECORDS = 20000
@@ -46,6 +46,15 @@ class IngestSummary:
         return {key: getattr(self, key) for key in keys}
 
 
+def max_text_bytes() -> int:
+    """Largest JSON/JSONL file read whole (BATON_MAX_FILE_MB, default 64 MB); SQLite
+    databases may be up to 1 GiB."""
+    try:
+        return int(float(os.environ.get("BATON_MAX_FILE_MB", DEFAULT_MAX_FILE_MB)) * 1024 * 1024)
+    except ValueError:
+        return DEFAULT_MAX_FILE_MB * 1024 * 1024
+
+
 def _signature(path: Path, info: os.stat_result) -> tuple[int, int]:
     """Size and mtime; a SQLite database also changes through its -wal file."""
     size, mtime = info.st_size, info.st_mtime_ns
@@ -68,14 +77,15 @@ def read_file(path: Path, known: tuple | None) -> FileOutcome | None:
     size, mtime = _signature(path, info)
     if known and known[0] == size and known[1] == mtime and known[3] != "deleted":
         return None
-    with_sqlite_limit = info.st_size > MAX_TEXT_BYTES
+    max_text = max_text_bytes()
+    with_sqlite_limit = info.st_size > max_text
     try:
         with open(path, "rb") as handle:
             head = handle.read(16)
             if with_sqlite_limit and (head != b"SQLite format 3\x00" or info.st_size > MAX_SQLITE_BYTES):
-                limit_mb = MAX_TEXT_BYTES // (1024 * 1024)
                 return FileOutcome(path=name, outcome="failed", size=size, mtime_ns=mtime,
-                                   error=f"too large: {info.st_size / 1e6:.1f} MB (limit {limit_mb} MB; "
+                                   error=f"too large: {info.st_size / 1e6:.1f} MB "
+                                         f"(limit {max_text / 1e6:.1f} MB; "
                                          "set BATON_MAX_FILE_MB to raise it)")
             data = head + handle.read()
     except OSError as exc:
@@ -126,12 +136,13 @@ def ingest_paths(
 
     def flush() -> None:
         nonlocal batch, pending_records
-        summary.touched_runs |= store.write_batch([o for o in batch if o.outcome != "unchanged"])
+        summary.touched_runs |= write_resilient(store, [o for o in batch if o.outcome != "unchanged"], summary)
         batch, pending_records = [], 0
 
     roots = [Path(p) for p in paths]
     seen: set[str] = set()
-    candidates = list(walk(roots))
+    own_database = store.database_path
+    candidates = [path for path in walk(roots) if os.path.realpath(path) != own_database]
     for path in candidates:
         seen.add(str(path))
         summary.files_seen += 1
@@ -154,6 +165,30 @@ def ingest_paths(
     summary.runs = len(summary.touched_runs)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def write_resilient(store: Store, outcomes: list[FileOutcome], summary: IngestSummary | None = None) -> set[str]:
+    """Write a batch; if the database refuses it, write file by file so that one bad file
+    (say, a NUL character PostgreSQL will not store) fails alone with a clear reason."""
+    try:
+        return store.write_batch(outcomes)
+    except Exception:
+        if len(outcomes) == 1 and outcomes[0].outcome != "loaded":
+            raise
+    touched: set[str] = set()
+    for outcome in outcomes:
+        try:
+            touched |= store.write_batch([outcome])
+        except Exception as exc:
+            reason = str(exc).splitlines()[0][:300]
+            failed = FileOutcome(path=outcome.path, outcome="failed", size=outcome.size, mtime_ns=outcome.mtime_ns,
+                                 content_hash=outcome.content_hash, error=f"cannot store: {reason}")
+            store.write_batch([failed])
+            if summary is not None and outcome.outcome == "loaded":
+                summary.files_loaded -= 1
+                summary.files_failed += 1
+                summary.failures.append({"path": outcome.path, "line": None, "error": failed.error})
+    return touched
 
 
 def _vanished(roots: list[Path], known: dict[str, tuple], seen: set[str]) -> list[FileOutcome]:

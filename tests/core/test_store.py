@@ -1,0 +1,150 @@
+"""The store on a real database: idempotent, replaces what a changed file contributed,
+keeps what a failed or deleted file loaded before."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from sqlalchemy import select
+
+from core import queries
+from core.store import Store
+from core.tables import SourceFile
+from ingest.loader import ingest_paths
+from tests.conftest import SAMPLE_RUNS
+from tests.helpers import copy_tree, row_counts
+
+TASK = "0a4516fd-ad5c-4de9-b711-23c347dbc5cc"
+
+
+def _checkpoint(checkpoint_id: str, status: str, parent: str | None = None, agent: str = "migrator-01",
+                at: str = "2026-11-22T10:52:44+00:00") -> dict:
+    doc = {"ac_version": "0.1.0", "checkpoint_id": checkpoint_id, "task_id": TASK, "agent_id": agent,
+           "emitted_at": at, "status": status, "task_summary": "Migrate billing DB to schema v7",
+           "completed_steps": ["snapshot"], "remaining_steps": ["migrate"]}
+    if parent:
+        doc["parent_checkpoint_id"] = parent
+    return doc
+
+
+ROOT = "e9488a09-7cf4-4805-ba4f-c8384f781c77"
+CHILD = "23cff23b-f3d7-4d6a-b694-379c3bee6ad8"
+
+
+def _write(path: Path, doc: dict) -> None:
+    path.write_text(json.dumps(doc, indent=2))
+
+
+def test_ingesting_twice_changes_nothing_and_reparses_nothing(tmp_path: Path, store: Store) -> None:
+    tree = copy_tree(SAMPLE_RUNS / "acf", tmp_path / "acf")
+    first = ingest_paths([tree], store)
+    counts = row_counts(store.engine)
+    assert first.files_loaded > 0 and first.files_failed == 0
+    second = ingest_paths([tree], store)
+    assert second.files_loaded == 0
+    assert second.files_unchanged == first.files_seen
+    assert row_counts(store.engine) == counts
+
+
+def test_touched_file_with_same_content_is_unchanged(tmp_path: Path, store: Store) -> None:
+    _write(tmp_path / "a.json", _checkpoint(ROOT, "partial"))
+    ingest_paths([tmp_path], store)
+    os.utime(tmp_path / "a.json", ns=(1, 1))
+    again = ingest_paths([tmp_path], store)
+    assert (again.files_unchanged, again.files_loaded) == (1, 0)
+
+
+def test_modified_file_replaces_exactly_what_it_contributed(tmp_path: Path, store: Store) -> None:
+    _write(tmp_path / "root.json", _checkpoint(ROOT, "partial", agent="migrator-00", at="2026-11-22T10:50:00+00:00"))
+    _write(tmp_path / "child.json", _checkpoint(CHILD, "partial", parent=ROOT))
+    ingest_paths([tmp_path], store)
+    [run] = queries.list_runs(store.engine)
+    assert run["status"] == "running" and run["checkpoints"] == 2
+
+    _write(tmp_path / "child.json", _checkpoint(CHILD, "failed", parent=ROOT) | {"failure_reason": "Lock timeout"})
+    summary = ingest_paths([tmp_path], store)
+    assert (summary.files_loaded, summary.files_unchanged) == (1, 1)
+    [run] = queries.list_runs(store.engine)
+    assert run["status"] == "failed"
+    assert run["failure_reason"] == "Lock timeout"
+    assert run["checkpoints"] == 2
+    statuses = {cp["native_id"]: cp["status"] for cp in queries.run_checkpoints(store.engine, run["id"])}
+    assert statuses == {ROOT: "running", CHILD: "failed"}
+
+
+def test_half_written_file_keeps_what_was_loaded(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "cp.json"
+    _write(path, _checkpoint(ROOT, "paused"))
+    ingest_paths([tmp_path], store)
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2])
+    summary = ingest_paths([tmp_path], store)
+    assert summary.files_failed == 1
+    assert "truncated JSON" in summary.failures[0]["error"]
+    [run] = queries.list_runs(store.engine)
+    assert run["status"] == "paused" and run["checkpoints"] == 1
+    _write(path, _checkpoint(ROOT, "completed"))
+    ingest_paths([tmp_path], store)
+    assert queries.list_runs(store.engine)[0]["status"] == "completed"
+    assert queries.failed_files(store.engine) == []
+
+
+def test_deleted_file_keeps_its_records_and_is_marked(tmp_path: Path, store: Store) -> None:
+    _write(tmp_path / "cp.json", _checkpoint(ROOT, "completed"))
+    ingest_paths([tmp_path], store)
+    (tmp_path / "cp.json").unlink()
+    ingest_paths([tmp_path], store)
+    assert queries.list_runs(store.engine)[0]["checkpoints"] == 1
+    with store.engine.connect() as connection:
+        outcome = connection.execute(select(SourceFile.outcome)).scalar_one()
+    assert outcome == "deleted"
+    _write(tmp_path / "cp.json", _checkpoint(ROOT, "completed"))
+    assert ingest_paths([tmp_path], store).files_loaded == 1
+
+
+def test_file_that_stops_describing_a_run_removes_the_run(tmp_path: Path, store: Store) -> None:
+    _write(tmp_path / "cp.json", _checkpoint(ROOT, "completed"))
+    ingest_paths([tmp_path], store)
+    (tmp_path / "cp.json").write_text(json.dumps({"name": "now a package.json"}))
+    ingest_paths([tmp_path], store)
+    # An ignored file keeps what it loaded before, like a failed one.
+    assert len(queries.list_runs(store.engine)) == 1
+    other = dict(_checkpoint(ROOT, "completed"), task_id="1b2c3d4e-5f60-4a1b-8c2d-3e4f5a6b7c8d")
+    _write(tmp_path / "cp.json", other)
+    ingest_paths([tmp_path], store)
+    assert [r["native_id"] for r in queries.list_runs(store.engine)] == [other["task_id"]]
+
+
+def test_forest_with_fork_restart_and_handoff(tmp_path: Path, store: Store) -> None:
+    fork_a = "a1a1a1a1-0000-4000-8000-000000000001"
+    fork_b = "b2b2b2b2-0000-4000-8000-000000000002"
+    restart = "c3c3c3c3-0000-4000-8000-000000000003"
+    docs = [
+        _checkpoint(ROOT, "partial", agent="planner", at="2026-11-22T10:00:00+00:00"),
+        _checkpoint(fork_a, "failed", parent=ROOT, agent="coder", at="2026-11-22T10:01:00+00:00"),
+        _checkpoint(fork_b, "partial", parent=ROOT, agent="planner", at="2026-11-22T10:02:00+00:00"),
+        _checkpoint(restart, "completed", agent="coder", at="2026-11-22T10:03:00+00:00"),
+    ]
+    (tmp_path / "task.jsonl").write_text("\n".join(json.dumps(d) for d in docs) + "\n")
+    ingest_paths([tmp_path], store)
+    [run] = queries.list_runs(store.engine)
+    assert run["status"] == "completed"  # the newest checkpoint speaks for the run
+    assert run["agents"] == ["planner", "coder"]
+    checkpoints = queries.run_checkpoints(store.engine, run["id"])
+    by_native = {cp["native_id"]: cp for cp in checkpoints}
+    roots = [cp for cp in checkpoints if cp["parent_id"] is None]
+    assert {cp["native_id"] for cp in roots} == {ROOT, restart}
+    assert by_native[fork_a]["parent_id"] == by_native[fork_b]["parent_id"] == by_native[ROOT]["id"]
+
+
+def test_whole_sample_tree_loads_with_broken_files_recorded(tmp_path: Path, store: Store) -> None:
+    summary = ingest_paths([SAMPLE_RUNS], store)
+    broken = {Path(f["path"]).name for f in summary.failures}
+    assert {"truncated_checkpoint.json", "empty.json", "invalid_utf8.json", "wrong_types.json",
+            "bad_middle_line.jsonl"} <= broken
+    assert all(Path(f["path"]).parent.name == "broken" for f in summary.failures), summary.failures
+    assert summary.files_loaded > 0 and summary.runs > 0
+    assert summary.files_seen == (summary.files_loaded + summary.files_ignored + summary.files_failed
+                                  + summary.files_unchanged)
