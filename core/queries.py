@@ -168,3 +168,18 @@ def run_status_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
         rows = connection.execute(select(Run.status, func.count()).group_by(Run.status)).all()
     return dict(rows)
+
+
+def source_files(engine: Engine, outcome: str | None = None) -> list[dict[str, Any]]:
+    """Every file Baton has seen, with its outcome (loaded, ignored, failed, deleted) and reason."""
+    query = select(SourceFile).order_by(SourceFile.path)
+    if outcome:
+        query = query.where(SourceFile.outcome == outcome)
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [
+        {"path": r.path, "format": r.format, "framework": r.framework, "outcome": r.outcome,
+         "error": r.error, "error_line": r.error_line, "warnings": r.warnings or [],
+         "seen_at": _iso(r.seen_at), "loaded_at": _iso(r.loaded_at)}
+        for r in rows
+    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
@@ -62,8 +62,14 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def _shallow(record: Any) -> dict[str, Any]:
+    """A record's fields as a dict. Not ``dataclasses.asdict``: its deep copy was the top
+    cost of a cold ingest, and rows are serialized right away anyway."""
+    return {name: getattr(record, name) for name in record.__slots__}
+
+
 def _fragment_data(record: RunRecord) -> dict[str, Any]:
-    data = asdict(record)
+    data = _shallow(record)
     for key in ("as_of", "started_at", "ended_at"):
         data[key] = _iso(data[key])
     return data
@@ -182,13 +188,13 @@ class Store:
             base_seq = outcome.line_count if outcome.append else 0
             for seq, ev in enumerate(parsed.events, start=base_seq):
                 run = ensure_run(ev.framework, ev.run_native_id)
-                row = asdict(ev)
+                row = _shallow(ev)
                 del row["framework"], row["run_native_id"]
                 row.update(id=ids.event_id(run, ev.native_id, outcome.path, seq), run_id=run,
                            source_file_id=file_id, seq=seq)
                 events.append(row)
             for price in parsed.prices:
-                prices.append(asdict(price) | {"source_file_id": file_id, "source": price.source or outcome.path})
+                prices.append(_shallow(price) | {"source_file_id": file_id, "source": price.source or outcome.path})
             for manifest in parsed.manifests:
                 manifests.append({"source_file_id": file_id, "agent_id": manifest.get("agent_id"),
                                   "capabilities": manifest.get("capabilities"), "document": manifest})

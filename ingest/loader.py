@@ -55,9 +55,14 @@ def max_text_bytes() -> int:
         return DEFAULT_MAX_FILE_MB * 1024 * 1024
 
 
+JSON_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson"})
+
+
 def _signature(path: Path, info: os.stat_result) -> tuple[int, int]:
     """Size and mtime; a SQLite database also changes through its -wal file."""
     size, mtime = info.st_size, info.st_mtime_ns
+    if path.suffix in JSON_SUFFIXES:  # only SQLite databases have a -wal file
+        return size, mtime
     wal = path.with_name(path.name + "-wal")
     try:
         wal_info = wal.stat()
@@ -142,7 +147,10 @@ def ingest_paths(
     roots = [Path(p) for p in paths]
     seen: set[str] = set()
     own_database = store.database_path
-    candidates = [path for path in walk(roots) if os.path.realpath(path) != own_database]
+    own_name = os.path.basename(own_database) if own_database else None
+    candidates = [
+        path for path in walk(roots) if path.name != own_name or os.path.realpath(path) != own_database
+    ]
     for path in candidates:
         seen.add(str(path))
         summary.files_seen += 1

@@ -1,0 +1,88 @@
+"""Bad input is normal input: every broken file in sample_runs/broken gets a recorded outcome a
+user understands, and nothing already loaded is lost."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from core import queries
+from core.store import Store
+from ingest.loader import ingest_paths, read_file
+from tests.conftest import SAMPLE_RUNS
+from tests.helpers import copy_tree, row_counts
+
+BROKEN = SAMPLE_RUNS / "broken"
+
+EXPECTED = {
+    "truncated_checkpoint.json": ("failed", "truncated JSON"),
+    "empty.json": ("failed", "empty file"),
+    "invalid_utf8.json": ("failed", "not valid UTF-8"),
+    "wrong_types.json": ("failed", "checkpoint_id"),
+    "bad_middle_line.jsonl": ("failed", "invalid JSON"),
+    "package.json": ("ignored", "no known agent format"),
+    "notes.json": ("ignored", "no known agent format"),
+    "not_json.log": ("ignored", "not JSON"),
+}
+
+
+@pytest.fixture
+def loaded_then_broken(tmp_path: Path, store: Store) -> tuple[Store, dict[str, int]]:
+    ingest_paths([SAMPLE_RUNS / "acf"], store)
+    before = row_counts(store.engine)
+    ingest_paths([copy_tree(BROKEN, tmp_path / "broken")], store)
+    return store, before
+
+
+def _files(store: Store) -> dict[str, dict]:
+    return {Path(f["path"]).name: f for f in queries.source_files(store.engine)}
+
+
+def test_every_broken_file_has_the_documented_outcome(loaded_then_broken: tuple[Store, dict]) -> None:
+    store, _ = loaded_then_broken
+    files = _files(store)
+    for name, (outcome, message) in EXPECTED.items():
+        assert files[name]["outcome"] == outcome, (name, files[name])
+        assert message in (files[name]["error"] or ""), (name, files[name]["error"])
+
+
+def test_line_numbers_point_at_the_broken_line(loaded_then_broken: tuple[Store, dict]) -> None:
+    files = _files(loaded_then_broken[0])
+    assert files["bad_middle_line.jsonl"]["error_line"] == 2
+    assert files["invalid_utf8.json"]["error_line"] is not None
+
+
+def test_broken_files_never_remove_what_was_loaded(loaded_then_broken: tuple[Store, dict]) -> None:
+    store, before = loaded_then_broken
+    assert row_counts(store.engine) == before
+
+
+def test_directory_loop_is_walked_once(tmp_path: Path, store: Store) -> None:
+    tree = copy_tree(BROKEN, tmp_path / "broken")
+    assert (tree / "loop").is_symlink()
+    summary = ingest_paths([tree], store)
+    names = [Path(f["path"]).name for f in queries.source_files(store.engine)]
+    assert len(names) == len(set(names)) == summary.files_seen
+
+
+def test_too_large_file_says_how_large_and_how_to_raise_the_limit(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = tmp_path / "big.json"
+    big.write_bytes(b'{"padding": "' + b"x" * 300_000 + b'"}')
+    monkeypatch.setenv("BATON_MAX_FILE_MB", "0.1")
+    summary = ingest_paths([tmp_path], store)
+    assert summary.files_failed == 1
+    error = summary.failures[0]["error"]
+    assert "too large" in error and "BATON_MAX_FILE_MB" in error
+
+
+def test_file_vanishing_before_it_is_read_is_recorded(tmp_path: Path) -> None:
+    gone = tmp_path / "gone.json"
+    gone.write_text("{}")
+    os.remove(gone)
+    outcome = read_file(gone, None)
+    assert outcome is not None and outcome.outcome == "failed"
+    assert "cannot read" in (outcome.error or "")
