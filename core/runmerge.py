@@ -1,7 +1,8 @@
 """Merge what several files say about one run into the run's fields.
 
 Fragments are applied from the least to the most authoritative (priority, then the time
-their information is from); a later non-empty value overwrites an earlier one. Agents are
+their information is from); a later non-empty value overwrites an earlier one. A fragment
+with a status other than failed clears the failure reason and signals of earlier ones. Agents are
 united in order of appearance, the start is the earliest and the end the latest.
 """
 
@@ -39,6 +40,10 @@ def merge_fragments(fragments: list[dict[str, Any]]) -> dict[str, Any]:
     ends: list[datetime] = []
     for fragment in sorted(fragments, key=_order):
         inferred = set(fragment.get("inferred") or ())
+        if fragment.get("status") not in (None, "", "failed", "unknown"):
+            # The run moved on (resumed, completed): an earlier failure is history, not its state.
+            merged["failure_reason"] = None
+            signals.clear()
         for name in OVERWRITE_FIELDS:
             value = fragment.get(name)
             if value is not None and value != "":
