@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from core import ids
+from core.bulk import bulk_insert
 from core.records import ParsedFile, RunRecord
 from core.runmerge import merge_fragments
 from core.tables import AgentManifest, Checkpoint, Event, Price, Run, RunFragment, SourceFile
@@ -46,6 +47,19 @@ class FileOutcome:
     read_offset: int = 0
     line_count: int = 0
     append: bool = False  # new lines of an append-only file: add, do not replace
+
+
+@dataclass(frozen=True, slots=True)
+class KnownFile:
+    """What the database remembers of one file (see ``Store.known_files``)."""
+
+    size: int
+    mtime_ns: int
+    content_hash: str | None
+    outcome: str
+    read_offset: int = 0  # bytes consumed, for append-only files tailed from an offset
+    format: str | None = None
+    line_count: int = 0
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -87,21 +101,43 @@ class Store:
             return None
         return os.path.realpath(database)
 
-    def known_files(self) -> dict[str, tuple[int, int, str | None, str, int]]:
-        """path -> (size, mtime_ns, content_hash, outcome, read_offset) of every file seen."""
-        columns = (SourceFile.path, SourceFile.size, SourceFile.mtime_ns, SourceFile.content_hash,
-                   SourceFile.outcome, SourceFile.read_offset)
+    def known_files(
+        self, paths: Iterable[str] | None = None, under: str | None = None
+    ) -> dict[str, KnownFile]:
+        """What was recorded of every file seen (or only of ``paths``, or of the files below
+        the folder ``under``): path -> KnownFile."""
+        columns = (
+            SourceFile.path,
+            SourceFile.size,
+            SourceFile.mtime_ns,
+            SourceFile.content_hash,
+            SourceFile.outcome,
+            SourceFile.read_offset,
+            SourceFile.format,
+            SourceFile.line_count,
+        )
         with self.engine.connect() as connection:
-            return {row[0]: tuple(row[1:]) for row in connection.execute(select(*columns))}
+            if paths is None:
+                query = select(*columns)
+                if under is not None:
+                    query = query.where(SourceFile.path.startswith(under.rstrip("/") + "/", autoescape=True))
+                return {row[0]: KnownFile(*row[1:]) for row in connection.execute(query)}
+            known: dict[str, KnownFile] = {}
+            for part in chunks(list(paths)):
+                for row in connection.execute(select(*columns).where(SourceFile.path.in_(part))):
+                    known[row[0]] = KnownFile(*row[1:])
+            return known
 
     def write_batch(self, outcomes: Sequence[FileOutcome]) -> set[str]:
         """Apply a batch in one transaction; return the ids of the runs it touched."""
         if not outcomes:
             return set()
         with self.engine.begin() as connection:
-            file_ids = self._upsert_files(connection, outcomes)
             loaded = [o for o in outcomes if o.outcome == "loaded" and o.parsed is not None]
-            replaced = [file_ids[o.path] for o in loaded if not o.append]
+            # Only files loaded before can own records to replace; new files skip the deletes.
+            previously = self._file_ids(connection, [o.path for o in loaded if not o.append])
+            file_ids = self._upsert_files(connection, outcomes)
+            replaced = list(previously.values())
             touched = self._delete_owned(connection, replaced)
             touched |= self._insert_records(connection, loaded, file_ids)
             self._refresh_runs(connection, touched)
@@ -113,10 +149,19 @@ class Store:
         rows = []
         for o in outcomes:
             row = {
-                "path": o.path, "format": o.format, "framework": o.framework, "size": o.size,
-                "mtime_ns": o.mtime_ns, "content_hash": o.content_hash, "outcome": o.outcome,
-                "error": o.error, "error_line": o.error_line, "warnings": o.warnings,
-                "read_offset": o.read_offset, "line_count": o.line_count, "seen_at": now,
+                "path": o.path,
+                "format": o.format,
+                "framework": o.framework,
+                "size": o.size,
+                "mtime_ns": o.mtime_ns,
+                "content_hash": o.content_hash,
+                "outcome": o.outcome,
+                "error": o.error,
+                "error_line": o.error_line,
+                "warnings": o.warnings,
+                "read_offset": o.read_offset,
+                "line_count": o.line_count,
+                "seen_at": now,
                 "loaded_at": now if o.outcome == "loaded" else None,
             }
             rows.append(row)
@@ -132,8 +177,11 @@ class Store:
             else:
                 set_[column] = statement.excluded[column]
         connection.execute(statement.on_conflict_do_update(index_elements=["path"], set_=set_), rows)
+        return self._file_ids(connection, [o.path for o in outcomes])
+
+    @staticmethod
+    def _file_ids(connection: Connection, paths: list[str]) -> dict[str, int]:
         file_ids: dict[str, int] = {}
-        paths = [o.path for o in outcomes]
         for part in chunks(paths):
             query = select(SourceFile.path, SourceFile.id).where(SourceFile.path.in_(part))
             file_ids.update(dict(connection.execute(query).all()))
@@ -144,7 +192,9 @@ class Store:
         for part in chunks(file_ids):
             for table in (RunFragment, Checkpoint, Event):
                 touched.update(
-                    connection.execute(select(table.run_id).where(table.source_file_id.in_(part)).distinct()).scalars()
+                    connection.execute(
+                        select(table.run_id).where(table.source_file_id.in_(part)).distinct()
+                    ).scalars()
                 )
             for table in OWNED_TABLES:
                 connection.execute(delete(table).where(table.source_file_id.in_(part)))
@@ -154,6 +204,12 @@ class Store:
         return touched
 
     # -- records -------------------------------------------------------------------------
+    @staticmethod
+    def _next_seq(connection: Connection, file_id: int) -> int:
+        """Appended events number on after the file's earlier ones (ids never collide)."""
+        last = connection.execute(select(func.max(Event.seq)).where(Event.source_file_id == file_id)).scalar()
+        return 0 if last is None else int(last) + 1
+
     def _insert_records(
         self, connection: Connection, loaded: Iterable[FileOutcome], file_ids: dict[str, int]
     ) -> set[str]:
@@ -162,7 +218,9 @@ class Store:
 
         def ensure_run(framework: str, native_id: str) -> str:
             key = ids.run_id(framework, native_id)
-            runs.setdefault(key, {"id": key, "framework": framework, "native_id": native_id, "status": "unknown"})
+            runs.setdefault(
+                key, {"id": key, "framework": framework, "native_id": native_id, "status": "unknown"}
+            )
             return key
 
         for outcome in loaded:
@@ -171,47 +229,75 @@ class Store:
             file_id = file_ids[outcome.path]
             for record in parsed.runs:
                 run = ensure_run(record.framework, record.native_id)
-                fragments.append({"source_file_id": file_id, "run_id": run, "priority": record.priority,
-                                  "as_of": record.as_of, "data": _fragment_data(record)})
+                fragments.append(
+                    {
+                        "source_file_id": file_id,
+                        "run_id": run,
+                        "priority": record.priority,
+                        "as_of": record.as_of,
+                        "data": _fragment_data(record),
+                    }
+                )
             for cp in parsed.checkpoints:
                 run = ensure_run(cp.framework, cp.run_native_id)
-                checkpoints.append({
-                    "id": ids.checkpoint_id(run, cp.native_id), "run_id": run, "source_file_id": file_id,
-                    "native_id": cp.native_id, "parent_native_id": cp.parent_native_id,
-                    "parent_id": ids.checkpoint_id(run, cp.parent_native_id) if cp.parent_native_id else None,
-                    "chain_key": cp.chain_key, "agent_id": cp.agent_id, "status": cp.status or "unknown",
-                    "step": cp.step, "created_at": cp.created_at, "completed_steps": cp.completed_steps,
-                    "remaining_steps": cp.remaining_steps, "failure_reason": cp.failure_reason,
-                    "summary": cp.summary, "attributes": cp.attributes, "inferred": cp.inferred,
-                    "versioned": cp.versioned, "document": cp.document,
-                })
-            base_seq = outcome.line_count if outcome.append else 0
+                checkpoints.append(
+                    {
+                        "id": ids.checkpoint_id(run, cp.native_id),
+                        "run_id": run,
+                        "source_file_id": file_id,
+                        "native_id": cp.native_id,
+                        "parent_native_id": cp.parent_native_id,
+                        "parent_id": ids.checkpoint_id(run, cp.parent_native_id)
+                        if cp.parent_native_id
+                        else None,
+                        "chain_key": cp.chain_key,
+                        "agent_id": cp.agent_id,
+                        "status": cp.status or "unknown",
+                        "step": cp.step,
+                        "created_at": cp.created_at,
+                        "completed_steps": cp.completed_steps,
+                        "remaining_steps": cp.remaining_steps,
+                        "failure_reason": cp.failure_reason,
+                        "summary": cp.summary,
+                        "attributes": cp.attributes,
+                        "inferred": cp.inferred,
+                        "versioned": cp.versioned,
+                        "document": cp.document,
+                    }
+                )
+            base_seq = self._next_seq(connection, file_id) if outcome.append else 0
             for seq, ev in enumerate(parsed.events, start=base_seq):
                 run = ensure_run(ev.framework, ev.run_native_id)
                 row = _shallow(ev)
                 del row["framework"], row["run_native_id"]
-                row.update(id=ids.event_id(run, ev.native_id, outcome.path, seq), run_id=run,
-                           source_file_id=file_id, seq=seq)
+                row.update(
+                    id=ids.event_id(run, ev.native_id, outcome.path, seq),
+                    run_id=run,
+                    source_file_id=file_id,
+                    seq=seq,
+                )
                 events.append(row)
             for price in parsed.prices:
-                prices.append(_shallow(price) | {"source_file_id": file_id, "source": price.source or outcome.path})
+                prices.append(
+                    _shallow(price) | {"source_file_id": file_id, "source": price.source or outcome.path}
+                )
             for manifest in parsed.manifests:
-                manifests.append({"source_file_id": file_id, "agent_id": manifest.get("agent_id"),
-                                  "capabilities": manifest.get("capabilities"), "document": manifest})
+                manifests.append(
+                    {
+                        "source_file_id": file_id,
+                        "agent_id": manifest.get("agent_id"),
+                        "capabilities": manifest.get("capabilities"),
+                        "document": manifest,
+                    }
+                )
 
         if runs:
             statement = _insert(connection, Run.__table__).on_conflict_do_nothing(index_elements=["id"])
             connection.execute(statement, list(runs.values()))
-        if fragments:
-            connection.execute(RunFragment.__table__.insert(), fragments)
-        if checkpoints:
-            statement = _insert(connection, Checkpoint.__table__)
-            columns = {c: statement.excluded[c] for c in checkpoints[0] if c != "id"}
-            for part in chunks(_dedupe(checkpoints), 2000):
-                connection.execute(statement.on_conflict_do_update(index_elements=["id"], set_=columns), part)
-        if events:
-            statement = _insert(connection, Event.__table__).on_conflict_do_nothing(index_elements=["id"])
-            connection.execute(statement, _dedupe(events))
+        bulk_insert(connection, RunFragment.__table__, fragments)
+        for part in chunks(_dedupe(checkpoints), 2000):
+            bulk_insert(connection, Checkpoint.__table__, part, conflict="update")
+        bulk_insert(connection, Event.__table__, _dedupe(events), conflict="nothing")
         if prices:
             connection.execute(Price.__table__.insert(), prices)
         if manifests:
@@ -230,15 +316,31 @@ class Store:
             for key in ("as_of", "started_at", "ended_at"):
                 data[key] = parse_timestamp(data.get(key))
             fragments[run].append(data)
-        checkpoint_counts = dict(connection.execute(
-            select(Checkpoint.run_id, func.count()).where(Checkpoint.run_id.in_(run_ids)).group_by(Checkpoint.run_id)
-        ).all())
-        event_totals = {row[0]: row[1:] for row in connection.execute(
-            select(Event.run_id, func.count(), func.sum(Event.input_tokens), func.sum(Event.output_tokens),
-                   func.sum(Event.cache_read_tokens), func.sum(Event.cache_write_tokens), func.sum(Event.cost_usd),
-                   func.min(Event.at), func.max(Event.at))
-            .where(Event.run_id.in_(run_ids)).group_by(Event.run_id)
-        )}
+        checkpoint_counts = dict(
+            connection.execute(
+                select(Checkpoint.run_id, func.count())
+                .where(Checkpoint.run_id.in_(run_ids))
+                .group_by(Checkpoint.run_id)
+            ).all()
+        )
+        event_totals = {
+            row[0]: row[1:]
+            for row in connection.execute(
+                select(
+                    Event.run_id,
+                    func.count(),
+                    func.sum(Event.input_tokens),
+                    func.sum(Event.output_tokens),
+                    func.sum(Event.cache_read_tokens),
+                    func.sum(Event.cache_write_tokens),
+                    func.sum(Event.cost_usd),
+                    func.min(Event.at),
+                    func.max(Event.at),
+                )
+                .where(Event.run_id.in_(run_ids))
+                .group_by(Event.run_id)
+            )
+        }
         updates, orphans = [], []
         for run in run_ids:
             n_checkpoints = checkpoint_counts.get(run, 0)
@@ -248,8 +350,10 @@ class Store:
                 continue
             merged = merge_fragments(fragments[run])
             if totals:
-                for index, name in enumerate(("input_tokens", "output_tokens", "cache_read_tokens",
-                                              "cache_write_tokens", "cost_usd"), start=1):
+                for index, name in enumerate(
+                    ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd"),
+                    start=1,
+                ):
                     if merged[name] is None and totals[index] is not None:
                         merged[name] = totals[index]
                 starts = [t for t in (merged["started_at"], parse_timestamp(totals[6])) if t]
@@ -257,8 +361,12 @@ class Store:
                 merged["started_at"] = min(starts) if starts else None
                 merged["ended_at"] = max(ends) if ends else None
             merged["reported_cost_usd"] = merged.pop("cost_usd")
-            merged.update(b_id=run, checkpoint_count=n_checkpoints, event_count=totals[0] if totals else 0,
-                          updated_at=utcnow())
+            merged.update(
+                b_id=run,
+                checkpoint_count=n_checkpoints,
+                event_count=totals[0] if totals else 0,
+                updated_at=utcnow(),
+            )
             updates.append(merged)
         if updates:
             table = Run.__table__
@@ -270,11 +378,17 @@ class Store:
 
     def _link_chains(self, connection: Connection, run_ids: list[str]) -> None:
         """Chain checkpoints that share a chain key and name no parent, by creation time."""
-        query = (
-            select(Checkpoint.id, Checkpoint.run_id, Checkpoint.chain_key, Checkpoint.created_at,
-                   Checkpoint.native_id, Checkpoint.parent_id)
-            .where(Checkpoint.run_id.in_(run_ids), Checkpoint.chain_key.is_not(None),
-                   Checkpoint.parent_native_id.is_(None))
+        query = select(
+            Checkpoint.id,
+            Checkpoint.run_id,
+            Checkpoint.chain_key,
+            Checkpoint.created_at,
+            Checkpoint.native_id,
+            Checkpoint.parent_id,
+        ).where(
+            Checkpoint.run_id.in_(run_ids),
+            Checkpoint.chain_key.is_not(None),
+            Checkpoint.parent_native_id.is_(None),
         )
         chains: dict[tuple[str, str], list[Any]] = {}
         for row in connection.execute(query):
@@ -289,7 +403,9 @@ class Store:
                 previous = row.id
         if changes:
             table = Checkpoint.__table__
-            statement = update(table).where(table.c.id == bindparam("b_id")).values(parent_id=bindparam("parent_id"))
+            statement = (
+                update(table).where(table.c.id == bindparam("b_id")).values(parent_id=bindparam("parent_id"))
+            )
             connection.execute(statement, changes)
 
 
