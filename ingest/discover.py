@@ -26,8 +26,9 @@ def is_ignored_name(name: str) -> bool:
     return bool(_TEMP_NAME.search(name)) or name == "4913"  # vim's write test file
 
 
-def is_candidate(path: Path) -> bool:
-    return path.suffix.lower() in CANDIDATE_SUFFIXES and not is_ignored_name(path.name)
+def is_candidate(path: Path | str) -> bool:
+    name = os.path.basename(path)
+    return name.lower().endswith(CANDIDATE_SUFFIXES) and not is_ignored_name(name)
 
 
 def walk(paths: list[Path]) -> Iterator[Path]:
@@ -62,7 +63,7 @@ def _walk_dir(root: Path, seen_dirs: set[tuple[int, int]]) -> Iterator[Path]:
                 if entry.is_dir():
                     if entry.name not in SKIP_DIRS:
                         subfolders.append(Path(entry.path))
-                elif entry.is_file() and is_candidate(Path(entry.name)):
+                elif entry.is_file() and is_candidate(entry.name):
                     yield Path(entry.path)
             except OSError:
                 continue
