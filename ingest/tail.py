@@ -1,0 +1,144 @@
+"""Append-only JSON Lines: read only the complete lines added since the last load.
+
+A file of an ``append_only`` format that was loaded as JSON Lines keeps, in its source-file
+row, the byte offset just past its last complete line (``read_offset``), how many lines
+that was (``line_count``) and a fingerprint of the consumed bytes (``content_hash``: the
+first and last 4 KB before the offset). The next read checks the fingerprint (a shorter
+file or another file renamed over it starts over), parses only the new complete lines and
+leaves a partial last line for later: it is read once its newline arrives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import orjson
+
+from core.store import FileOutcome, KnownFile
+from ingest.content import Content, JsonLine
+from ingest.errors import ParseError
+from ingest.registry import FormatSpec, all_formats
+
+WINDOW = 4096
+
+
+def fingerprint(head: bytes, tail: bytes, offset: int) -> str:
+    """Identity of the first ``offset`` bytes of a file from its first and last 4 KB."""
+    digest = hashlib.blake2b(head + b"\x00" + tail, digest_size=16, person=offset.to_bytes(16, "little"))
+    return "tail:" + digest.hexdigest()
+
+
+def fingerprint_of(data: bytes, offset: int) -> str:
+    return fingerprint(data[: min(WINDOW, offset)], data[max(0, offset - WINDOW) : offset], offset)
+
+
+def tail_spec(known: KnownFile | None) -> FormatSpec | None:
+    """The append-only format a file was loaded as, if it can be tailed from an offset."""
+    if known is None or known.outcome != "loaded" or known.read_offset <= 0 or not known.format:
+        return None
+    if not (known.content_hash or "").startswith("tail:"):
+        return None
+    return next((s for s in all_formats() if s.name == known.format and s.append_only), None)
+
+
+def complete_part(data: bytes) -> int:
+    """Length of ``data`` up to and including its last newline."""
+    return data.rfind(b"\n") + 1
+
+
+def tailable(kind: str, data: bytes) -> bool:
+    """JSON Lines, or one JSON value on one complete line (the first line of a new stream)."""
+    cut = complete_part(data)
+    if kind == "jsonl":
+        return cut > 0
+    return kind == "json" and cut == len(data) and data.count(b"\n") == 1
+
+
+def decode_lines(path: Path, data: bytes, first_line: int = 1) -> Content:
+    """Complete lines as JSON Lines content (even a single line, which ``decode`` would call
+    a JSON document). Raises ParseError for text that is not UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            path, f"not valid UTF-8 (byte {exc.start})", first_line + data[: exc.start].count(b"\n")
+        ) from None
+    content = Content(path=path, kind="jsonl", first_line=first_line)
+    for index, raw in enumerate(data.split(b"\n")):
+        if not raw.strip():
+            continue
+        try:
+            content.lines.append(JsonLine(first_line + index, orjson.loads(raw)))
+        except orjson.JSONDecodeError as exc:
+            content.bad_lines.append((first_line + index, f"invalid JSON: {str(exc).split(':')[0]}"))
+    return content
+
+
+class StartOver(Exception):
+    """The file is not the one whose prefix was consumed (truncated, rotated, rewritten)."""
+
+
+def read_tail(path: Path, known: KnownFile, spec: FormatSpec, size: int, mtime_ns: int) -> FileOutcome:
+    """New complete lines as an ``append`` outcome, ``unchanged`` when there are none.
+
+    Raises StartOver when the consumed prefix is not there any more.
+    """
+    name = str(path)
+    offset = known.read_offset
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size < offset:
+            raise StartOver
+        head = handle.read(min(WINDOW, offset))
+        handle.seek(max(0, offset - WINDOW))
+        tail = handle.read(min(WINDOW, offset))
+        if fingerprint(head, tail, offset) != known.content_hash:
+            raise StartOver
+        handle.seek(offset)
+        new = handle.read()
+    cut = complete_part(new)
+    base = {
+        "path": name,
+        "size": size,
+        "mtime_ns": mtime_ns,
+        "format": spec.name,
+        "framework": spec.framework,
+    }
+    if cut == 0:  # nothing new, or only a partial line still being written
+        return FileOutcome(outcome="unchanged", content_hash=known.content_hash, **base)
+    chunk = new[:cut]
+    new_offset = offset + cut
+    digest = fingerprint((head + chunk)[:WINDOW], (tail + chunk)[-WINDOW:], new_offset)
+    first_line = known.line_count + 1
+    try:
+        parsed = spec.parse(decode_lines(path, chunk, first_line))
+    except ParseError as exc:
+        return FileOutcome(
+            outcome="failed",
+            content_hash=known.content_hash,
+            error=exc.message,
+            error_line=exc.line,
+            read_offset=offset,
+            line_count=known.line_count,
+            **base,
+        )
+    except Exception as exc:  # a parser bug must not stop the watcher; record it like bad input
+        return FileOutcome(
+            outcome="failed",
+            content_hash=known.content_hash,
+            error=f"parser error: {exc.__class__.__name__}: {exc}",
+            read_offset=offset,
+            line_count=known.line_count,
+            **base,
+        )
+    return FileOutcome(
+        outcome="loaded",
+        content_hash=digest,
+        parsed=parsed,
+        warnings=parsed.warnings[:50],
+        read_offset=new_offset,
+        line_count=known.line_count + chunk.count(b"\n"),
+        append=True,
+        **base,
+    )
