@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ingest.parsers import acf, acf_manifest
+from ingest.parsers import (
+    acf,
+    acf_manifest,
+    loopengt_checkpoint,
+    loopengt_run,
+    loopengt_trace,
+    loopengt_tracedb,
+)
 from ingest.registry import FormatSpec
 
 REGISTERED: list[FormatSpec] = [
@@ -10,6 +17,10 @@ REGISTERED: list[FormatSpec] = [
     acf.FORMAT,
     acf_manifest.FORMAT,
     # loopengt
+    loopengt_run.FORMAT,
+    loopengt_checkpoint.FORMAT,
+    loopengt_trace.FORMAT,
+    loopengt_tracedb.FORMAT,
     # react-agent-harness
     # techrevati-runtime
 ]
