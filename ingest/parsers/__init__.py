@@ -9,6 +9,13 @@ from ingest.parsers import (
     loopengt_run,
     loopengt_trace,
     loopengt_tracedb,
+    techrevati_audit,
+    techrevati_events,
+    techrevati_pricing,
+    techrevati_session,
+    techrevati_store,
+    techrevati_usage,
+    techrevati_worker,
 )
 from ingest.registry import FormatSpec
 
@@ -23,4 +30,11 @@ REGISTERED: list[FormatSpec] = [
     loopengt_tracedb.FORMAT,
     # react-agent-harness
     # techrevati-runtime
+    techrevati_events.FORMAT,
+    techrevati_audit.FORMAT,
+    techrevati_session.FORMAT,
+    techrevati_worker.FORMAT,
+    techrevati_usage.FORMAT,
+    techrevati_pricing.FORMAT,
+    techrevati_store.FORMAT,
 ]

@@ -16,6 +16,8 @@ writes what the APIs hand back. Generator conventions (not the package's):
 * ``*.events.json``: a JSON array of ``AgentEvent.to_dict()`` (a RingBufferEventSink).
 * ``*.summary.json``: ``session.summary()``; ``*.worker.json``: ``AgentWorker.to_dict()``;
   ``*.registry.json``: a list of ``AgentWorker.to_dict()``.
+* ``waiting.jsonl`` / ``waiting.worker.json``: snapshots taken while a session waits in
+  ``pause_for_input`` (the sink stops writing once the worker is dumped).
 * ``tracker.json``: a standalone UsageTracker: ``{summary, per_model_cost, turns}``.
 * ``pricing.json``: the ``load_pricing_from_file`` schema, loaded before any session.
 * 0.4 only: ``resume.sqlite`` (SqliteSaver + SqliteEventSink + SqliteUsageSink, one file,
@@ -29,6 +31,8 @@ LLM calls are stubs (lambdas); nothing touches the network. See
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import importlib.metadata
 import json
 import os
@@ -87,8 +91,11 @@ class JsonlSink:
     def __init__(self, path: Path, *, events: bool = True) -> None:
         self.path = path
         self.events = events
+        self.frozen = False  # True: stop writing (the file stays as it was at that moment)
 
     def _write(self, line: str) -> None:
+        if self.frozen:
+            return
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
 
@@ -97,8 +104,12 @@ class JsonlSink:
             self._write(event.to_json())
 
     def record(self, model: str, usage: UsageSnapshot, cost_usd: float) -> None:
-        record = {"recorded_at": datetime.now(UTC).isoformat(), "model": model,
-                  "cost_usd": cost_usd, "usage": usage.to_dict()}
+        record = {
+            "recorded_at": datetime.now(UTC).isoformat(),
+            "model": model,
+            "cost_usd": cost_usd,
+            "usage": usage.to_dict(),
+        }
         self._write(json.dumps(record, ensure_ascii=False))
 
 
@@ -112,8 +123,9 @@ class PartialRecovery(RecoveryContext):
 def usage(inp: int, out: int, cw: int = 0, cr: int = 0, **extra: Any) -> UsageSnapshot:
     if not V04:
         extra = {}
-    return UsageSnapshot(input_tokens=inp, output_tokens=out, cache_write_tokens=cw,
-                         cache_read_tokens=cr, **extra)
+    return UsageSnapshot(
+        input_tokens=inp, output_tokens=out, cache_write_tokens=cw, cache_read_tokens=cr, **extra
+    )
 
 
 def answer(text: str) -> Any:
@@ -141,14 +153,23 @@ def try_turn(session: Any, fn: Any, **kwargs: Any) -> Any:
 
 def scenario_completed(out: Path) -> None:
     sink = JsonlSink(out / "completed.jsonl")
-    agent = AgentSession(role="researcher", phase="discovery", project_id=PROJECT, event_sink=sink,
-                         usage_sink=sink, quality_gate=QualityGate(QualityLevel.STANDARD))
+    agent = AgentSession(
+        role="researcher",
+        phase="discovery",
+        project_id=PROJECT,
+        event_sink=sink,
+        usage_sink=sink,
+        quality_gate=QualityGate(QualityLevel.STANDARD),
+    )
     with agent.session() as s:
         s.run_turn(answer("plan"), model="model-a", usage=usage(1200, 300, cw=800))
         s.run_tool("web_search", lambda: ["result 1", "result 2"])
         s.run_turn(answer("notes"), model="model-a-20260514", usage=usage(400, 120, cr=800))
-        s.run_turn(answer("report"), model="model-b",
-                   usage=usage(900, 200, cw=300, cr=500, tool_calls=1, cache_ttl="1h"))
+        s.run_turn(
+            answer("report"),
+            model="model-b",
+            usage=usage(900, 200, cw=300, cr=500, tool_calls=1, cache_ttl="1h"),
+        )
         s.evaluate_gate(QualityLevel.STRICT)
 
 
@@ -176,10 +197,8 @@ def scenario_failures(out: Path) -> None:
         s.recovery = PartialRecovery()
         try_turn(s, raising(RuntimeError("tool error: compiler failed")), model="model-a")
         s.run_turn(answer("patch"), model="model-a", usage=usage(1500, 400))
-        try:
+        with contextlib.suppress(RuntimeError):
             s.run_tool("compile", raising(RuntimeError("exit status 2")))
-        except RuntimeError:
-            pass
     dump(out / "failures.coder.summary.json", s.summary())
 
     # researcher: context overflow recovered, provider failures escalated, exits failed.
@@ -198,8 +217,9 @@ def scenario_failures(out: Path) -> None:
 def scenario_circuit(out: Path) -> None:
     ring = RingBufferEventSink()
     breaker = CircuitBreaker(name="model-api", failure_threshold=2, recovery_timeout_seconds=60.0)
-    agent = AgentSession(role="fetcher", phase="collect", project_id=PROJECT, event_sink=ring,
-                         circuit_breaker=breaker)
+    agent = AgentSession(
+        role="fetcher", phase="collect", project_id=PROJECT, event_sink=ring, circuit_breaker=breaker
+    )
     s = None
     try:
         with agent.session() as s:
@@ -213,16 +233,29 @@ def scenario_circuit(out: Path) -> None:
 
 
 def _budget_sessions(event_sink: Any, usage_sink: Any) -> None:
-    enforced = AgentSession(role="writer", phase="draft", project_id=PROJECT, budget_usd=0.02,
-                            enforce_budget=True, event_sink=event_sink, usage_sink=usage_sink)
+    enforced = AgentSession(
+        role="writer",
+        phase="draft",
+        project_id=PROJECT,
+        budget_usd=0.02,
+        enforce_budget=True,
+        event_sink=event_sink,
+        usage_sink=usage_sink,
+    )
     try:
         with enforced.session() as s:
             s.run_turn(answer("draft 1"), model="model-c", usage=usage(500, 100))
             s.run_turn(answer("draft 2"), model="model-c", usage=usage(500, 100))
     except BudgetExceededError:
         pass
-    warned = AgentSession(role="editor", phase="review", project_id=PROJECT, budget_usd=0.001,
-                          event_sink=event_sink, usage_sink=usage_sink)
+    warned = AgentSession(
+        role="editor",
+        phase="review",
+        project_id=PROJECT,
+        budget_usd=0.001,
+        event_sink=event_sink,
+        usage_sink=usage_sink,
+    )
     with warned.session() as s:
         s.run_turn(answer("edits"), model="model-b", usage=usage(1000, 200))
 
@@ -244,13 +277,20 @@ def scenario_budget(out: Path) -> None:
 def scenario_handoff(out: Path) -> None:
     sink = JsonlSink(out / "handoff.jsonl")
     registry = AgentRegistry()
-    planner = AgentSession(role="planner", phase="design", project_id=PROJECT, registry=registry,
-                           event_sink=sink, usage_sink=sink)
+    planner = AgentSession(
+        role="planner",
+        phase="design",
+        project_id=PROJECT,
+        registry=registry,
+        event_sink=sink,
+        usage_sink=sink,
+    )
     with planner.session() as s:
         s.run_turn(answer("plan"), model="model-a", usage=usage(800, 200))
         s.handoff_to("coder", reason="plan approved", context={"plan": ["write parser", "add tests"]})
-    coder = AgentSession(role="coder", phase="design", project_id=PROJECT, registry=registry,
-                         event_sink=sink, usage_sink=sink)
+    coder = AgentSession(
+        role="coder", phase="design", project_id=PROJECT, registry=registry, event_sink=sink, usage_sink=sink
+    )
     with coder.session() as s:
         s.run_turn(answer("code"), model="model-b", usage=usage(1600, 600))
     dump(out / "handoff.registry.json", [w.to_dict() for w in registry.get_by_project(PROJECT)])
@@ -269,11 +309,37 @@ def scenario_tracker(out: Path) -> None:
     tracker = UsageTracker()
     tracker.record_turn("model-a", usage(2000, 500, cr=1000))
     tracker.record_turn("model-b", usage(1500, 300))
-    dump(out / "tracker.json", {
-        "summary": tracker.summary(),
-        "per_model_cost": tracker.per_model_summary(),
-        "turns": [{"model": model, "usage": snap.to_dict()} for model, snap in tracker.turns],
-    })
+    dump(
+        out / "tracker.json",
+        {
+            "summary": tracker.summary(),
+            "per_model_cost": tracker.per_model_summary(),
+            "turns": [{"model": model, "usage": snap.to_dict()} for model, snap in tracker.turns],
+        },
+    )
+
+
+def scenario_waiting(out: Path) -> None:
+    """A session paused for human input; files are snapshots taken while it waits."""
+    sink = JsonlSink(out / "waiting.jsonl")
+    agent = AgentSession(
+        role="operator", phase="deploy", project_id=PROJECT, event_sink=sink, usage_sink=sink
+    )
+
+    async def turn() -> str:
+        return "deploy plan"
+
+    async def wait_for_human() -> None:
+        async with agent.asession() as s:
+            await s.arun_turn(turn, model="model-a", usage=usage(600, 90))
+            pending = asyncio.create_task(s.pause_for_input("approve the production deploy?"))
+            await asyncio.sleep(0)
+            dump(out / "waiting.worker.json", s.worker.to_dict())
+            sink.frozen = True
+            s.provide_input("approved")
+            await pending
+
+    asyncio.run(wait_for_human())
 
 
 def resume_child(db: Path, crash: bool) -> None:
@@ -281,16 +347,22 @@ def resume_child(db: Path, crash: bool) -> None:
     from techrevati.runtime import SqliteEventSink, SqliteSaver, SqliteUsageSink
 
     saver, events, usages = SqliteSaver(db), SqliteEventSink(db), SqliteUsageSink(db)
-    agent = AgentSession(role="writer", phase="draft", project_id=PROJECT, saver=saver,
-                         event_sink=events, usage_sink=usages)
+    agent = AgentSession(
+        role="writer", phase="draft", project_id=PROJECT, saver=saver, event_sink=events, usage_sink=usages
+    )
     with agent.session(thread_id=THREAD) as s:
         for turn in range(1, 5):
+
             def call(turn: int = turn) -> dict[str, Any]:
                 s.run_tool("retrieve", lambda: [f"doc {turn}"])
                 return {"turn": turn, "text": f"section {turn}"}
 
-            s.run_turn(call, model="model-a", usage=usage(400 + 100 * turn, 80 + 20 * turn),
-                       idempotency_key=f"turn-{turn}")
+            s.run_turn(
+                call,
+                model="model-a",
+                usage=usage(400 + 100 * turn, 80 + 20 * turn),
+                idempotency_key=f"turn-{turn}",
+            )
             if turn == 1 and crash:
                 saver.put_step(THREAD, "outline", {"sections": 4})
             if turn == 2 and crash:
@@ -302,8 +374,9 @@ def resume_child(db: Path, crash: bool) -> None:
 
 def scenario_resume(out: Path) -> None:
     db = out / "resume.sqlite"
-    child = subprocess.run([sys.executable, __file__, "--resume-child", str(db), "--crash"],
-                           check=False, timeout=60)
+    child = subprocess.run(
+        [sys.executable, __file__, "--resume-child", str(db), "--crash"], check=False, timeout=60
+    )
     if child.returncode != -signal.SIGKILL:
         raise SystemExit(f"crash child exited {child.returncode}, expected SIGKILL")
     subprocess.run([sys.executable, __file__, "--resume-child", str(db)], check=True, timeout=60)
@@ -323,10 +396,18 @@ def scenario_audited(out: Path) -> None:
 
     backend = SqliteAuditBackend(out / "audited.sqlite")
     audit = AuditLogSink(backend, signing_key=b"baton-sample-key")
-    policy = PermissionPolicy({"operator": RolePermissionConfig(
-        "operator", PermissionMode.WORKSPACE_WRITE, denied_tools=["delete_volume"])})
+    policy = PermissionPolicy(
+        {
+            "operator": RolePermissionConfig(
+                "operator", PermissionMode.WORKSPACE_WRITE, denied_tools=["delete_volume"]
+            )
+        }
+    )
     agent = AgentSession(
-        role="operator", phase="remediate", project_id=PROJECT, audit_log=audit,
+        role="operator",
+        phase="remediate",
+        project_id=PROJECT,
+        audit_log=audit,
         permissions=PermissionEnforcer(policy),
         guardrails=[PatternGuardrail([r"rm\s+-rf"], name="no_rm_rf", stages=("post",))],
         governance=GovernancePlane(limits=(MaxToolCallsLimit(value=2, on_breach="alert"),)),
@@ -336,10 +417,8 @@ def scenario_audited(out: Path) -> None:
             s.run_turn(answer("diagnosis"), model="model-a", usage=usage(900, 150))
             s.run_tool("list_volumes", lambda: ["vol-1", "vol-2"])
             for tool, result in (("build_plan", "rm -rf /data"), ("delete_volume", "done")):
-                try:
+                with contextlib.suppress(Exception):  # blocked tool calls are part of the sample
                     s.run_tool(tool, answer(result))
-                except Exception:  # noqa: BLE001 - blocked tool calls are part of the sample
-                    pass
             s.run_tool("notify", lambda: "sent")
             s.run_tool("build_plan", answer("rm -rf /data"))
     except Exception:  # noqa: BLE001 - GuardrailViolatedError ends the session
@@ -349,8 +428,16 @@ def scenario_audited(out: Path) -> None:
     backend.close()
 
 
-SCENARIOS = [scenario_completed, scenario_failures, scenario_circuit, scenario_budget,
-             scenario_handoff, scenario_usage_only, scenario_tracker]
+SCENARIOS = [
+    scenario_completed,
+    scenario_failures,
+    scenario_circuit,
+    scenario_budget,
+    scenario_handoff,
+    scenario_usage_only,
+    scenario_tracker,
+    scenario_waiting,
+]
 SCENARIOS_04 = [scenario_resume, scenario_audited]
 
 

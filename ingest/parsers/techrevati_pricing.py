@@ -1,0 +1,59 @@
+"""techrevati-runtime pricing files (the ``load_pricing_from_file`` schema, also the
+package's bundled ``data/pricing.json``): ``{"models": {"<name>": {"input_per_million":
+…, "output_per_million": …, "cache_write_per_million"?, "cache_read_per_million"?}}}``.
+
+Prices are USD per 1M tokens; each becomes a PriceRecord whose source is the file. The
+package lower-cases names and matches a model by exact name, then by longest prefix.
+Entries without a number are skipped with a warning, never failing the file (the bundled
+table is empty and carries a ``_schema`` of strings).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.records import ParsedFile, PriceRecord
+from ingest.content import Content
+from ingest.parsers.techrevati_common import FRAMEWORK
+from ingest.registry import FormatSpec
+
+NAME = "techrevati.pricing"
+RATES = ("input_per_million", "output_per_million", "cache_read_per_million", "cache_write_per_million")
+
+
+def detect(content: Content) -> bool:
+    doc = content.json if content.kind == "json" else None
+    if not isinstance(doc, dict) or not isinstance(doc.get("models"), dict):
+        return False
+    entries = list(doc["models"].values()) + [doc.get("_schema")]
+    return any(
+        isinstance(entry, dict) and ("input_per_million" in entry or "output_per_million" in entry)
+        for entry in entries
+    )
+
+
+def _rate(entry: dict[str, Any], key: str) -> float | None:
+    value = entry.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def parse(content: Content) -> ParsedFile:
+    parsed = ParsedFile(format=NAME)
+    for model, entry in content.json["models"].items():
+        rates = {key: _rate(entry, key) for key in RATES} if isinstance(entry, dict) else {}
+        if not isinstance(model, str) or not any(value is not None for value in rates.values()):
+            parsed.warnings.append(
+                f"{content.path}: model {model!r} has no price in USD per 1M tokens; skipped"
+            )
+            continue
+        parsed.prices.append(PriceRecord(model=model.lower(), source=str(content.path), **rates))
+    return parsed
+
+
+FORMAT = FormatSpec(
+    name=NAME,
+    framework=FRAMEWORK,
+    description="techrevati-runtime pricing.json (USD per 1M tokens)",
+    detect=detect,
+    parse=parse,
+)

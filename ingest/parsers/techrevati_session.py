@@ -1,0 +1,86 @@
+"""techrevati-runtime session summaries (``session.summary()``): ``{worker, usage,
+per_model_cost, recovery_events, agent_events}``.
+
+The summary names its worker, so it is the run ``worker_id`` (the same run as a dump of
+that worker). Its agent_events are the session's own events, its usage the tracker's totals
+and its per-model cost the package's own figure. ``recovery_events`` hold one
+RecoveryEvent per attempt (0.1 events carry no recovery data): the n-th
+``agent.recovery.attempted`` event gets the n-th RecoveryEvent in its ``data``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.records import ParsedFile
+from ingest.content import Content
+from ingest.errors import ParseError
+from ingest.parsers.techrevati_common import FRAMEWORK, event_record, is_agent_event, total
+from ingest.parsers.techrevati_stream import session_outcome
+from ingest.parsers.techrevati_worker import is_worker, worker_records
+from ingest.registry import FormatSpec
+
+NAME = "techrevati.session"
+RULE = "a session summary names its worker: one run per worker_id"
+
+
+def detect(content: Content) -> bool:
+    doc = content.json if content.kind == "json" else None
+    return isinstance(doc, dict) and is_worker(doc.get("worker")) and "agent_events" in doc and "usage" in doc
+
+
+def _recovery_data(recovery: Any) -> dict[str, Any]:
+    if not isinstance(recovery, dict):
+        return {}
+    result = recovery.get("result") if isinstance(recovery.get("result"), dict) else {}
+    return (
+        {"recovery_event": recovery}
+        | {key: result[key] for key in ("outcome",) if key in result}
+        | {key: recovery[key] for key in ("scenario",) if key in recovery}
+    )
+
+
+def parse(content: Content) -> ParsedFile:
+    doc = content.json
+    run, events = worker_records(doc["worker"], str(content.path), RULE)
+    agent_events = doc.get("agent_events") if isinstance(doc.get("agent_events"), list) else []
+    recoveries = iter(doc.get("recovery_events") if isinstance(doc.get("recovery_events"), list) else [])
+    for index, event in enumerate(agent_events):
+        if not is_agent_event(event):
+            raise ParseError(content.path, f"agent_events[{index}] is not an AgentEvent")
+        record = event_record(
+            run.native_id, event, f"{run.native_id}:event:{index}", run.agents[0] if run.agents else None
+        )
+        if event.get("event") == "agent.recovery.attempted":
+            record.data |= _recovery_data(next(recoveries, None))
+        events.append(record)
+    outcome = session_outcome(agent_events)
+    if run.status == "failed":
+        run.failure_reason = outcome.get("failure_reason") or run.failure_reason
+        run.failure_signals = run.failure_signals | outcome.get("failure_signals", {})
+    run.attributes |= {
+        key: value for key, value in outcome["attributes"].items() if key != "sessions_started"
+    }
+    run.attributes["recovery_events"] = doc.get("recovery_events") or []
+    usage = doc.get("usage") if isinstance(doc.get("usage"), dict) else {}
+    for key, name in (("total_input_tokens", "input_tokens"), ("total_output_tokens", "output_tokens")):
+        if isinstance(usage.get(key), int):
+            setattr(run, name, usage[key])
+    per_model = doc.get("per_model_cost")
+    costs = (
+        [c for c in per_model.values() if isinstance(c, int | float)] if isinstance(per_model, dict) else []
+    )
+    cost = total(costs) if costs else usage.get("total_cost_usd")
+    run.cost_usd = float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else None
+    run.attributes |= {"usage_summary": usage, "per_model_cost": per_model or {}}
+    run.priority = 1  # a summary knows more than a bare worker dump of the same worker
+    return ParsedFile(format=NAME, runs=[run], events=events)
+
+
+FORMAT = FormatSpec(
+    name=NAME,
+    framework=FRAMEWORK,
+    description="techrevati-runtime session summaries (worker, usage, cost, recoveries, events)",
+    detect=detect,
+    parse=parse,
+)

@@ -1,0 +1,236 @@
+"""Group a techrevati-runtime event/usage stream into runs.
+
+AgentEvents carry no session, worker or run id, and usage records carry only a model, so
+a stream (one file, or the event and usage tables of one database) is cut into runs by the
+rule below. Every run shows it in ``attributes["grouping_rule"]`` (the last paragraph of
+this docstring, word for word).
+
+Runs never span files. Within one file (or one database) an event with a role belongs to
+the run of its (role, phase, project_id). A record without a role (a usage record, a phase
+gate event) belongs to the run whose session is open at that point: it had an event and
+has not ended with agent.completed or with an agent.failed that carries no data. If no
+session is open, the record goes to the next run that has an event with a role (0.1
+sessions record usage before their first event); records left over at the end of the file
+form the run <file>#unattributed. Sessions of one (role, phase, project_id) in one file
+are one run; an agent.started while the previous session never ended counts as an
+interrupted session (a crash followed by a resume). A run's status, failure and signals
+are those of its last session. When only the new lines of a growing file are read, the
+session open before them (that of the last earlier event with a role, unless it ended)
+continues, with its earlier events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.records import EventRecord, RunRecord
+from ingest.parsers.techrevati_common import (
+    FRAMEWORK,
+    budget_facts,
+    circuit_facts,
+    event_record,
+    is_agent_event,
+    is_terminal,
+    recovery_facts,
+    usage_record,
+)
+
+# The docstring's last paragraph, word for word (tests check that they agree).
+GROUPING_RULE = (
+    "Runs never span files. Within one file (or one database) an event with a role belongs to the run of "
+    "its (role, phase, project_id). A record without a role (a usage record, a phase gate event) belongs "
+    "to the run whose session is open at that point: it had an event and has not ended with "
+    "agent.completed or with an agent.failed that carries no data. If no session is open, the record goes "
+    "to the next run that has an event with a role (0.1 sessions record usage before their first event); "
+    "records left over at the end of the file form the run <file>#unattributed. Sessions of one (role, "
+    "phase, project_id) in one file are one run; an agent.started while the previous session never ended "
+    "counts as an interrupted session (a crash followed by a resume). A run's status, failure and signals "
+    "are those of its last session. When only the new lines of a growing file are read, the session open "
+    "before them (that of the last earlier event with a role, unless it ended) continues, with its "
+    "earlier events."
+)
+UNATTRIBUTED = "unattributed"
+STATUS_OF_TERMINAL = {"agent.completed": "completed", "agent.failed": "failed"}
+
+
+Key = tuple[Any, ...]  # (role, phase, project_id)
+Item = tuple[str | None, dict[str, Any], Any]  # (event id, AgentEvent or usage dict, fallback time)
+
+
+@dataclass
+class OpenSession:
+    """The session open where a read starts, and its AgentEvents read before (oldest first)."""
+
+    key: Key
+    earlier: list[dict[str, Any]]
+
+
+@dataclass
+class Group:
+    key: Key | None  # None for unattributed records
+    items: list[Item] = field(default_factory=list)
+    earlier: list[dict[str, Any]] = field(default_factory=list)  # events of its session read before
+
+
+def session_key(value: Any) -> Key | None:
+    """The (role, phase, project_id) of an AgentEvent with a role, else None."""
+    role = value.get("role") if is_agent_event(value) else None
+    return (role, value.get("phase"), value.get("project_id")) if isinstance(role, str) and role else None
+
+
+def open_session(newest_first: Iterable[Any]) -> OpenSession | None:
+    """The session still open after a stream, given its values newest first: the session of
+    the newest event with a role unless that event ended it, with its events back to its
+    ``agent.started`` (or the end of the previous session of the same key)."""
+    found: OpenSession | None = None
+    for value in newest_first:
+        key = session_key(value)
+        if key is None:
+            continue
+        if found is None:
+            if is_terminal(value):
+                return None
+            found = OpenSession(key, [])
+        elif key != found.key:
+            continue
+        elif is_terminal(value):
+            break
+        found.earlier.insert(0, value)
+        if value.get("event") == "agent.started":
+            break
+    return found
+
+
+def group_stream(items: Iterable[Item], before: OpenSession | None = None) -> list[Group]:
+    """Group ``items`` (in stream order); ``before`` is the session open where they start."""
+    groups: dict[Key | None, Group] = {}
+    open_key: Key | None = None
+    if before is not None:
+        open_key = before.key
+        groups[open_key] = Group(open_key, earlier=before.earlier)
+    pending: list[Item] = []
+    for item in items:
+        value = item[1]
+        key = session_key(value)
+        if key is not None:
+            group = groups.setdefault(key, Group(key))
+            group.items.extend(pending)
+            pending = []
+            group.items.append(item)
+            open_key = None if is_terminal(value) else key
+        elif open_key is not None:
+            groups[open_key].items.append(item)
+        else:
+            pending.append(item)
+    if pending:
+        groups.setdefault(None, Group(None)).items.extend(pending)
+    return [group for group in groups.values() if group.items]
+
+
+def _native_id(prefix: str, key: Key | None) -> str:
+    if key is None:
+        return f"{prefix}#{UNATTRIBUTED}"
+    role, phase, project = key
+    return f"{prefix}#{role}/{phase or '-'}/{'-' if project is None else project}"
+
+
+def session_outcome(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Status, failure, signals and counts of one run's AgentEvents (in order).
+
+    Status, failure and signals are those of the last session: an ``agent.started``, or any
+    event after a session ended, starts a new one. ``failure_signals`` keep the raw signals
+    of that session (recovery scenario and outcome, the budget event, the terminal failure's
+    class and circuit state) whatever its status."""
+    status, inferred, terminal = "running", ["status"], None
+    started = interrupted = 0
+    session_open = False
+    warnings: list[dict[str, Any]] = []
+    signals: dict[str, Any] = {}
+    for event in events:
+        name = event.get("event")
+        if name == "agent.started" or not session_open:
+            interrupted += name == "agent.started" and session_open
+            started += name == "agent.started"
+            signals, warnings, terminal = {}, [], None
+        session_open = True
+        if str(name).startswith("agent.recovery."):
+            facts = recovery_facts(event)
+            signals |= {"scenario": facts["scenario"]} if "scenario" in facts else {}
+            signals |= {"recovery_outcome": facts["outcome"]} if "outcome" in facts else {}
+        budget = budget_facts(event) if event.get("data") else None
+        if budget:  # the budget event (a terminal error repeats only its text: failure_reason)
+            signals["budget_exceeded"] = budget
+        if name in ("agent.failed", "governance.breach") and not is_terminal(event):
+            warnings.append(
+                {key: event[key] for key in ("event", "failure_class", "detail", "data") if key in event}
+            )
+        if is_terminal(event):
+            terminal, session_open = event, False
+            status, inferred = STATUS_OF_TERMINAL.get(str(name), "failed"), []
+            if name != "agent.completed":
+                signals |= {key: event[key] for key in ("event", "status", "failure_class") if key in event}
+                signals |= circuit_facts(event.get("detail"))
+        else:
+            blocked = name == "agent.blocked" and (event.get("data") or {}).get("kind") == "human_input"
+            status, inferred = ("waiting", []) if blocked else ("running", ["status"])
+    counts = {"sessions_started": started, "interrupted_sessions": interrupted, "warnings": warnings}
+    return {
+        "status": status,
+        "inferred": inferred,
+        "failure_reason": terminal.get("detail") if status == "failed" and terminal else None,
+        "failure_signals": signals,
+        "attributes": {key: value for key, value in counts.items() if value},
+    }
+
+
+def group_records(
+    prefix: str, group: Group, rule: str = GROUPING_RULE, native_id: str | None = None
+) -> tuple[RunRecord, list[EventRecord]]:
+    """One group as a run and its events (agent = the role, also for role-less records).
+
+    Tokens and cost are left to the store, which sums the run's usage events: a tail read
+    of an append-only file adds events, and a sum over the new lines alone would replace
+    the run's total."""
+    run_id = native_id or _native_id(prefix, group.key)
+    role = group.key[0] if group.key else None
+    events: list[EventRecord] = []
+    agent_events: list[dict[str, Any]] = list(group.earlier)
+    for nid, value, at in group.items:
+        if is_agent_event(value):
+            agent_events.append(value)
+            events.append(event_record(run_id, value, nid, role))
+        else:
+            events.append(usage_record(run_id, value, nid, role, at))
+    times = [e.at for e in events if e.at is not None]
+    outcome = session_outcome(agent_events) if agent_events else None
+    attributes = {"grouping_rule": rule, "source": prefix} | (outcome["attributes"] if outcome else {})
+    if group.key:
+        attributes |= {"role": group.key[0], "phase": group.key[1], "project_id": group.key[2]}
+    run = RunRecord(
+        framework=FRAMEWORK,
+        native_id=run_id,
+        as_of=max(times) if times else None,
+        status=outcome["status"] if outcome else None,
+        agents=[role] if role else [],
+        started_at=min(times) if times else None,
+        ended_at=max(times) if times else None,
+        failure_reason=outcome["failure_reason"] if outcome else None,
+        failure_signals=outcome["failure_signals"] if outcome else {},
+        attributes=attributes,
+        inferred=outcome["inferred"] if outcome else [],
+    )
+    return run, events
+
+
+def stream_records(
+    prefix: str, items: Iterable[Item], before: OpenSession | None = None
+) -> tuple[list[RunRecord], list[EventRecord]]:
+    runs: list[RunRecord] = []
+    events: list[EventRecord] = []
+    for group in group_stream(items, before):
+        run, group_events = group_records(prefix, group)
+        runs.append(run)
+        events.extend(group_events)
+    return runs, events
