@@ -5,6 +5,11 @@ from __future__ import annotations
 from ingest.parsers import (
     acf,
     acf_manifest,
+    harness_agent_checkpoint,
+    harness_budget,
+    harness_orchestrator,
+    harness_sessions,
+    harness_trace,
     loopengt_checkpoint,
     loopengt_run,
     loopengt_trace,
@@ -29,6 +34,11 @@ REGISTERED: list[FormatSpec] = [
     loopengt_trace.FORMAT,
     loopengt_tracedb.FORMAT,
     # react-agent-harness
+    harness_agent_checkpoint.FORMAT,
+    harness_orchestrator.FORMAT,
+    harness_trace.FORMAT,
+    harness_budget.FORMAT,
+    harness_sessions.FORMAT,
     # techrevati-runtime
     techrevati_events.FORMAT,
     techrevati_audit.FORMAT,

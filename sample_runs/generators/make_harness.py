@@ -13,20 +13,26 @@ Output goes to ``DIR/v<version>/``:
 * ``budgets/<scenario>--<run_id>.json``  the budget snapshot the package returned for a completed
   run, written as-is (generator convention: the package returns it, it never writes it)
 * ``sessions/sessions.sqlite``  0.14 ``SQLiteSessionStore`` of a ``PersistentAgent``
+* ``versions/<n>/<key>.json``  every write of the ``crash_periodic`` checkpoint key, in order: the
+  overwrite-in-place sequence a watcher sees (generator convention; the file keeps its key as name)
 
 Every scenario runs in its own child process (``--child NAME``) with a scripted stub LLM (no
 network). Kills are real: a tool SIGKILLs its own process, and a run waiting at the HITL
 prompt is SIGKILLed by the parent once its checkpoint is on disk. ``--snapshot-writes`` wraps
 the checkpoint store so every write of every key is also kept as ``SNAPDIR/<key>/<n>.json``.
+The package's uuid4 ids are drawn from a generator seeded per version and scenario, so the
+file names (run ids) are the same on every regeneration; timestamps and timings are not.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import glob
 import importlib.metadata
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -34,12 +40,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 VERSION = importlib.metadata.version("react-agent-harness")
 NEW = not VERSION.startswith("0.0.")  # 0.13+ explicit run state (kind/phase/actions/budget)
+KEEP_VERSIONS = {"crash_periodic"}  # scenarios whose overwrite-in-place sequence is kept
 RATE_IN, RATE_OUT = 0.15e-6, 0.60e-6  # the adapter docstring's cost_fn example (USD per token)
 
 # ── Stub LLM and tools ───────────────────────────────────────────────────────────────────
@@ -72,8 +80,15 @@ class StubLLM:
     model = "stub-gpt-4o-mini"
     input_token_budget = 6000
 
-    def __init__(self, script: Script, *, plan: dict | None = None, replan: dict | None = None,
-                 complexity: str = "simple", route: str = "") -> None:
+    def __init__(
+        self,
+        script: Script,
+        *,
+        plan: dict | None = None,
+        replan: dict | None = None,
+        complexity: str = "simple",
+        route: str = "",
+    ) -> None:
         self._script, self._plan, self._replan = script, plan, replan
         self._complexity, self._route = complexity, route
         self._budget: Any = None
@@ -82,8 +97,14 @@ class StubLLM:
     def set_budget(self, guard: Any) -> None:
         self._budget = guard
 
-    async def complete(self, system: str | None = None, messages: list[dict] | None = None,
-                       *, source: str | None = None, **_: Any) -> dict:
+    async def complete(
+        self,
+        system: str | None = None,
+        messages: list[dict] | None = None,
+        *,
+        source: str | None = None,
+        **_: Any,
+    ) -> dict:
         messages = list(messages or [])
         prompt = (system or "") + "".join(_text(m.get("content", "")) for m in messages)
         reply = self._reply(system or "", messages, prompt)
@@ -111,11 +132,17 @@ class StubLLM:
         if "planning agent" in prompt:
             return self._plan
         if "synthesis agent" in prompt:
-            return {"answer": "Pinned driver 530.x; canary healthy.", "confidence": 0.8,
-                    "conflicts": [], "unknowns": ["Staging validation did not finish"]}
+            return {
+                "answer": "Pinned driver 530.x; canary healthy.",
+                "confidence": 0.8,
+                "conflicts": [],
+                "unknowns": ["Staging validation did not finish"],
+            }
         if "memory reconciler" in prompt:
-            return {"semantic_actions": [], "episodic_action": {"action": "noop", "memory_key": "",
-                                                                "rationale": "sample run"}}
+            return {
+                "semantic_actions": [],
+                "episodic_action": {"action": "noop", "memory_key": "", "rationale": "sample run"},
+            }
         if "agent run just completed" in prompt:
             return {"semantic_facts": {}, "episodic_summary": "Sample run.", "metadata": {}}
         head = system or next((_text(m["content"]) for m in messages if m["role"] == "system"), "")
@@ -158,17 +185,22 @@ def finish(answer: str, confidence: float = 0.85) -> dict:
 
 
 class SnapshotStore:
-    """Passes through to the real store; copies the file after every write (SNAPDIR/<key>/<n>.json)."""
+    """Passes through to the real store; copies the file after every write: SNAPDIR/<key>/<n>.json,
+    or with ``by_version`` SNAPDIR/<n>/<key>.json (each version keeps the key as its file name)."""
 
-    def __init__(self, inner: Any, ckpt_dir: Path, snapdir: Path) -> None:
-        self._inner, self._dir, self._snap = inner, ckpt_dir, snapdir
+    def __init__(self, inner: Any, ckpt_dir: Path, snapdir: Path, by_version: bool = False) -> None:
+        self._inner, self._dir, self._snap, self._by_version = inner, ckpt_dir, snapdir, by_version
 
     async def write(self, key: str, data: dict) -> None:
         await self._inner.write(key, data)
-        folder = self._snap / key
-        folder.mkdir(parents=True, exist_ok=True)
-        n = len(list(folder.glob("*.json"))) + 1
-        shutil.copyfile(self._dir / f"{key}.json", folder / f"{n}.json")
+        if self._by_version:
+            n = len(list(self._snap.glob(f"*/{glob.escape(key)}.json"))) + 1
+            target = self._snap / str(n) / f"{key}.json"
+        else:
+            n = len(list((self._snap / key).glob("*.json"))) + 1
+            target = self._snap / key / f"{n}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self._dir / f"{key}.json", target)
 
     async def read(self, key: str) -> dict | None:
         return await self._inner.read(key)
@@ -184,6 +216,8 @@ class Ctx:
         self.scenario, self.vdir, self.meta = scenario, vdir, meta
         self.ckpt_dir = vdir / "checkpoints"
         store: Any = FileCheckpointStore(self.ckpt_dir)
+        if scenario in KEEP_VERSIONS:  # every write of its keys as versions/<n>/<key>.json
+            store = SnapshotStore(store, self.ckpt_dir, vdir / "versions", by_version=True)
         self.store = SnapshotStore(store, self.ckpt_dir, snapdir) if snapdir else store
         self.trace = vdir / "traces" / f"{scenario}.jsonl"
 
@@ -202,9 +236,14 @@ class Ctx:
 def agent_config(agent_id: str, role: str, tools: list[str], **kw: Any) -> Any:
     from agents.base import AgentConfig
 
-    return AgentConfig(agent_id=agent_id, role=role, allowed_tools=tools,
-                       system_prompt=f"You are the {agent_id} agent. {role}.",
-                       working_memory_max_tokens=4000, **kw)
+    return AgentConfig(
+        agent_id=agent_id,
+        role=role,
+        allowed_tools=tools,
+        system_prompt=f"You are the {agent_id} agent. {role}.",
+        working_memory_max_tokens=4000,
+        **kw,
+    )
 
 
 def runtime(ctx: Ctx, llm: StubLLM, configs: list[Any], **kw: Any) -> Any:
@@ -220,16 +259,23 @@ def runtime(ctx: Ctx, llm: StubLLM, configs: list[Any], **kw: Any) -> Any:
     for tool in kw.pop("extra_tools", []):
         tools.register(tool)
     memory = MemoryManager(InMemorySemanticStore(), InMemoryEpisodicStore(), llm)
-    return AgentRuntime(agent_registry=agents, tool_registry=tools, memory=memory, llm=llm,
-                        checkpoint_store=ctx.store, **kw)
+    return AgentRuntime(
+        agent_registry=agents, tool_registry=tools, memory=memory, llm=llm, checkpoint_store=ctx.store, **kw
+    )
 
 
 async def _record_002(stream: Any, path: Path) -> Any:
     """0.0.2 has no recorder: same line shape as 0.14 ``record_trace`` (generator convention)."""
     with path.open("w", encoding="utf-8") as fh:
         async for ev in stream:
-            line = {"type": ev.type.value, "agent_id": ev.agent_id, "payload": ev.payload,
-                    "token": ev.token, "error": ev.error, "timestamp": ev.timestamp}
+            line = {
+                "type": ev.type.value,
+                "agent_id": ev.agent_id,
+                "payload": ev.payload,
+                "token": ev.token,
+                "error": ev.error,
+                "timestamp": ev.timestamp,
+            }
             fh.write(json.dumps(line, ensure_ascii=False, default=repr) + "\n")
             fh.flush()
             yield ev
@@ -250,8 +296,10 @@ async def drive(ctx: Ctx, stream: Any) -> None:
             ctx.write_budget(ev.payload["budget"])  # 0.14 routed/single agent result
         elif kind == "done":
             budget = ev.payload.get("budget")  # 0.14; 0.0.2 has the runtime.run() shape only
-            ctx.write_budget(budget or {"elapsed_seconds": ev.payload["elapsed_seconds"],
-                                        "cost_usd": ev.payload["cost_usd"]})
+            ctx.write_budget(
+                budget
+                or {"elapsed_seconds": ev.payload["elapsed_seconds"], "cost_usd": ev.payload["cost_usd"]}
+            )
 
 
 RESEARCHER = ("researcher", "Finds root causes with the knowledge base", ["lookup", "deploy"])
@@ -266,9 +314,11 @@ def _cfg(spec: tuple[str, str, list[str]], **kw: Any) -> Any:
 
 async def crash_periodic(ctx: Ctx) -> None:
     def script(agent: str, task: str, step: int) -> Any:
-        return [act("lookup", "Check the host first.", topic="worker-07"),
-                act("lookup", "Check the driver.", topic="gpu-driver"),
-                act("deploy", "Roll out the pinned driver.", target="worker-07")][min(step, 2)]
+        return [
+            act("lookup", "Check the host first.", topic="worker-07"),
+            act("lookup", "Check the driver.", topic="gpu-driver"),
+            act("deploy", "Roll out the pinned driver.", target="worker-07"),
+        ][min(step, 2)]
 
     llm = StubLLM(script, route="researcher")
     rt = runtime(ctx, llm, [_cfg(RESEARCHER, checkpoint_every=1), _cfg(ANALYST)])
@@ -277,8 +327,10 @@ async def crash_periodic(ctx: Ctx) -> None:
 
 async def hitl_waiting(ctx: Ctx) -> None:
     def script(agent: str, task: str, step: int) -> Any:
-        return [act("lookup", "What does a clean rebuild need?", topic="build"),
-                act("shell", "Clean the build dir before rebuilding.", command="rm -rf build/")][min(step, 1)]
+        return [
+            act("lookup", "What does a clean rebuild need?", topic="build"),
+            act("shell", "Clean the build dir before rebuilding.", command="rm -rf build/"),
+        ][min(step, 1)]
 
     llm = StubLLM(script, route="operator")
     rt = runtime(ctx, llm, [_cfg(OPERATOR, hitl_tools=["shell"]), _cfg(REPORTER)])
@@ -306,8 +358,12 @@ async def fail_budget(ctx: Ctx) -> None:
     from harness.runtime import GuardrailConfig
 
     llm = StubLLM(lambda a, t, s: act("lookup", "Gather more data.", topic=f"region-{s}"), route="analyst")
-    rt = runtime(ctx, llm, [_cfg(ANALYST, checkpoint_every=1, max_steps=12), _cfg(REPORTER)],
-                 guardrail_config=GuardrailConfig(max_total_cost_usd=0.0003))
+    rt = runtime(
+        ctx,
+        llm,
+        [_cfg(ANALYST, checkpoint_every=1, max_steps=12), _cfg(REPORTER)],
+        guardrail_config=GuardrailConfig(max_total_cost_usd=0.0003),
+    )
     await drive(ctx, rt.dispatch_stream("Estimate storage growth for every region"))
 
 
@@ -322,46 +378,100 @@ async def routed_complete(ctx: Ctx) -> None:
     await drive(ctx, rt.dispatch_stream("Who is on call for the GPU fleet this week?"))
 
 
-PLAN = {"rationale": "Research first, then validate on staging.", "tasks": [
-    {"id": "t1", "agent_id": "researcher", "instruction": "Find the root cause of the worker-07 leak",
-     "depends_on": [], "on_failure": "replan"},
-    {"id": "t2", "agent_id": "analyst", "instruction": "Validate the fix on staging",
-     "depends_on": ["t1"], "on_failure": "replan"}]}
-REPLAN = {"rationale": "Staging is unusable; validate on one canary host.", "tasks": [
-    {"id": "t2b", "agent_id": "analyst", "instruction": "Validate the fix on the canary host only",
-     "depends_on": [], "on_failure": "skip"}]}
+PLAN = {
+    "rationale": "Research first, then validate on staging.",
+    "tasks": [
+        {
+            "id": "t1",
+            "agent_id": "researcher",
+            "instruction": "Find the root cause of the worker-07 leak",
+            "depends_on": [],
+            "on_failure": "replan",
+        },
+        {
+            "id": "t2",
+            "agent_id": "analyst",
+            "instruction": "Validate the fix on staging",
+            "depends_on": ["t1"],
+            "on_failure": "replan",
+        },
+    ],
+}
+REPLAN = {
+    "rationale": "Staging is unusable; validate on one canary host.",
+    "tasks": [
+        {
+            "id": "t2b",
+            "agent_id": "analyst",
+            "instruction": "Validate the fix on the canary host only",
+            "depends_on": [],
+            "on_failure": "skip",
+        }
+    ],
+}
 
 
 def _orch_script(agent: str, task: str, step: int) -> Any:
     if agent == "researcher":
-        return [act("lookup", "Read the leak report.", topic="worker-07"),
-                finish("Driver 535.x leaks memory; pin 530.x.", 0.81)][min(step, 1)]
+        return [
+            act("lookup", "Read the leak report.", topic="worker-07"),
+            finish("Driver 535.x leaks memory; pin 530.x.", 0.81),
+        ][min(step, 1)]
     if agent == "reporter":
         return "Report drafted (no JSON here)."
     if task.startswith("Validate the fix on the canary"):
-        return [act("lookup", "Check the canary.", topic="canary"),
-                finish("Canary healthy on 530.x.", 0.75)][min(step, 1)]
+        return [act("lookup", "Check the canary.", topic="canary"), finish("Canary healthy on 530.x.", 0.75)][
+            min(step, 1)
+        ]
     if task.startswith("Roll out"):
-        return [act("lookup", "Check the rollout plan.", topic="rollout"),
-                act("deploy", "Deploy the pinned driver.", target="fleet")][min(step, 1)]
+        return [
+            act("lookup", "Check the rollout plan.", topic="rollout"),
+            act("deploy", "Deploy the pinned driver.", target="fleet"),
+        ][min(step, 1)]
     return act("lookup", "Staging still unreachable.", topic=f"staging-{step}")
 
 
 async def orchestrated_replan(ctx: Ctx) -> None:
     llm = StubLLM(_orch_script, plan=PLAN, replan=REPLAN, complexity="complex")
-    rt = runtime(ctx, llm, [_cfg(RESEARCHER, checkpoint_every=1),
-                            _cfg(ANALYST, checkpoint_every=1, max_steps=2), _cfg(REPORTER)])
+    rt = runtime(
+        ctx,
+        llm,
+        [
+            _cfg(RESEARCHER, checkpoint_every=1),
+            _cfg(ANALYST, checkpoint_every=1, max_steps=2),
+            _cfg(REPORTER),
+        ],
+    )
     await drive(ctx, rt.dispatch_stream("Fix the worker-07 memory leak"))
 
 
 async def orchestrated_killed(ctx: Ctx) -> None:
-    plan = {"rationale": "Research and report in parallel, then roll out.", "tasks": [
-        {"id": "t1", "agent_id": "researcher", "instruction": "Find the root cause of the worker-07 leak",
-         "depends_on": [], "on_failure": "replan"},
-        {"id": "t3", "agent_id": "reporter", "instruction": "Draft the incident report",
-         "depends_on": [], "on_failure": "skip"},
-        {"id": "t2", "agent_id": "analyst", "instruction": "Roll out the pinned driver to the fleet",
-         "depends_on": ["t1"], "on_failure": "abort"}]}
+    plan = {
+        "rationale": "Research and report in parallel, then roll out.",
+        "tasks": [
+            {
+                "id": "t1",
+                "agent_id": "researcher",
+                "instruction": "Find the root cause of the worker-07 leak",
+                "depends_on": [],
+                "on_failure": "replan",
+            },
+            {
+                "id": "t3",
+                "agent_id": "reporter",
+                "instruction": "Draft the incident report",
+                "depends_on": [],
+                "on_failure": "skip",
+            },
+            {
+                "id": "t2",
+                "agent_id": "analyst",
+                "instruction": "Roll out the pinned driver to the fleet",
+                "depends_on": ["t1"],
+                "on_failure": "abort",
+            },
+        ],
+    }
     llm = StubLLM(_orch_script, plan=plan, complexity="complex")
     rt = runtime(ctx, llm, [_cfg(RESEARCHER), _cfg(REPORTER), _cfg(ANALYST, checkpoint_every=1)])
     await drive(ctx, rt.dispatch_stream("Roll out the worker-07 driver fix"))
@@ -377,17 +487,25 @@ async def subagent_killed(ctx: Ctx) -> None:
     def script(agent: str, task: str, step: int) -> Any:
         if agent == "lead":
             return act("delegate_researcher", "Delegate the digging.", task="Find why worker-07 leaks memory")
-        return [act("lookup", "Read the leak report.", topic="worker-07"),
-                act("deploy", "Hot-patch the driver.", target="worker-07")][min(step, 1)]
+        return [
+            act("lookup", "Read the leak report.", topic="worker-07"),
+            act("deploy", "Hot-patch the driver.", target="worker-07"),
+        ][min(step, 1)]
 
     llm = StubLLM(script)
     memory = MemoryManager(InMemorySemanticStore(), InMemoryEpisodicStore(), llm)
-    sub = BaseAgent(config=_cfg(RESEARCHER, checkpoint_every=1),
-                    tools={n: Tool(n, TOOLS[n]) for n in ("lookup", "deploy")}, memory=memory,
-                    tracer=Tracer(), guard=BudgetGuard(GuardrailConfig()), llm=llm,
-                    checkpoint_store=ctx.store)
-    lead = agent_config("lead", "Coordinates investigations by delegating", ["delegate_researcher"],
-                        checkpoint_every=1)
+    sub = BaseAgent(
+        config=_cfg(RESEARCHER, checkpoint_every=1),
+        tools={n: Tool(n, TOOLS[n]) for n in ("lookup", "deploy")},
+        memory=memory,
+        tracer=Tracer(),
+        guard=BudgetGuard(GuardrailConfig()),
+        llm=llm,
+        checkpoint_store=ctx.store,
+    )
+    lead = agent_config(
+        "lead", "Coordinates investigations by delegating", ["delegate_researcher"], checkpoint_every=1
+    )
     rt = runtime(ctx, llm, [lead], extra_tools=[SubAgentTool(sub)])
     await drive(ctx, rt.dispatch_stream("Coordinate the worker-07 leak investigation"))
 
@@ -408,15 +526,26 @@ async def session_store(ctx: Ctx) -> None:
 
     llm = StubLLM(script)
     memory = MemoryManager(InMemorySemanticStore(), InMemoryEpisodicStore(), llm)
-    coordinator = BaseAgent(config=agent_config("assistant", "Answers ops questions", ["lookup"]),
-                            tools={"lookup": Tool("lookup", _lookup)}, memory=memory, tracer=Tracer(),
-                            guard=BudgetGuard(GuardrailConfig()), llm=llm)
+    coordinator = BaseAgent(
+        config=agent_config("assistant", "Answers ops questions", ["lookup"]),
+        tools={"lookup": Tool("lookup", _lookup)},
+        memory=memory,
+        tracer=Tracer(),
+        guard=BudgetGuard(GuardrailConfig()),
+        llm=llm,
+    )
     path = ctx.vdir / "sessions" / "sessions.sqlite"
-    chat = PersistentAgent(coordinator=coordinator, session_store=SQLiteSessionStore(path), memory=memory,
-                           guard_factory=lambda: BudgetGuard(GuardrailConfig()))
-    for session_id, message in (("ops-chat", "Who is on call?"),
-                                ("ops-chat", "Answer this broken question about the pager"),
-                                ("release-chat", "Who is on call for the release?")):
+    chat = PersistentAgent(
+        coordinator=coordinator,
+        session_store=SQLiteSessionStore(path),
+        memory=memory,
+        guard_factory=lambda: BudgetGuard(GuardrailConfig()),
+    )
+    for session_id, message in (
+        ("ops-chat", "Who is on call?"),
+        ("ops-chat", "Answer this broken question about the pager"),
+        ("release-chat", "Who is on call for the release?"),
+    ):
         async for _ in chat.chat(message, session_id=session_id):
             pass
     await asyncio.sleep(0.2)  # let fire-and-forget memory writes settle
@@ -437,7 +566,16 @@ SCENARIOS: dict[str, tuple[Callable[[Ctx], Any], str, bool]] = {
 }
 
 
+def seed_ids(scenario: str) -> None:
+    """Make the package's uuid4 ids (run ids, approval ids, invocation ids) repeatable: one
+    seeded generator per version and scenario, so regenerated samples keep their file names
+    (generator convention; the ids stay valid UUIDv4 strings)."""
+    rng = random.Random(f"react-agent-harness {VERSION} {scenario}")
+    uuid.uuid4 = lambda: uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
 def run_child(scenario: str, vdir: Path, snapdir: Path | None, meta: Path) -> None:
+    seed_ids(scenario)  # before the package is imported
     import harness.runtime as hr
 
     ctx = Ctx(scenario, vdir, snapdir, meta)
@@ -489,7 +627,9 @@ def run_scenario(name: str, vdir: Path, snapdir: Path | None, home: Path) -> Non
     log.close()
     expected = 0 if ending == "exit" else -signal.SIGKILL
     if rc != expected:
-        raise SystemExit(f"{name}: exit status {rc}, expected {expected}:\n{(home / f'{name}.log').read_text()}")
+        raise SystemExit(
+            f"{name}: exit status {rc}, expected {expected}:\n{(home / f'{name}.log').read_text()}"
+        )
     run_id = json.loads(meta.read_text()).get("run_id") if meta.exists() else None
     trace = vdir / "traces" / f"{name}.jsonl"
     if trace.exists():
