@@ -1,13 +1,23 @@
-"""``baton runs`` and ``baton show``: the runs and one run's checkpoint forest."""
+"""``baton runs`` and ``baton show``: the runs and one run's checkpoint forest.
+
+Run rows carry the cost with provenance (``cost_usd`` is the priced total, never $0 for
+unpriced calls; ``cost_provenance``, ``unpriced_calls``) and, for failed runs, the failure
+class and the last good checkpoint (``failure_class``, ``last_good_checkpoint``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from core import queries
-from core.cli.output import add_db_option, format_money, format_time, print_json, print_table
+from core.cli.costs_cmd import money
+from core.cli.output import add_db_option, format_time, print_json, print_table
 from core.db import make_engine
+from core.prices import PriceBook, load_price_book
 from core.records import RUN_STATUSES
 
 FRAMEWORKS = ("acf", "loopengt", "harness", "techrevati", "otel", "langgraph")
@@ -29,7 +39,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def list_runs(args: argparse.Namespace) -> int:
-    runs = queries.list_runs(make_engine(args.db), status=args.status, framework=args.framework)
+    engine = make_engine(args.db)
+    runs = queries.annotate_runs(
+        engine, queries.list_runs(engine, status=args.status, framework=args.framework), _price_book(engine)
+    )
     if args.json:
         print_json(runs)
         return 0
@@ -37,14 +50,60 @@ def list_runs(args: argparse.Namespace) -> int:
         print("No runs. Load some with: baton ingest PATH")
         return 0
     print_table(
-        ("id", "framework", "status", "agents", "started", "ended", "ckpts", "events", "tok in", "tok out",
-         "cost", "failure"),
-        [(r["id"], r["framework"], r["status"], ",".join(r["agents"]), format_time(r["started_at"]),
-          format_time(r["ended_at"]), r["checkpoints"], r["events"], r["input_tokens"], r["output_tokens"],
-          format_money(r["cost_usd"]), r["failure_reason"]) for r in runs],
+        (
+            "id",
+            "framework",
+            "status",
+            "agents",
+            "started",
+            "ended",
+            "ckpts",
+            "events",
+            "tok in",
+            "tok out",
+            "cost",
+            "failure",
+        ),
+        [
+            (
+                r["id"],
+                r["framework"],
+                r["status"],
+                ",".join(r["agents"]),
+                format_time(r["started_at"]),
+                format_time(r["ended_at"]),
+                r["checkpoints"],
+                r["events"],
+                r["input_tokens"],
+                r["output_tokens"],
+                cost_text(r),
+                _failure(r),
+            )
+            for r in runs
+        ],
         max_width=40,
     )
     return 0
+
+
+def _price_book(engine: Engine) -> PriceBook:
+    book = load_price_book(engine)
+    for warning in book.warnings:
+        print(f"baton: warning: {warning}", file=sys.stderr)
+    return book
+
+
+def cost_text(run: dict[str, Any]) -> str:
+    """The priced cost plus the unpriced calls; never "$0" for calls without a price."""
+    if run.get("cost_usd") is None and not run.get("unpriced_calls"):
+        return ""
+    return money(run.get("cost_usd"), run.get("unpriced_calls") or 0)
+
+
+def _failure(run: dict[str, Any]) -> str | None:
+    if run.get("failure_class"):
+        return f"[{run['failure_class']}] {run['failure_reason'] or ''}".strip()
+    return run.get("failure_reason")
 
 
 def forest_lines(checkpoints: list[dict[str, Any]]) -> list[str]:
@@ -58,10 +117,14 @@ def forest_lines(checkpoints: list[dict[str, Any]]) -> list[str]:
     stack = [(cp, 0, None) for cp in reversed(children.get(None, []))]
     while stack:
         cp, depth, parent_agent = stack.pop()
-        handoff = f"  (handoff from {parent_agent})" if parent_agent and parent_agent != cp["agent_id"] else ""
+        handoff = (
+            f"  (handoff from {parent_agent})" if parent_agent and parent_agent != cp["agent_id"] else ""
+        )
         missing = "  (parent not loaded)" if cp["parent_id"] and cp["parent_id"] not in by_id else ""
-        lines.append(f"{'  ' * depth}{'└─ ' if depth else ''}{cp['id']}  {cp['status']:<9} "
-                     f"{cp['agent_id'] or '-'}  {format_time(cp['created_at'])}{handoff}{missing}")
+        lines.append(
+            f"{'  ' * depth}{'└─ ' if depth else ''}{cp['id']}  {cp['status']:<9} "
+            f"{cp['agent_id'] or '-'}  {format_time(cp['created_at'])}{handoff}{missing}"
+        )
         stack.extend((child, depth + 1, cp["agent_id"]) for child in reversed(children.get(cp["id"], [])))
     return lines
 
@@ -75,18 +138,24 @@ def _tokens(run: dict[str, Any]) -> str:
 def show_run(args: argparse.Namespace) -> int:
     engine = make_engine(args.db)
     run_id = queries.resolve_run_id(engine, args.run_id)
-    run = queries.get_run(engine, run_id)
+    run = queries.annotate_runs(engine, [queries.get_run(engine, run_id)], _price_book(engine))[0]
     checkpoints = queries.run_checkpoints(engine, run_id)
     counts = queries.event_counts(engine, run_id)
     if args.json:
         print_json(run | {"checkpoints": checkpoints, "event_counts": counts})
         return 0
     print(f"run {run['id']}  ({run['framework']} {run['native_id']})")
-    for label, value in (("status", run["status"]), ("task", run["task"]), ("agents", ", ".join(run["agents"])),
-                         ("started", format_time(run["started_at"])), ("ended", format_time(run["ended_at"])),
-                         ("tokens", _tokens(run)),
-                         ("cost", format_money(run["cost_usd"]) or "unknown"),
-                         ("failure", run["failure_reason"])):
+    for label, value in (
+        ("status", run["status"]),
+        ("task", run["task"]),
+        ("agents", ", ".join(run["agents"])),
+        ("started", format_time(run["started_at"])),
+        ("ended", format_time(run["ended_at"])),
+        ("tokens", _tokens(run)),
+        ("cost", f"{cost_text(run)} ({run['cost_provenance']})" if cost_text(run) else "unknown"),
+        ("failure", _failure(run)),
+        ("resume", run["last_good_checkpoint"] and f"last good checkpoint {run['last_good_checkpoint']}"),
+    ):
         if value:
             print(f"  {label:<8} {value}")
     print(f"\ncheckpoints ({len(checkpoints)}):")

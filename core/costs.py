@@ -1,0 +1,433 @@
+"""Cost of every model call, with provenance, computed at query time.
+
+Provenance of one call:
+
+* ``reported`` – the source wrote a cost (harness budgets, techrevati usage records);
+* ``computed`` – tokens x a named, dated price (see ``core.prices``);
+* ``unpriced`` – tokens known, no price. Never shown or summed as $0: a total is the
+  priced sum plus how many calls and tokens are unpriced.
+
+A reported cost of exactly 0 for a call with tokens is read as "the source had no price"
+(techrevati records $0 for a model missing from its table) and falls through to a
+computed or unpriced figure; price a model at 0 in the user file to make it free.
+
+Cached input, counted as the provider bills it. What each framework records as input:
+
+* techrevati-runtime: ``input_tokens`` is *uncached* input; cache reads and writes are
+  separate counts (its own formula prices the three and adds them) -> input EXCLUDES cache.
+* react-agent-harness: the Anthropic / Claude Code adapters report uncached ``tokens_in``
+  plus ``cache_read_tokens`` / ``cache_creation_tokens`` -> EXCLUDES; the OpenAI adapter
+  reports ``prompt_tokens``, which INCLUDES cached tokens, and no cache counts (the fields
+  are null): all of it is priced at the input rate, an upper bound.
+* loopengt: ``prompt_tokens`` (OpenAI naming), no cache fields -> INCLUDES.
+* ACF: no tokens at all.
+* any other source: by model family: Anthropic (``claude*``) EXCLUDES, everything else
+  (OpenAI ``prompt_tokens``, Gemini ``promptTokenCount``, OTel ``input_tokens``) INCLUDES.
+
+When input includes cache, cache reads and writes are subtracted before the rest is priced
+at the input rate (no double counting). A cache rate the price lacks falls back to the
+input rate (providers without a cache discount bill cached input as input).
+
+Costs are computed each time from stored tokens and the current ``PriceBook``, so an
+edited prices file changes every figure without re-ingesting anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.engine import Engine
+
+from core.errors import NotFound, UserError
+from core.prices import ModelPrice, PriceBook, load_price_book
+from core.tables import Checkpoint, Event, Run
+from core.timeutil import parse_timestamp
+
+CALL_KINDS = ("llm_call", "usage")
+GROUPINGS = ("run", "agent", "model", "framework", "day")
+_EXCLUSIVE_FRAMEWORKS = {"techrevati"}
+_INCLUSIVE_FRAMEWORKS = {"loopengt"}
+
+
+@dataclass(slots=True)
+class Call:
+    """One priced unit: a model call (an event), or a whole run when the source reports
+    usage only at run level."""
+
+    run_id: str
+    framework: str
+    agent: str | None = None
+    model: str | None = None
+    at: datetime | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reported_usd: float | None = None
+    cache_ttl: str | None = None
+    basis: str = "event"  # event | run
+
+    @property
+    def tokens(self) -> int:
+        return sum(
+            v or 0
+            for v in (self.input_tokens, self.output_tokens, self.cache_read_tokens, self.cache_write_tokens)
+        )
+
+
+@dataclass(slots=True)
+class CallCost:
+    cost_usd: float | None  # reported if any, else computed; None when unpriced
+    provenance: str  # reported | computed | unpriced
+    computed_usd: float | None = None
+    price: ModelPrice | None = None
+    billed_input: int = 0  # uncached input tokens (priced at the input rate)
+    billed_cache_read: int = 0
+    billed_cache_write: int = 0
+    output: int = 0
+
+
+def input_includes_cache(framework: str, model: str | None, call: Call) -> bool:
+    """Whether the source's input count already contains cache reads/writes (module doc)."""
+    if framework in _EXCLUSIVE_FRAMEWORKS:
+        return False
+    if framework in _INCLUSIVE_FRAMEWORKS:
+        return True
+    if framework == "harness":
+        return call.cache_read_tokens is None and call.cache_write_tokens is None
+    return not (model or "").lower().split("/")[-1].startswith(("claude", "anthropic"))
+
+
+def split_tokens(call: Call) -> tuple[int, int, int, int]:
+    """(uncached input, cache read, cache write, output) as the provider bills them."""
+    inp, read, write = call.input_tokens or 0, call.cache_read_tokens or 0, call.cache_write_tokens or 0
+    if input_includes_cache(call.framework, call.model, call):
+        inp = max(inp - read - write, 0)
+    return inp, read, write, call.output_tokens or 0
+
+
+def compute_usd(
+    call: Call, price: ModelPrice, split: tuple[int, int, int, int] | None = None
+) -> float | None:
+    """tokens x price for one call, or None when the price lacks a rate the call needs."""
+    inp, read, write, out = split or split_tokens(call)
+    total_input = inp + read + write
+    input_rate = price.rate("input", total_input)
+    write_field = (
+        "cache_write_1h" if call.cache_ttl == "1h" and price.cache_write_1h is not None else "cache_write"
+    )
+    parts = (
+        (inp, input_rate),
+        (out, price.rate("output", total_input)),
+        (read, _or(price.rate("cache_read", total_input), input_rate)),
+        (write, _or(price.rate(write_field, total_input), input_rate)),
+    )
+    if any(count and rate is None for count, rate in parts):
+        return None
+    return sum(count * (rate or 0.0) for count, rate in parts) / 1_000_000
+
+
+def _or(value: float | None, fallback: float | None) -> float | None:
+    return value if value is not None else fallback
+
+
+def price_call(call: Call, book: PriceBook) -> CallCost:
+    """Cost and provenance of one call under ``book``."""
+    inp, read, write, out = split_tokens(call)
+    price = book.lookup(call.model, call.at)
+    computed = compute_usd(call, price, (inp, read, write, out)) if price is not None else None
+    reported = call.reported_usd
+    if reported is not None and (reported > 0 or call.tokens == 0):
+        cost, provenance = reported, "reported"
+    elif computed is not None:
+        cost, provenance = computed, "computed"
+    else:
+        cost, provenance = None, "unpriced"
+    return CallCost(
+        cost, provenance, computed, price if computed is not None else None, inp, read, write, out
+    )
+
+
+@dataclass(slots=True)
+class CostSummary:
+    """Tokens and cost of a group of calls. ``cost_usd`` is the priced total (None when
+    nothing is priced); unpriced calls are counted, never added as $0."""
+
+    key: Any = None
+    calls: int = 0
+    input_tokens: int = 0  # uncached input (cache reads/writes are in their own columns)
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reported_usd: float = 0.0
+    computed_usd: float = 0.0
+    reported_calls: int = 0
+    computed_calls: int = 0
+    unpriced_calls: int = 0
+    unpriced_tokens: int = 0
+    unpriced_models: list[str] = field(default_factory=list)
+    prices: dict[str, str] = field(default_factory=dict)  # price name -> "origin: source (as_of)"
+
+    def add(self, call: Call, cost: CallCost) -> None:
+        self.calls += 1
+        self.input_tokens += cost.billed_input
+        self.output_tokens += cost.output
+        self.cache_read_tokens += cost.billed_cache_read
+        self.cache_write_tokens += cost.billed_cache_write
+        if cost.provenance == "reported":
+            self.reported_calls += 1
+            self.reported_usd += cost.cost_usd or 0.0
+        elif cost.provenance == "computed":
+            self.computed_calls += 1
+            self.computed_usd += cost.cost_usd or 0.0
+            if cost.price is not None:
+                p = cost.price
+                self.prices[p.name] = f"{p.origin}: {p.source}" + (f" ({p.as_of})" if p.as_of else "")
+        else:
+            self.unpriced_calls += 1
+            self.unpriced_tokens += call.tokens
+            label = call.model or "(no model)"
+            if label not in self.unpriced_models:
+                self.unpriced_models.append(label)
+
+    @property
+    def cost_usd(self) -> float | None:
+        if not self.reported_calls and not self.computed_calls:
+            return None
+        return self.reported_usd + self.computed_usd
+
+    @property
+    def provenance(self) -> str | None:
+        """reported, computed, reported+computed, unpriced, or None (no calls)."""
+        kinds = [
+            name for name, n in (("reported", self.reported_calls), ("computed", self.computed_calls)) if n
+        ]
+        if kinds:
+            return "+".join(kinds)
+        return "unpriced" if self.unpriced_calls else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "calls": self.calls,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "cost_usd": self.cost_usd,
+            "provenance": self.provenance,
+            "reported_usd": self.reported_usd if self.reported_calls else None,
+            "computed_usd": self.computed_usd if self.computed_calls else None,
+            "unpriced_calls": self.unpriced_calls,
+            "unpriced_tokens": self.unpriced_tokens,
+            "unpriced_models": self.unpriced_models,
+            "prices": self.prices,
+        }
+
+
+# -- calls from the database ------------------------------------------------------------------
+def _cache_ttl(data: Any) -> str | None:
+    if isinstance(data, dict):
+        for holder in (data, data.get("usage")):
+            if isinstance(holder, dict) and isinstance(holder.get("cache_ttl"), str):
+                return holder["cache_ttl"]
+    return None
+
+
+def _single(values: Any) -> str | None:
+    return values[0] if isinstance(values, list) and len(values) == 1 and isinstance(values[0], str) else None
+
+
+def _run_model(attributes: Any) -> str | None:
+    if not isinstance(attributes, dict):
+        return None
+    model = attributes.get("model")
+    return model if isinstance(model, str) and model else _single(attributes.get("models"))
+
+
+def load_calls(
+    engine: Engine,
+    run_ids: Iterable[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    events_only: bool = False,
+) -> list[Call]:
+    """Every priced unit of the given runs (all runs when None).
+
+    A run's calls are its ``llm_call``/``usage`` events with tokens or a cost (all-zero
+    counts mean "not reported", as loopengt's ``agent.invoke`` writes them). A run whose
+    cost the source reports only at run level (no event carries a cost), or that has
+    tokens but no call events, is one run-level call instead, so that every breakdown adds
+    up to the same total. ``since``/``until`` keep event calls with ``since < at <= until``
+    and drop run-level calls (they cannot be split in time). ``events_only`` returns the
+    event calls alone (a per-call view), whatever the run level says.
+    """
+    wanted = set(run_ids) if run_ids is not None else None
+    token_cols = (Event.input_tokens, Event.output_tokens, Event.cache_read_tokens, Event.cache_write_tokens)
+    query = (
+        select(
+            Event.run_id,
+            Event.agent_id,
+            Event.model,
+            Event.at,
+            *token_cols,
+            Event.cost_usd,
+            Event.data,
+            Run.framework,
+        )
+        .join(Run, Run.id == Event.run_id)
+        .where(
+            Event.kind.in_(CALL_KINDS),
+            or_(*(c.is_not(None) for c in token_cols), Event.cost_usd.is_not(None)),
+        )
+    )
+    run_query = select(
+        Run.id,
+        Run.framework,
+        Run.agents,
+        Run.attributes,
+        Run.input_tokens,
+        Run.output_tokens,
+        Run.cache_read_tokens,
+        Run.cache_write_tokens,
+        Run.reported_cost_usd,
+        Run.started_at,
+        Run.ended_at,
+    )
+    if wanted is not None and len(wanted) <= 500:
+        query = query.where(Event.run_id.in_(wanted))
+        run_query = run_query.where(Run.id.in_(wanted))
+    by_run: dict[str, list[Call]] = {}
+    with engine.connect() as connection:
+        for row in connection.execute(query):
+            if wanted is not None and row.run_id not in wanted:
+                continue
+            call = Call(
+                row.run_id,
+                row.framework,
+                row.agent_id,
+                row.model,
+                parse_timestamp(row.at),
+                row.input_tokens,
+                row.output_tokens,
+                row.cache_read_tokens,
+                row.cache_write_tokens,
+                row.cost_usd,
+                _cache_ttl(row.data),
+            )
+            if call.tokens or call.reported_usd is not None:
+                by_run.setdefault(call.run_id, []).append(call)
+        runs = [r for r in connection.execute(run_query) if wanted is None or r.id in wanted]
+    calls: list[Call] = []
+    for run in runs:
+        events = by_run.get(run.id, [])
+        run_reported_only = (
+            not events_only
+            and run.reported_cost_usd is not None
+            and all(c.reported_usd is None for c in events)
+        )
+        has_run_tokens = any(
+            v for v in (run.input_tokens, run.output_tokens, run.cache_read_tokens, run.cache_write_tokens)
+        )
+        if events and not run_reported_only:
+            calls.extend(c for c in events if _in_window(c.at, since, until))
+        elif (run_reported_only or has_run_tokens) and since is None and until is None and not events_only:
+            calls.append(
+                Call(
+                    run.id,
+                    run.framework,
+                    _single(run.agents),
+                    _run_model(run.attributes),
+                    parse_timestamp(run.ended_at or run.started_at),
+                    run.input_tokens,
+                    run.output_tokens,
+                    run.cache_read_tokens,
+                    run.cache_write_tokens,
+                    run.reported_cost_usd,
+                    basis="run",
+                )
+            )
+    return calls
+
+
+def _in_window(at: datetime | None, since: datetime | None, until: datetime | None) -> bool:
+    if since is None and until is None:
+        return True
+    if at is None:
+        return False
+    return (since is None or at > since) and (until is None or at <= until)
+
+
+# -- aggregations -----------------------------------------------------------------------------
+KEY_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
+    "run": lambda c: c.run_id,
+    "agent": lambda c: c.agent,
+    "model": lambda c: c.model,
+    "framework": lambda c: c.framework,
+    "day": lambda c: c.at.date().isoformat() if c.at else None,
+}
+
+
+def summarize(calls: Iterable[Call], book: PriceBook, by: str | None = None) -> list[CostSummary]:
+    """Group ``calls`` by one of GROUPINGS (None: a single total) and price them."""
+    key_of = KEY_FUNCTIONS[by] if by else (lambda c: None)
+    groups: dict[Any, CostSummary] = {}
+    for call in calls:
+        key = key_of(call)
+        groups.setdefault(key, CostSummary(key=key)).add(call, price_call(call, book))
+    return sorted(groups.values(), key=lambda s: (-(s.cost_usd or 0.0), -s.calls, str(s.key)))
+
+
+def costs_by(
+    engine: Engine, by: str = "run", book: PriceBook | None = None, run_ids: Iterable[str] | None = None
+) -> list[CostSummary]:
+    """Cost and tokens by run, agent, model, framework or day (highest cost first)."""
+    if by not in GROUPINGS:
+        raise ValueError(f"cannot group costs by {by!r}; choose one of {', '.join(GROUPINGS)}")
+    book = book or load_price_book(engine)
+    return summarize(load_calls(engine, run_ids), book, by)
+
+
+def run_costs(
+    engine: Engine, run_ids: Iterable[str] | None = None, book: PriceBook | None = None
+) -> dict[str, CostSummary]:
+    """run id -> its cost summary (runs without any usage are absent)."""
+    return {s.key: s for s in costs_by(engine, "run", book, run_ids)}
+
+
+def cost_between_checkpoints(
+    engine: Engine,
+    run_id: str,
+    from_checkpoint: str | None,
+    to_checkpoint: str,
+    book: PriceBook | None = None,
+) -> CostSummary:
+    """What the calls of ``run_id`` made after checkpoint ``from_checkpoint`` (None: the
+    run's start) up to and including ``to_checkpoint`` cost: a segment, or a failed branch.
+    Checkpoint ids are Baton's (``checkpoint.id``). Run-level usage cannot be split in time
+    and is left out."""
+    times: dict[str, datetime | None] = {}
+    with engine.connect() as connection:
+        for ref in filter(None, (from_checkpoint, to_checkpoint)):
+            row = connection.execute(
+                select(Checkpoint.created_at).where(Checkpoint.id == ref, Checkpoint.run_id == run_id)
+            ).first()
+            if row is None:
+                raise NotFound(f"run {run_id} has no checkpoint {ref!r}")
+            times[ref] = parse_timestamp(row[0])
+    since = times.get(from_checkpoint) if from_checkpoint else None
+    until = times[to_checkpoint]
+    if until is None or (from_checkpoint and since is None):
+        raise UserError("a checkpoint without a creation time cannot bound a cost window")
+    if since is not None and since > until:
+        since, until = until, since
+    calls = load_calls(
+        engine, [run_id], since=since or datetime.min.replace(tzinfo=until.tzinfo), until=until
+    )
+    book = book or load_price_book(engine)
+    summaries = summarize(calls, book)
+    return summaries[0] if summaries else CostSummary(key=run_id)
