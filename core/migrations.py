@@ -21,8 +21,13 @@ def _create_tables(connection: Connection) -> None:
     SQLModel.metadata.create_all(connection)
 
 
+def _add_resume_export(connection: Connection) -> None:
+    tables.ResumeExport.__table__.create(connection, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
+    _add_resume_export,
 ]
 
 

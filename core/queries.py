@@ -208,3 +208,24 @@ def annotate_runs(engine: Engine, runs: list[dict[str, Any]], book: Any = None) 
         run["failure_class"] = info.failure_class if info else None
         run["last_good_checkpoint"] = info.last_good_checkpoint if info else None
     return runs
+
+
+def list_exports(engine: Engine, checkpoint_id: str | None = None, run_id: str | None = None,
+                 limit: int | None = None) -> list[dict[str, Any]]:
+    """The resume export log, newest first."""
+    from core.tables import ResumeExport
+
+    query = select(ResumeExport)
+    if checkpoint_id:
+        query = query.where(ResumeExport.checkpoint_id == checkpoint_id)
+    if run_id:
+        query = query.where(ResumeExport.run_id == run_id)
+    query = query.order_by(ResumeExport.created_at.desc(), ResumeExport.id.desc())
+    if limit:
+        query = query.limit(limit)
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [{"id": r.id, "created_at": _iso(r.created_at), "checkpoint_id": r.checkpoint_id, "run_id": r.run_id,
+             "framework": r.framework, "format": r.format, "document_id": r.document_id,
+             "destination": r.destination, "options": r.options or {}, "redacted": r.redacted,
+             "trimmed": r.trimmed, "bytes": r.size_bytes} for r in rows]

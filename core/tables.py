@@ -185,3 +185,23 @@ class SchemaVersion(SQLModel, table=True):
 
     version: int = Field(primary_key=True)
     applied_at: datetime | None = time_column()
+
+
+class ResumeExport(SQLModel, table=True):
+    """One resume export: when, from which checkpoint, with which options, to where. No
+    foreign key: the log outlives a checkpoint that a re-ingest replaces."""
+
+    __tablename__ = "resume_export"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime | None = time_column(index=True)
+    checkpoint_id: str = Field(index=True)
+    run_id: str | None = Field(default=None, index=True)
+    framework: str | None = None
+    format: str
+    document_id: str | None = None  # the new ACF checkpoint_id, or the native key / checkpoint id
+    destination: str  # file path, "stdout" or "download"
+    options: dict[str, Any] | None = json_column()
+    redacted: int = 0
+    trimmed: bool = False
+    size_bytes: int = 0

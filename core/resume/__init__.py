@@ -1,0 +1,8 @@
+"""Resume checkpoints: from any stored checkpoint, a document another agent (or the source
+framework) continues from.
+
+``build_export`` picks the format, ``write_export`` writes into the outbox safely and
+``export_checkpoint`` does both and logs the export. The default document follows the
+agent-checkpoint spec (``acf_document``); ``native_harness`` and ``native_loopengt`` write
+the frameworks' own checkpoints. Framework mappers live in ``core.resume.mappers``.
+"""
