@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.cli import costs_cmd, errors_cmd, failures_cmd, ingest_cmd, resume_cmd, runs_cmd
+from core.cli import costs_cmd, errors_cmd, failures_cmd, ingest_cmd, resume_cmd, runs_cmd, watch_cmd
 from core.db import DatabaseURLError
 from core.errors import UserError
 
-COMMANDS = [ingest_cmd, runs_cmd, errors_cmd, resume_cmd, costs_cmd, failures_cmd]
+COMMANDS = [ingest_cmd, runs_cmd, errors_cmd, resume_cmd, watch_cmd, costs_cmd, failures_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
