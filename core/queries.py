@@ -185,6 +185,27 @@ def source_files(engine: Engine, outcome: str | None = None) -> list[dict[str, A
     ]
 
 
+def list_exports(engine: Engine, checkpoint_id: str | None = None, run_id: str | None = None,
+                 limit: int | None = None) -> list[dict[str, Any]]:
+    """The resume export log, newest first."""
+    from core.tables import ResumeExport
+
+    query = select(ResumeExport)
+    if checkpoint_id:
+        query = query.where(ResumeExport.checkpoint_id == checkpoint_id)
+    if run_id:
+        query = query.where(ResumeExport.run_id == run_id)
+    query = query.order_by(ResumeExport.created_at.desc(), ResumeExport.id.desc())
+    if limit:
+        query = query.limit(limit)
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [{"id": r.id, "created_at": _iso(r.created_at), "checkpoint_id": r.checkpoint_id, "run_id": r.run_id,
+             "framework": r.framework, "format": r.format, "document_id": r.document_id,
+             "destination": r.destination, "options": r.options or {}, "redacted": r.redacted,
+             "trimmed": r.trimmed, "bytes": r.size_bytes} for r in rows]
+
+
 def annotate_runs(engine: Engine, runs: list[dict[str, Any]], book: Any = None) -> list[dict[str, Any]]:
     """Give run dicts (from ``list_runs``/``get_run``) their cost with provenance and, for
     failed runs, the failure class and last good checkpoint (in place; returns ``runs``).
@@ -210,22 +231,26 @@ def annotate_runs(engine: Engine, runs: list[dict[str, Any]], book: Any = None) 
     return runs
 
 
-def list_exports(engine: Engine, checkpoint_id: str | None = None, run_id: str | None = None,
-                 limit: int | None = None) -> list[dict[str, Any]]:
-    """The resume export log, newest first."""
-    from core.tables import ResumeExport
-
-    query = select(ResumeExport)
-    if checkpoint_id:
-        query = query.where(ResumeExport.checkpoint_id == checkpoint_id)
-    if run_id:
-        query = query.where(ResumeExport.run_id == run_id)
-    query = query.order_by(ResumeExport.created_at.desc(), ResumeExport.id.desc())
-    if limit:
-        query = query.limit(limit)
+def run_checkpoints_light(engine: Engine, run_id: str) -> list[dict[str, Any]]:
+    """Like ``run_checkpoints`` without reading the documents (lineage graphs, pickers):
+    the document column is most of a checkpoint's bytes."""
+    columns = [c for c in Checkpoint.__table__.c if c.name != "document"]
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [{"id": r.id, "created_at": _iso(r.created_at), "checkpoint_id": r.checkpoint_id, "run_id": r.run_id,
-             "framework": r.framework, "format": r.format, "document_id": r.document_id,
-             "destination": r.destination, "options": r.options or {}, "redacted": r.redacted,
-             "trimmed": r.trimmed, "bytes": r.size_bytes} for r in rows]
+        rows = connection.execute(
+            select(*columns).where(Checkpoint.run_id == run_id)
+            .order_by(Checkpoint.created_at.nulls_first(), Checkpoint.native_id)
+        ).all()
+    return [checkpoint_to_dict(row) for row in rows]
+
+
+def data_version(engine: Engine) -> tuple[int, str]:
+    """Changes whenever the ingester commits anything (every write upserts source_file rows
+    with a fresh seen_at): what the dashboard polls to know it should redraw."""
+    with engine.connect() as connection:
+        count, last = connection.execute(select(func.count(), func.max(SourceFile.seen_at))).one()
+    return int(count), str(last)
+
+
+def run_framework_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return dict(connection.execute(select(Run.framework, func.count()).group_by(Run.framework)).all())

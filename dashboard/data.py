@@ -1,0 +1,458 @@
+"""The dashboard's one door to ``core``, and the only place caching lives.
+
+* The engine and the background watcher are ``st.cache_resource``, keyed by the database
+  URL (and the watched folders), so two databases never share one.
+* Queries are ``st.cache_data`` with a short TTL and the *data version* in their key: the
+  version (number of source files and when one was last written) changes as soon as the
+  ingester commits, so the next rerun misses the cache and shows the new data.
+* Functions that need the cost or failure modules (being written alongside) raise
+  :class:`NotAvailable` when those are missing or fail, so a page can say so instead of
+  crashing.
+
+Pages call these functions and lay out what comes back; they never touch SQL or ``core``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from core import diff as core_diff
+from core import lineage as core_lineage
+from core import queries, run_search, timeline
+from core.db import default_url, make_engine
+from core.errors import NotFound
+from core.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_RUNS = REPO / "sample_runs"
+TTL = 2  # seconds: the most a cached answer may lag behind the database
+RunFilter = run_search.RunFilter
+SORT_COLUMNS = tuple(run_search.SORT_COLUMNS)
+
+
+class NotAvailable(Exception):
+    """A feature whose core module is missing in this build or failed; the message says which."""
+
+
+# -- resources ---------------------------------------------------------------------------------
+def db_url() -> str:
+    return default_url()
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    return make_engine(url)
+
+
+def get_engine() -> Engine:
+    """The engine of BATON_DB_URL (or ~/.baton/baton.db); also used by the resume panel."""
+    return _engine(db_url())
+
+
+def watch_paths() -> list[str]:
+    try:
+        from ingest.watcher import default_watch_paths
+    except ImportError:
+        configured = os.environ.get("BATON_WATCH")
+        if configured:
+            return [p for p in configured.split(os.pathsep) if p.strip()]
+        return [str(SAMPLE_RUNS)]
+    return [str(p) for p in default_watch_paths()]
+
+
+_started: list[dict[str, Any]] = []
+
+
+@st.cache_resource(show_spinner="Loading the agent folders…")
+def _start(url: str, paths: tuple[str, ...]) -> dict[str, Any]:
+    """Start the background watcher once per database and folders (its catch-up scan loads
+    the bundled sample runs on a first start); without a watcher, ingest once."""
+    try:
+        from ingest.watcher import start_background
+    except ImportError:
+        start_background = None
+    if start_background is not None:
+        handle = start_background(list(paths), url)
+        error = None
+        if str(handle.store.engine.url) != str(_engine(url).url):
+            error = "a watcher for another database already runs in this process; restart the dashboard"
+        started = {"handle": handle, "paths": list(paths), "error": error}
+        _started.append(started)
+        return started
+    from ingest.loader import ingest_paths
+
+    engine = _engine(url)
+    try:
+        summary = ingest_paths([Path(p) for p in paths if Path(p).exists()], Store(engine))
+    except Exception as exc:  # a bad folder must not stop the dashboard
+        return {"handle": None, "paths": list(paths), "error": f"{exc.__class__.__name__}: {exc}"}
+    return {"handle": None, "paths": list(paths), "error": None, "summary": summary.as_dict()}
+
+
+def start() -> dict[str, Any]:
+    """Make sure the folders are being loaded; cheap after the first call."""
+    return _start(db_url(), tuple(watch_paths()))
+
+
+def stop_watcher() -> None:
+    """Stop the watchers this process started and forget them (tests; a clean shutdown)."""
+    for started in list(_started):
+        if started.get("handle") is not None:
+            started["handle"].stop(timeout=10)
+    _started.clear()
+    _start.clear()
+
+
+def watcher_state() -> dict[str, Any]:
+    """running, mode, folders [{path, mode}], caught_up, counters, last_error, warnings."""
+    started = start()
+    handle = started.get("handle")
+    if handle is None:
+        folders = [
+            {"path": p, "mode": "loaded once" if Path(p).exists() else "missing"} for p in started["paths"]
+        ]
+        return {
+            "running": False,
+            "mode": "not watching (one-off load)",
+            "folders": folders,
+            "caught_up": True,
+            "files_loaded": None,
+            "files_failed": None,
+            "last_error": started.get("error"),
+            "warnings": [],
+        }
+    state = asdict(handle.state())
+    state["folders"] = [dict(f) for f in state["folders"]]
+    state["last_error"] = started.get("error") or state["last_error"]
+    return state
+
+
+# -- freshness ---------------------------------------------------------------------------------
+def data_version() -> tuple[int, str]:
+    """Changes whenever the ingester commits anything (every write touches source_file)."""
+    return queries.data_version(get_engine())
+
+
+def _key() -> tuple[str, tuple[int, str]]:
+    return db_url(), data_version()
+
+
+# -- overview ----------------------------------------------------------------------------------
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def _overview(key: tuple[str, Any]) -> dict[str, Any]:
+    engine = _engine(key[0])
+    page = run_search.search_runs(engine, RunFilter(statuses=("failed",)), sort="ended_at", page_size=8)
+    return {
+        "statuses": queries.run_status_counts(engine),
+        "frameworks": queries.run_framework_counts(engine),
+        "files": queries.file_outcome_counts(engine),
+        "recent_failures": page.rows,
+        "failed_total": page.total,
+    }
+
+
+def overview() -> dict[str, Any]:
+    return _overview(_key())
+
+
+# -- runs --------------------------------------------------------------------------------------
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def _search(
+    key: tuple[str, Any], flt: RunFilter, sort: str, descending: bool, page: int, page_size: int
+) -> dict[str, Any]:
+    engine = _engine(key[0])
+    result = run_search.search_runs(engine, flt, sort, descending, page, page_size)
+    costs_note = None
+    try:
+        from core.costs import run_costs
+
+        summaries = run_costs(engine, [r["id"] for r in result.rows])
+        for row in result.rows:
+            summary = summaries.get(row["id"])
+            row["cost_usd"] = summary.cost_usd if summary else row["cost_usd"]
+            row["cost_provenance"] = (
+                summary.provenance if summary else ("reported" if row["cost_usd"] else None)
+            )
+    except Exception as exc:  # costs module missing or failing: reported costs only
+        costs_note = (
+            f"Computed costs are not available ({exc.__class__.__name__}); showing reported costs only."
+        )
+        for row in result.rows:
+            row["cost_provenance"] = "reported" if row["cost_usd"] is not None else None
+    return {
+        "rows": result.rows,
+        "total": result.total,
+        "page": result.page,
+        "pages": result.pages,
+        "page_size": result.page_size,
+        "costs_note": costs_note,
+    }
+
+
+def search_runs(
+    flt: RunFilter, sort: str = "started_at", descending: bool = True, page: int = 0, page_size: int = 50
+) -> dict[str, Any]:
+    """A page of runs: rows (with cost and provenance), total, page, pages."""
+    return _search(_key(), flt, sort, descending, page, page_size)
+
+
+@st.cache_data(ttl=30, max_entries=8, show_spinner=False)
+def _facets(url: str) -> dict[str, Any]:
+    return run_search.facets(_engine(url))
+
+
+def facets() -> dict[str, Any]:
+    """Frameworks and statuses present (for filter options; may lag new data by up to 30 s:
+    three scans of the run table are not worth repeating on every commit)."""
+    return _facets(db_url())
+
+
+# -- one run -----------------------------------------------------------------------------------
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def _run(key: tuple[str, Any], run_id: str) -> dict[str, Any] | None:
+    engine = _engine(key[0])
+    try:
+        run = queries.get_run(engine, run_id)
+    except NotFound:
+        return None
+    run["cost"] = None
+    run["failure"] = None
+    run["notes"] = []
+    try:
+        from core.costs import run_costs
+
+        summary = run_costs(engine, [run_id]).get(run_id)
+        run["cost"] = summary.to_dict() if summary else None
+    except Exception as exc:
+        run["notes"].append(f"Cost is not available ({exc.__class__.__name__}: {exc}).")
+    if run["status"] == "failed":
+        try:
+            from core.failures import analyze_run
+
+            documents = queries.run_checkpoints(engine, run_id, with_documents=True)
+            info = analyze_run(run, documents, timeline.error_events(engine, run_id))
+            run["failure"] = info.to_dict() if info else None
+        except Exception as exc:
+            run["notes"].append(f"Failure analysis is not available ({exc.__class__.__name__}: {exc}).")
+    return run
+
+
+def run(run_id: str) -> dict[str, Any] | None:
+    """The run with ``cost`` (summary dict or None) and ``failure`` (FailureInfo dict or None)."""
+    return _run(_key(), run_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def _run_names(key: tuple[str, Any], run_ids: tuple[str, ...]) -> dict[str, str]:
+    return run_search.native_ids(_engine(key[0]), run_ids)
+
+
+def run_names(run_ids: tuple[str, ...]) -> dict[str, str]:
+    """Baton run id -> the framework's own id."""
+    return _run_names(_key(), run_ids)
+
+
+def resolve_run(ref: str) -> str | None:
+    try:
+        return queries.resolve_run_id(get_engine(), ref)
+    except Exception:
+        return None
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def _checkpoints(key: tuple[str, Any], run_id: str) -> list[dict[str, Any]]:
+    return queries.run_checkpoints_light(_engine(key[0]), run_id)
+
+
+def checkpoints(run_id: str) -> list[dict[str, Any]]:
+    """The run's checkpoints (normalized fields, no documents), oldest first."""
+    return _checkpoints(_key(), run_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def _checkpoint(key: tuple[str, Any], checkpoint_id: str) -> dict[str, Any] | None:
+    try:
+        return queries.get_checkpoint(_engine(key[0]), checkpoint_id)
+    except NotFound:
+        return None
+
+
+def checkpoint(checkpoint_id: str) -> dict[str, Any] | None:
+    """One checkpoint with its original document and source path."""
+    return _checkpoint(_key(), checkpoint_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def _lineage(key: tuple[str, Any], run_id: str, selected: str | None, expand: bool) -> dict[str, Any]:
+    cps = _checkpoints(key, run_id)
+    model = core_lineage.build(cps, selected, collapse_min=10**9 if expand else core_lineage.COLLAPSE_MIN)
+    good = core_lineage.last_good(cps)
+    return {
+        "dot": core_lineage.to_dot(model, selected),
+        "nodes": len(model.nodes),
+        "checkpoints": len(cps),
+        "collapsed": sum(1 for n in model.nodes if n.collapsed),
+        "roots": len(model.roots),
+        "forks": len(model.forks),
+        "restarts": len(model.restarts),
+        "handoffs": [{"from": h[2], "to": h[3], "checkpoint": h[1]} for h in model.handoffs],
+        "missing_parents": len(model.missing_parents),
+        "last_good": good["id"] if good else None,
+    }
+
+
+def lineage(run_id: str, selected: str | None = None, expand: bool = False) -> dict[str, Any]:
+    """The lineage graph as DOT plus its counts (``expand`` shows every checkpoint)."""
+    return _lineage(_key(), run_id, selected, expand)
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def _diff(key: tuple[str, Any], old_id: str, new_id: str) -> list[dict[str, Any]]:
+    engine = _engine(key[0])
+    old = queries.get_checkpoint(engine, old_id)
+    new = queries.get_checkpoint(engine, new_id)
+    return [c.as_dict() for c in core_diff.diff_documents(old["document"], new["document"])]
+
+
+def diff(old_id: str, new_id: str) -> list[dict[str, Any]]:
+    """Field-level changes from checkpoint ``old_id``'s document to ``new_id``'s."""
+    return _diff(_key(), old_id, new_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def _timeline(
+    key: tuple[str, Any], run_id: str, kinds: tuple[str, ...], errors_only: bool, offset: int, limit: int
+) -> dict[str, Any]:
+    engine = _engine(key[0])
+    result = timeline.run_timeline(engine, run_id, kinds, errors_only, offset, limit)
+    note = _price_events(engine, run_id, result.rows)
+    return {
+        "rows": result.rows,
+        "total": result.total,
+        "kinds": result.kinds,
+        "errors": result.errors,
+        "cost_note": note,
+    }
+
+
+def _price_events(engine: Engine, run_id: str, rows: list[dict[str, Any]]) -> str | None:
+    """Give model calls on the page their cost and provenance (reported, computed, unpriced)."""
+    calls = [r for r in rows if r["kind"] in ("llm_call", "usage")]
+    for row in rows:
+        row["cost_provenance"] = "reported" if row["cost_usd"] is not None else None
+    if not calls:
+        return None
+    try:
+        from core.costs import Call, price_call
+        from core.prices import load_price_book
+
+        framework = queries.get_run(engine, run_id)["framework"]
+        book = load_price_book(engine)
+        for row in calls:
+            call = Call(
+                run_id,
+                framework,
+                row["agent_id"],
+                row["model"],
+                row["at"],
+                row["input_tokens"],
+                row["output_tokens"],
+                row["cache_read_tokens"],
+                row["cache_write_tokens"],
+                row["cost_usd"],
+            )
+            if call.tokens or call.reported_usd is not None:
+                cost = price_call(call, book)
+                row["cost_usd"], row["cost_provenance"] = cost.cost_usd, cost.provenance
+    except Exception as exc:  # costs module missing or failing: reported costs only
+        return f"Computed costs per call are not available ({exc.__class__.__name__}); reported costs only."
+    return None
+
+
+def events(
+    run_id: str, kinds: tuple[str, ...] = (), errors_only: bool = False, offset: int = 0, limit: int = 200
+) -> dict[str, Any]:
+    """A page of the run's nested event timeline."""
+    return _timeline(_key(), run_id, kinds, errors_only, offset, limit)
+
+
+def event_data(event_id: str) -> Any:
+    return timeline.event_data(get_engine(), event_id)
+
+
+# -- costs and failures ------------------------------------------------------------------------
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def _costs(key: tuple[str, Any], by: str) -> list[dict[str, Any]]:
+    try:
+        from core.costs import costs_by
+    except ImportError as exc:
+        raise NotAvailable(
+            "Cost breakdowns are not available in this build (core.costs is missing)."
+        ) from exc
+    try:
+        return [s.to_dict() for s in costs_by(_engine(key[0]), by)]
+    except Exception as exc:
+        raise NotAvailable(f"Costs could not be computed: {exc.__class__.__name__}: {exc}") from exc
+
+
+def costs(by: str) -> list[dict[str, Any]]:
+    """Cost summaries grouped by run, agent, model, framework or day (NotAvailable if not built)."""
+    return _costs(_key(), by)
+
+
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def _failures(key: tuple[str, Any]) -> list[dict[str, Any]]:
+    try:
+        from core.failures import failed_runs
+    except ImportError as exc:
+        raise NotAvailable(
+            "Failure analysis is not available in this build (core.failures is missing)."
+        ) from exc
+    try:
+        infos = failed_runs(_engine(key[0]))
+    except Exception as exc:
+        raise NotAvailable(f"Failure analysis failed: {exc.__class__.__name__}: {exc}") from exc
+    return [info.to_dict() for info in infos]
+
+
+def failures() -> list[dict[str, Any]]:
+    """Every failed run's FailureInfo as a dict (class, reason, normalized reason, last good)."""
+    return _failures(_key())
+
+
+def failure_classes() -> dict[str, str]:
+    try:
+        from core.failures import CLASSES
+    except ImportError:
+        return {}
+    return dict(CLASSES)
+
+
+# -- ingest ------------------------------------------------------------------------------------
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def _files(key: tuple[str, Any], outcome: str) -> list[dict[str, Any]]:
+    return queries.source_files(_engine(key[0]), outcome)
+
+
+def files(outcome: str) -> list[dict[str, Any]]:
+    """Source files with this outcome (failed, ignored, loaded, deleted) and their reasons."""
+    return _files(_key(), outcome)
+
+
+def add_folder(path_text: str) -> dict[str, Any]:
+    """Ingest a folder now (the running watcher keeps its own folders). Returns the summary."""
+    from ingest.loader import ingest_paths
+
+    path = Path(path_text.strip()).expanduser()
+    if not path_text.strip():
+        raise NotFound("Type a folder path first.")
+    if not path.exists():
+        raise NotFound(f"{path} does not exist.")
+    summary = ingest_paths([path], Store(get_engine()))
+    return summary.as_dict() | {"path": str(path), "failures": summary.failures[:20]}

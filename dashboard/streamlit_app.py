@@ -1,0 +1,40 @@
+"""Baton's dashboard: the router. ``streamlit run dashboard`` runs this file.
+
+On the first start the background watcher's catch-up scan loads the watched folders
+(``BATON_WATCH``, or the bundled ``sample_runs/`` plus the frameworks' default folders).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.components import PAGES, live_refresh, md_escape, short
+
+st.set_page_config(page_title="Baton", page_icon="🎛️", layout="wide")
+
+pages = [
+    st.Page(
+        PAGES["overview"], title="Overview", icon=":material/dashboard:", url_path="overview", default=True
+    ),
+    st.Page(PAGES["runs"], title="Runs", icon=":material/table_rows:", url_path="runs"),
+    st.Page(PAGES["run"], title="Run", icon=":material/account_tree:", url_path="run"),
+    st.Page(PAGES["costs"], title="Costs", icon=":material/payments:", url_path="costs"),
+    st.Page(PAGES["failures"], title="Failures", icon=":material/error:", url_path="failures"),
+    st.Page(PAGES["ingest"], title="Ingest", icon=":material/folder_open:", url_path="ingest"),
+]
+navigation = st.navigation(pages)
+
+try:
+    data.start()
+except Exception as exc:  # the pages still show what the database holds
+    st.error(
+        f"Could not start loading the agent folders: {exc.__class__.__name__}: {md_escape(short(exc, 300))}",
+        icon=":material/error:",
+    )
+
+with st.sidebar:
+    st.caption("Baton · local inspector for AI-agent runs")
+    live_refresh()
+
+navigation.run()

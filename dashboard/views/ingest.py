@@ -1,0 +1,91 @@
+"""Ingest: what is watched, what failed or was ignored and why, and adding a folder."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import components as ui
+from dashboard import data
+
+st.title("Ingest")
+
+try:
+    state = data.watcher_state()
+except Exception as exc:
+    ui.show_error("the watcher state", exc)
+    state = None
+if state is not None:
+    cols = st.columns(4)
+    cols[0].metric("Watcher", "running" if state["running"] else "stopped")
+    cols[1].metric("Mode", state["mode"])
+    cols[2].metric("Catch-up scan", "done" if state["caught_up"] else "in progress…")
+    loaded = state.get("files_loaded")
+    cols[3].metric("Loaded since start", "—" if loaded is None else f"{loaded:,}")
+    st.subheader("Folders watched")
+    if state["folders"]:
+        st.dataframe(
+            pd.DataFrame(state["folders"], columns=["path", "mode"]), hide_index=True, width="stretch"
+        )
+    else:
+        st.caption("No folder is watched. Set BATON_WATCH or add one below.")
+    if state.get("last_error"):
+        st.warning(f"Last error: {ui.md_escape(ui.short(state['last_error'], 300))}")
+    for warning in state.get("warnings") or []:
+        st.caption(ui.md_escape(ui.short(warning, 300)))
+
+st.subheader("Add a folder")
+with st.form("add_folder", clear_on_submit=False, border=True):
+    path = st.text_input("Folder (or file) to load now", placeholder="/path/to/agent/checkpoints")
+    submitted = st.form_submit_button("Load it")
+if submitted:
+    try:
+        with st.spinner("Loading…"):
+            summary = data.add_folder(path)
+    except Exception as exc:
+        st.error(ui.md_escape(ui.short(exc, 300)))
+    else:
+        st.success(
+            f"{summary['files_loaded']} loaded, {summary['files_unchanged']} unchanged, "
+            f"{summary['files_ignored']} ignored, {summary['files_failed']} failed "
+            f"({summary['files_seen']} files seen in {summary['seconds']} s)."
+        )
+        st.caption("Loaded once. To keep watching it, add it to BATON_WATCH or run `baton watch` on it.")
+
+failed = data.files("failed")
+ignored = data.files("ignored")
+deleted = data.files("deleted")
+st.subheader(f"Failed files ({len(failed):,})")
+if failed:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "file": [f["path"] for f in failed],
+                "line": [f["error_line"] for f in failed],
+                "why": [ui.short(f["error"], 300) for f in failed],
+                "seen": [ui.when(f["seen_at"]) for f in failed],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"why": st.column_config.TextColumn(width="large")},
+    )
+else:
+    st.caption("No file failed to load.")
+st.subheader(f"Ignored files ({len(ignored):,})")
+if ignored:
+    st.dataframe(
+        pd.DataFrame(
+            {"file": [f["path"] for f in ignored], "why": [ui.short(f["error"], 200) for f in ignored]}
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.caption("No file was ignored.")
+if deleted:
+    st.subheader(f"Deleted files ({len(deleted):,})")
+    st.caption("Gone from disk; the runs they described are kept.")
+    st.dataframe(pd.DataFrame({"file": [f["path"] for f in deleted]}), hide_index=True, width="stretch")
+if state is not None and not failed and not ignored and not data.files("loaded"):
+    ui.empty_database_help()
