@@ -31,6 +31,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
+if CHROMIUM is None and os.environ.get("BATON_REQUIRE_BROWSER"):
+    # CI installs chromium and sets this: a missing browser must fail there, never skip.
+    raise RuntimeError("BATON_REQUIRE_BROWSER is set but chromium is not installed")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
 )
