@@ -31,22 +31,33 @@ def is_candidate(path: Path | str) -> bool:
     return name.lower().endswith(CANDIDATE_SUFFIXES) and not is_ignored_name(name)
 
 
+def _is_candidate_name(name: str) -> bool:
+    """``is_candidate`` for a bare name, cheap: a name with a candidate suffix can only be a
+    temp file by its prefix (``.#x.json``, ``.~lock.x.json``)."""
+    return name.lower().endswith(CANDIDATE_SUFFIXES) and not name.startswith((".#", ".~lock", "#"))
+
+
 def walk(paths: list[Path]) -> Iterator[Path]:
     """Yield candidate files below ``paths`` (files given directly are always yielded)."""
+    return (Path(path) for path in walk_names(paths))
+
+
+def walk_names(paths: list[Path]) -> Iterator[str]:
+    """``walk`` yielding path strings: no Path object per file on the hot path."""
     seen_dirs: set[tuple[int, int]] = set()
     for root in paths:
         if root.is_file():
-            yield root
+            yield str(root)
             continue
-        yield from _walk_dir(root, seen_dirs)
+        yield from _walk_dir(str(root), seen_dirs)
 
 
-def _walk_dir(root: Path, seen_dirs: set[tuple[int, int]]) -> Iterator[Path]:
+def _walk_dir(root: str, seen_dirs: set[tuple[int, int]]) -> Iterator[str]:
     stack = [root]
     while stack:
         folder = stack.pop()
         try:
-            info = folder.stat()
+            info = os.stat(folder)
         except OSError:
             continue
         key = (info.st_dev, info.st_ino)
@@ -62,9 +73,9 @@ def _walk_dir(root: Path, seen_dirs: set[tuple[int, int]]) -> Iterator[Path]:
             try:
                 if entry.is_dir():
                     if entry.name not in SKIP_DIRS:
-                        subfolders.append(Path(entry.path))
-                elif entry.is_file() and is_candidate(entry.name):
-                    yield Path(entry.path)
+                        subfolders.append(entry.path)
+                elif entry.is_file() and _is_candidate_name(entry.name):
+                    yield entry.path
             except OSError:
                 continue
         stack.extend(reversed(subfolders))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from core.store import FileOutcome, KnownFile, Store
 from ingest.content import SQLITE_MAGIC, decode
-from ingest.discover import walk
+from ingest.discover import walk_names
 from ingest.errors import ParseError
 from ingest.registry import detect_format
 from ingest.tail import StartOver, complete_part, decode_lines, fingerprint_of, read_tail, tail_spec, tailable
@@ -83,6 +83,17 @@ def _signature(path: Path, info: os.stat_result) -> tuple[int, int]:
     except OSError:
         pass
     return size, mtime
+
+
+def _unchanged_json(name: str, known: KnownFile) -> bool:
+    """The cheap path of a re-ingest: a JSON file whose size and mtime are as stored."""
+    if known.outcome == "deleted" or not name.endswith(tuple(JSON_SUFFIXES)):
+        return False
+    try:
+        info = os.stat(name)
+    except OSError:
+        return False
+    return known.size == info.st_size and known.mtime_ns == info.st_mtime_ns
 
 
 class Unstable(Exception):
@@ -242,13 +253,21 @@ def ingest_paths(
     own_database = store.database_path
     own_name = os.path.basename(own_database) if own_database else None
     candidates = [
-        path for path in walk(roots) if path.name != own_name or os.path.realpath(path) != own_database
+        name for name in walk_names(roots)
+        if os.path.basename(name) != own_name or os.path.realpath(name) != own_database
     ]
-    for path in candidates:
-        seen.add(str(path))
+    for name in candidates:
+        seen.add(name)
         summary.files_seen += 1
+        previous = known.get(name)
+        if previous is not None and _unchanged_json(name, previous):
+            summary.files_unchanged += 1
+            if progress:
+                progress(summary.files_seen, len(candidates), name)
+            continue
+        path = Path(name)
         try:
-            outcome = read_file(path, known.get(str(path)))
+            outcome = read_file(path, previous)
         except Unstable:
             summary.busy.append(str(path))
             continue
