@@ -74,7 +74,9 @@ def loopengt_checkpoint(index: int, chain: int, position: int) -> dict:
             "step_name": f"step_{n}",
             "status": "completed" if done else "pending",
             "attempts": 1 if done else 0,
-            "result": {"output": PAD[:60], "error": None, "token_usage": {"prompt_tokens": 120}} if done else None,
+            "result": {"output": PAD[:60], "error": None, "token_usage": {"prompt_tokens": 120}}
+            if done
+            else None,
             "started_at": None,
             "completed_at": None,
         }
@@ -175,7 +177,9 @@ def main() -> None:
 
         cold_rate, unchanged_rate = args.files / cold_s, args.files / unchanged_s
         ratio = cold_s / floor_s
-        print(f"cold ingest: loaded {cold.files_loaded}, failed {cold.files_failed}, ignored {cold.files_ignored}")
+        print(
+            f"cold ingest: loaded {cold.files_loaded}, failed {cold.files_failed}, ignored {cold.files_ignored}"
+        )
         print(f"re-ingest:   unchanged {again.files_unchanged}, loaded {again.files_loaded}")
         print()
         print(f"{'measure':34} {'measured':>14} {'target':>12}")
@@ -184,7 +188,11 @@ def main() -> None:
             ("cold ingest MB/s", f"{size / 1e6 / cold_s:,.1f}", ""),
             ("raw floor files/s", f"{args.files / floor_s:,.0f}", ""),
             ("cold ingest / raw floor (time)", f"{ratio:.2f}x", f"<= {TARGETS['floor_ratio']}x"),
-            ("unchanged re-ingest files/s", f"{unchanged_rate:,.0f}", f">= {TARGETS['unchanged_files_per_s']:,}"),
+            (
+                "unchanged re-ingest files/s",
+                f"{unchanged_rate:,.0f}",
+                f">= {TARGETS['unchanged_files_per_s']:,}",
+            ),
         ]
         for name, measured, target in rows:
             print(f"{name:34} {measured:>14} {target:>12}")

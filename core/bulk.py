@@ -45,7 +45,11 @@ def bulk_insert(
 
 
 def _sqlite_executemany(
-    connection: Connection, table: Table, columns: list[str], rows: Sequence[dict[str, Any]], conflict: Conflict,
+    connection: Connection,
+    table: Table,
+    columns: list[str],
+    rows: Sequence[dict[str, Any]],
+    conflict: Conflict,
     key: str,
 ) -> None:
     dialect = connection.dialect
@@ -59,7 +63,6 @@ def _sqlite_executemany(
         sql += f' ON CONFLICT("{key}") DO UPDATE SET {updates}'
     pairs = list(zip(columns, processors, strict=True))
     parameters = [
-        tuple(process(row[name]) if process else row[name] for name, process in pairs)
-        for row in rows
+        tuple(process(row[name]) if process else row[name] for name, process in pairs) for row in rows
     ]
     connection.exec_driver_sql(sql, parameters)

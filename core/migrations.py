@@ -29,7 +29,9 @@ def _add_run_list_indexes(connection: Connection) -> None:
     """The Runs page filters by status or framework and sorts by start: one index each, so
     a page of 100k runs is an index range, not a sort."""
     connection.execute(text("CREATE INDEX IF NOT EXISTS ix_run_status_started ON run (status, started_at)"))
-    connection.execute(text("CREATE INDEX IF NOT EXISTS ix_run_framework_started ON run (framework, started_at)"))
+    connection.execute(
+        text("CREATE INDEX IF NOT EXISTS ix_run_framework_started ON run (framework, started_at)")
+    )
 
 
 MIGRATIONS: list[Callable[[Connection], None]] = [

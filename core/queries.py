@@ -11,10 +11,27 @@ from sqlalchemy.engine import Engine
 from core.errors import Ambiguous, NotFound
 from core.tables import Checkpoint, Event, Run, SourceFile
 
-RUN_FIELDS = ("id", "framework", "native_id", "status", "task", "agents", "started_at", "ended_at",
-              "checkpoint_count", "event_count", "input_tokens", "output_tokens", "cache_read_tokens",
-              "cache_write_tokens", "reported_cost_usd", "failure_reason", "failure_signals",
-              "attributes", "inferred")
+RUN_FIELDS = (
+    "id",
+    "framework",
+    "native_id",
+    "status",
+    "task",
+    "agents",
+    "started_at",
+    "ended_at",
+    "checkpoint_count",
+    "event_count",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reported_cost_usd",
+    "failure_reason",
+    "failure_signals",
+    "attributes",
+    "inferred",
+)
 
 
 def _iso(value: Any) -> Any:
@@ -46,8 +63,9 @@ def run_to_dict(run: Any) -> dict[str, Any]:
     }
 
 
-def list_runs(engine: Engine, status: str | None = None, framework: str | None = None,
-              limit: int | None = None) -> list[dict[str, Any]]:
+def list_runs(
+    engine: Engine, status: str | None = None, framework: str | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
     query = select(*[getattr(Run, f) for f in RUN_FIELDS])
     if status:
         query = query.where(Run.status == status)
@@ -92,7 +110,9 @@ def resolve_checkpoint_id(engine: Engine, ref: str) -> str:
 
 def get_run(engine: Engine, run_id: str) -> dict[str, Any]:
     with engine.connect() as connection:
-        row = connection.execute(select(*[getattr(Run, f) for f in RUN_FIELDS]).where(Run.id == run_id)).first()
+        row = connection.execute(
+            select(*[getattr(Run, f) for f in RUN_FIELDS]).where(Run.id == run_id)
+        ).first()
     if row is None:
         raise NotFound(f"no run with id {run_id!r}")
     return run_to_dict(row)
@@ -123,7 +143,8 @@ def checkpoint_to_dict(cp: Any, with_document: bool = False) -> dict[str, Any]:
 def run_checkpoints(engine: Engine, run_id: str, with_documents: bool = False) -> list[dict[str, Any]]:
     with engine.connect() as connection:
         rows = connection.execute(
-            select(Checkpoint).where(Checkpoint.run_id == run_id)
+            select(Checkpoint)
+            .where(Checkpoint.run_id == run_id)
             .order_by(Checkpoint.created_at.nulls_first(), Checkpoint.native_id)
         ).all()
     return [checkpoint_to_dict(row, with_documents) for row in rows]
@@ -135,7 +156,8 @@ def get_checkpoint(engine: Engine, checkpoint_id: str) -> dict[str, Any]:
         source = None
         if row is not None and row.source_file_id is not None:
             source = connection.execute(
-                select(SourceFile.path).where(SourceFile.id == row.source_file_id)).scalar()
+                select(SourceFile.path).where(SourceFile.id == row.source_file_id)
+            ).scalar()
     if row is None:
         raise NotFound(f"no checkpoint with id {checkpoint_id!r}")
     return checkpoint_to_dict(row, with_document=True) | {"source_path": source}
@@ -153,9 +175,12 @@ def failed_files(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as connection:
         rows = connection.execute(
             select(SourceFile.path, SourceFile.error_line, SourceFile.error, SourceFile.seen_at)
-            .where(SourceFile.outcome == "failed").order_by(SourceFile.path)
+            .where(SourceFile.outcome == "failed")
+            .order_by(SourceFile.path)
         ).all()
-    return [{"path": r.path, "line": r.error_line, "error": r.error, "seen_at": _iso(r.seen_at)} for r in rows]
+    return [
+        {"path": r.path, "line": r.error_line, "error": r.error, "seen_at": _iso(r.seen_at)} for r in rows
+    ]
 
 
 def file_outcome_counts(engine: Engine) -> dict[str, int]:
@@ -178,15 +203,24 @@ def source_files(engine: Engine, outcome: str | None = None) -> list[dict[str, A
     with engine.connect() as connection:
         rows = connection.execute(query).all()
     return [
-        {"path": r.path, "format": r.format, "framework": r.framework, "outcome": r.outcome,
-         "error": r.error, "error_line": r.error_line, "warnings": r.warnings or [],
-         "seen_at": _iso(r.seen_at), "loaded_at": _iso(r.loaded_at)}
+        {
+            "path": r.path,
+            "format": r.format,
+            "framework": r.framework,
+            "outcome": r.outcome,
+            "error": r.error,
+            "error_line": r.error_line,
+            "warnings": r.warnings or [],
+            "seen_at": _iso(r.seen_at),
+            "loaded_at": _iso(r.loaded_at),
+        }
         for r in rows
     ]
 
 
-def list_exports(engine: Engine, checkpoint_id: str | None = None, run_id: str | None = None,
-                 limit: int | None = None) -> list[dict[str, Any]]:
+def list_exports(
+    engine: Engine, checkpoint_id: str | None = None, run_id: str | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
     """The resume export log, newest first."""
     from core.tables import ResumeExport
 
@@ -200,10 +234,23 @@ def list_exports(engine: Engine, checkpoint_id: str | None = None, run_id: str |
         query = query.limit(limit)
     with engine.connect() as connection:
         rows = connection.execute(query).all()
-    return [{"id": r.id, "created_at": _iso(r.created_at), "checkpoint_id": r.checkpoint_id, "run_id": r.run_id,
-             "framework": r.framework, "format": r.format, "document_id": r.document_id,
-             "destination": r.destination, "options": r.options or {}, "redacted": r.redacted,
-             "trimmed": r.trimmed, "bytes": r.size_bytes} for r in rows]
+    return [
+        {
+            "id": r.id,
+            "created_at": _iso(r.created_at),
+            "checkpoint_id": r.checkpoint_id,
+            "run_id": r.run_id,
+            "framework": r.framework,
+            "format": r.format,
+            "document_id": r.document_id,
+            "destination": r.destination,
+            "options": r.options or {},
+            "redacted": r.redacted,
+            "trimmed": r.trimmed,
+            "bytes": r.size_bytes,
+        }
+        for r in rows
+    ]
 
 
 def annotate_runs(engine: Engine, runs: list[dict[str, Any]], book: Any = None) -> list[dict[str, Any]]:
@@ -237,7 +284,8 @@ def run_checkpoints_light(engine: Engine, run_id: str) -> list[dict[str, Any]]:
     columns = [c for c in Checkpoint.__table__.c if c.name != "document"]
     with engine.connect() as connection:
         rows = connection.execute(
-            select(*columns).where(Checkpoint.run_id == run_id)
+            select(*columns)
+            .where(Checkpoint.run_id == run_id)
             .order_by(Checkpoint.created_at.nulls_first(), Checkpoint.native_id)
         ).all()
     return [checkpoint_to_dict(row) for row in rows]

@@ -26,7 +26,10 @@ _EPOCH = datetime.min
 
 def _order(fragment: dict[str, Any]) -> tuple[int, float]:
     as_of = fragment.get("as_of")
-    return (fragment.get("priority") or 0, as_of.timestamp() if isinstance(as_of, datetime) else float("-inf"))
+    return (
+        fragment.get("priority") or 0,
+        as_of.timestamp() if isinstance(as_of, datetime) else float("-inf"),
+    )
 
 
 def merge_fragments(fragments: list[dict[str, Any]]) -> dict[str, Any]:

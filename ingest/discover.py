@@ -13,8 +13,20 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".mypy_cache",
-                       ".pytest_cache", ".ruff_cache", ".streamlit"})
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        "node_modules",
+        ".venv",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".streamlit",
+    }
+)
 _TEMP_NAME = re.compile(
     r"(^\.#)|(^#.*#$)|(~$)|(\.sw[a-p]$)|(\.tmp$)|(\.temp$)|(\.part$)|(\.crdownload$)|(^\.~lock)|(-(wal|shm|journal)$)"
 )

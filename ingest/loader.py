@@ -253,7 +253,8 @@ def ingest_paths(
     own_database = store.database_path
     own_name = os.path.basename(own_database) if own_database else None
     candidates = [
-        name for name in walk_names(roots)
+        name
+        for name in walk_names(roots)
         if os.path.basename(name) != own_name or os.path.realpath(name) != own_database
     ]
     for name in candidates:

@@ -41,8 +41,16 @@ def framework_python(package: str, version: str, extras: tuple[str, ...] = ()) -
         if not marker.exists():
             venv.EnvBuilder(with_pip=True, clear=True).create(target)
             subprocess.run(
-                [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                 f"{package}=={version}", *extras],
+                [
+                    str(python),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    f"{package}=={version}",
+                    *extras,
+                ],
                 check=True,
             )
             marker.write_text(f"{package}=={version}\n")

@@ -12,10 +12,32 @@ import pytest
 from core.cli import main
 from tests.conftest import SAMPLE_RUNS
 
-SUMMARY_KEYS = ["files_seen", "files_loaded", "files_unchanged", "files_ignored", "files_failed",
-                "runs", "checkpoints", "events", "seconds"]
-RUN_KEYS = {"id", "framework", "native_id", "status", "agents", "started_at", "ended_at", "checkpoints",
-            "events", "input_tokens", "output_tokens", "cost_usd", "failure_reason"}
+SUMMARY_KEYS = [
+    "files_seen",
+    "files_loaded",
+    "files_unchanged",
+    "files_ignored",
+    "files_failed",
+    "runs",
+    "checkpoints",
+    "events",
+    "seconds",
+]
+RUN_KEYS = {
+    "id",
+    "framework",
+    "native_id",
+    "status",
+    "agents",
+    "started_at",
+    "ended_at",
+    "checkpoints",
+    "events",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "failure_reason",
+}
 
 
 def baton(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -114,7 +136,8 @@ def test_ambiguous_prefix_is_refused(capsys, loaded: str) -> None:
 
 def test_console_script_runs_as_installed(sqlite_url: str) -> None:
     baton_script = shutil.which("baton") or pytest.fail("the baton console script is not installed")
-    result = subprocess.run([baton_script, "runs", "--db", sqlite_url],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [baton_script, "runs", "--db", sqlite_url], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0
     assert "No runs. Load some with: baton ingest PATH" in result.stdout

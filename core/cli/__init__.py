@@ -16,7 +16,9 @@ COMMANDS = [ingest_cmd, runs_cmd, errors_cmd, resume_cmd, watch_cmd, costs_cmd, 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="baton", description="Inspect AI-agent runs: checkpoints, costs, failures.")
+    parser = argparse.ArgumentParser(
+        prog="baton", description="Inspect AI-agent runs: checkpoints, costs, failures."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
         module.register(sub)

@@ -58,8 +58,10 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary.as_dict())
     else:
         s = summary
-        print(f"{s.files_seen} files seen: {s.files_loaded} loaded, {s.files_unchanged} unchanged, "
-              f"{s.files_ignored} ignored, {s.files_failed} failed")
+        print(
+            f"{s.files_seen} files seen: {s.files_loaded} loaded, {s.files_unchanged} unchanged, "
+            f"{s.files_ignored} ignored, {s.files_failed} failed"
+        )
         print(f"{s.runs} runs, {s.checkpoints} checkpoints, {s.events} events in {s.seconds:.2f} s")
     for failure in summary.failures:
         where = failure["path"] + (f":{failure['line']}" if failure["line"] else "")

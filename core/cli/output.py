@@ -28,7 +28,9 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], max_width
 
 
 def add_db_option(parser: Any) -> None:
-    parser.add_argument("--db", metavar="URL", help="database URL (default: $BATON_DB_URL or ~/.baton/baton.db)")
+    parser.add_argument(
+        "--db", metavar="URL", help="database URL (default: $BATON_DB_URL or ~/.baton/baton.db)"
+    )
 
 
 def format_money(value: float | None) -> str:

@@ -52,7 +52,9 @@ def _string_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else []
 
 
-def checkpoint_from_document(doc: Any, content: Content, line: int | None, warnings: list[str]) -> CheckpointRecord:
+def checkpoint_from_document(
+    doc: Any, content: Content, line: int | None, warnings: list[str]
+) -> CheckpointRecord:
     """Normalize one ACF document; raise ParseError when it cannot identify a checkpoint."""
     if not _is_checkpoint(doc):
         raise ParseError(content.path, "not an agent-checkpoint document (no ac_version/checkpoint_id)", line)
@@ -106,7 +108,9 @@ def _run_from(checkpoint: CheckpointRecord) -> RunRecord:
         ended_at=checkpoint.created_at,
         failure_reason=checkpoint.failure_reason if checkpoint.status == "failed" else None,
         failure_signals={
-            key: doc[key] for key in ("status", "failure_reason", "retry_strategy", "executor_hint") if key in doc
+            key: doc[key]
+            for key in ("status", "failure_reason", "retry_strategy", "executor_hint")
+            if key in doc
         },
     )
 

@@ -106,20 +106,35 @@ def completed_chain(out: Path) -> None:
     summary = "Summarise Q3 customer interviews into a findings memo"
     steps = ["load transcripts", "cluster themes", "draft memo"]
     first = manager.create_checkpoint(
-        task_id, "summarizer-01", summary, PARTIAL,
-        completed_steps=steps[:1], remaining_steps=steps[1:],
-        partial_output={"transcripts_loaded": 42}, confidence=0.8,
+        task_id,
+        "summarizer-01",
+        summary,
+        PARTIAL,
+        completed_steps=steps[:1],
+        remaining_steps=steps[1:],
+        partial_output={"transcripts_loaded": 42},
+        confidence=0.8,
     )
     second = manager.create_checkpoint(
-        task_id, "summarizer-01", summary, PARTIAL,
-        completed_steps=steps[:2], remaining_steps=steps[2:],
+        task_id,
+        "summarizer-01",
+        summary,
+        PARTIAL,
+        completed_steps=steps[:2],
+        remaining_steps=steps[2:],
         partial_output={"transcripts_loaded": 42, "themes": ["pricing", "onboarding", "latency"]},
-        confidence=0.85, parent_checkpoint_id=first.checkpoint_id,
+        confidence=0.85,
+        parent_checkpoint_id=first.checkpoint_id,
     )
     manager.create_checkpoint(
-        task_id, "summarizer-01", summary, COMPLETED,
-        completed_steps=steps, remaining_steps=[],
-        partial_output={"memo": "memo/q3-findings.md", "words": 1830}, confidence=0.92,
+        task_id,
+        "summarizer-01",
+        summary,
+        COMPLETED,
+        completed_steps=steps,
+        remaining_steps=[],
+        partial_output={"memo": "memo/q3-findings.md", "words": 1830},
+        confidence=0.92,
         parent_checkpoint_id=second.checkpoint_id,
     )
 
@@ -159,12 +174,18 @@ def paused_for_review(out: Path) -> None:
     task_id = str(uuid.uuid4())
     summary = "Draft GDPR data-retention policy"
     first = manager.create_checkpoint(
-        task_id, "policy-writer-01", summary, PARTIAL,
+        task_id,
+        "policy-writer-01",
+        summary,
+        PARTIAL,
         completed_steps=["inventory data stores"],
         remaining_steps=["draft retention table", "legal review", "publish"],
     )
     manager.create_checkpoint(
-        task_id, "policy-writer-01", summary, PAUSED,
+        task_id,
+        "policy-writer-01",
+        summary,
+        PAUSED,
         completed_steps=["inventory data stores", "draft retention table"],
         remaining_steps=["legal review", "publish"],
         partial_output={"draft": "policies/retention-v0.3.md"},
@@ -184,20 +205,35 @@ def resumed_migration(out: Path) -> None:
     manager = CheckpointManager(DirectoryStorage(out / "checkpoints"))
     task_id = str(uuid.uuid4())
     summary = "Migrate billing DB to schema v7"
-    steps = ["snapshot database", "apply migration 0701", "apply migration 0702",
-             "backfill invoices", "verify row counts"]
+    steps = [
+        "snapshot database",
+        "apply migration 0701",
+        "apply migration 0702",
+        "backfill invoices",
+        "verify row counts",
+    ]
     root = manager.create_checkpoint(
-        task_id, "migrator-01", summary, PARTIAL,
-        completed_steps=steps[:1], remaining_steps=steps[1:],
+        task_id,
+        "migrator-01",
+        summary,
+        PARTIAL,
+        completed_steps=steps[:1],
+        remaining_steps=steps[1:],
         partial_output={"snapshot": "s3://backups/billing/2026-11-22.dump"},
         context_snapshot={"db_host": trusted("billing-db-2", "system")},
     )
     failed = manager.create_checkpoint(
-        task_id, "migrator-01", summary, FAILED,
-        completed_steps=steps[:2], remaining_steps=steps[2:],
+        task_id,
+        "migrator-01",
+        summary,
+        FAILED,
+        completed_steps=steps[:2],
+        remaining_steps=steps[2:],
         partial_output={"applied": ["0701"], "last_sql_state": "55P03"},
         failure_reason="Lock timeout on table invoices after 30s while applying 0702 (2/2 attempts)",
-        confidence=0.35, retry_strategy=RetryStrategy.RESUME, executor_hint="same",
+        confidence=0.35,
+        retry_strategy=RetryStrategy.RESUME,
+        executor_hint="same",
         context_snapshot={
             "db_host": trusted("billing-db-2", "system"),
             "requested_by": trusted("alice", "user"),
@@ -207,14 +243,19 @@ def resumed_migration(out: Path) -> None:
     )
     resumed = edit(
         resume_from(failed, "migrator-02"),
-        completed_steps=steps[:3], remaining_steps=steps[3:],
+        completed_steps=steps[:3],
+        remaining_steps=steps[3:],
         partial_output={"applied": ["0701", "0702"]},
-        confidence=0.75, retry_strategy=RetryStrategy.RESUME, executor_hint="any",
+        confidence=0.75,
+        retry_strategy=RetryStrategy.RESUME,
+        executor_hint="any",
     )
     manager.storage.save(resumed)
     done = edit(
         resume_from(resumed, "migrator-02"),
-        status=COMPLETED, completed_steps=steps, remaining_steps=[],
+        status=COMPLETED,
+        completed_steps=steps,
+        remaining_steps=[],
         partial_output={"applied": ["0701", "0702"], "invoices_backfilled": 120433},
         confidence=0.95,
     )
@@ -380,14 +421,31 @@ def manifests(out: Path) -> None:
     from agent_checkpoint.manifest import ConfidenceRange
 
     agents = [
-        AgentManifest("0.1.0", "researcher-01", ["research", "interviewing"], refuses=["publish"],
-                      confidence_range=ConfidenceRange(0.4, 0.9), max_context_tokens=128000),
-        AgentManifest("0.1.0", "writer-01", ["technical_writing"], refuses=["deploy"],
-                      confidence_range=ConfidenceRange(0.3, 0.95), max_context_tokens=128000,
-                      contact="platform-team@example.invalid"),
+        AgentManifest(
+            "0.1.0",
+            "researcher-01",
+            ["research", "interviewing"],
+            refuses=["publish"],
+            confidence_range=ConfidenceRange(0.4, 0.9),
+            max_context_tokens=128000,
+        ),
+        AgentManifest(
+            "0.1.0",
+            "writer-01",
+            ["technical_writing"],
+            refuses=["deploy"],
+            confidence_range=ConfidenceRange(0.3, 0.95),
+            max_context_tokens=128000,
+            contact="platform-team@example.invalid",
+        ),
         AgentManifest("0.1.0", "editor-01", ["editing", "technical_writing"]),
-        AgentManifest("0.1.0", "migrator-02", ["sql", "database_migration"], refuses=["drop_table"],
-                      max_context_tokens=32000),
+        AgentManifest(
+            "0.1.0",
+            "migrator-02",
+            ["sql", "database_migration"],
+            refuses=["drop_table"],
+            max_context_tokens=32000,
+        ),
     ]
     for manifest in agents:
         text = emit_manifest(manifest)
@@ -398,8 +456,17 @@ def manifests(out: Path) -> None:
         path.write_text(text + "\n", encoding="utf-8")
 
 
-SCENARIOS = [completed_chain, failed_rate_limit, paused_for_review, resumed_migration, fork,
-             restart, handoff, jsonl_stream, edge_cases]
+SCENARIOS = [
+    completed_chain,
+    failed_rate_limit,
+    paused_for_review,
+    resumed_migration,
+    fork,
+    restart,
+    handoff,
+    jsonl_stream,
+    edge_cases,
+]
 
 
 def main(argv: list[str] | None = None) -> int:

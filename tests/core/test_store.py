@@ -19,11 +19,24 @@ from tests.helpers import copy_tree, row_counts
 TASK = "0a4516fd-ad5c-4de9-b711-23c347dbc5cc"
 
 
-def _checkpoint(checkpoint_id: str, status: str, parent: str | None = None, agent: str = "migrator-01",
-                at: str = "2026-11-22T10:52:44+00:00") -> dict:
-    doc = {"ac_version": "0.1.0", "checkpoint_id": checkpoint_id, "task_id": TASK, "agent_id": agent,
-           "emitted_at": at, "status": status, "task_summary": "Migrate billing DB to schema v7",
-           "completed_steps": ["snapshot"], "remaining_steps": ["migrate"]}
+def _checkpoint(
+    checkpoint_id: str,
+    status: str,
+    parent: str | None = None,
+    agent: str = "migrator-01",
+    at: str = "2026-11-22T10:52:44+00:00",
+) -> dict:
+    doc = {
+        "ac_version": "0.1.0",
+        "checkpoint_id": checkpoint_id,
+        "task_id": TASK,
+        "agent_id": agent,
+        "emitted_at": at,
+        "status": status,
+        "task_summary": "Migrate billing DB to schema v7",
+        "completed_steps": ["snapshot"],
+        "remaining_steps": ["migrate"],
+    }
     if parent:
         doc["parent_checkpoint_id"] = parent
     return doc
@@ -57,13 +70,19 @@ def test_touched_file_with_same_content_is_unchanged(tmp_path: Path, store: Stor
 
 
 def test_modified_file_replaces_exactly_what_it_contributed(tmp_path: Path, store: Store) -> None:
-    _write(tmp_path / "root.json", _checkpoint(ROOT, "partial", agent="migrator-00", at="2026-11-22T10:50:00+00:00"))
+    _write(
+        tmp_path / "root.json",
+        _checkpoint(ROOT, "partial", agent="migrator-00", at="2026-11-22T10:50:00+00:00"),
+    )
     _write(tmp_path / "child.json", _checkpoint(CHILD, "partial", parent=ROOT))
     ingest_paths([tmp_path], store)
     [run] = queries.list_runs(store.engine)
     assert run["status"] == "running" and run["checkpoints"] == 2
 
-    _write(tmp_path / "child.json", _checkpoint(CHILD, "failed", parent=ROOT) | {"failure_reason": "Lock timeout"})
+    _write(
+        tmp_path / "child.json",
+        _checkpoint(CHILD, "failed", parent=ROOT) | {"failure_reason": "Lock timeout"},
+    )
     summary = ingest_paths([tmp_path], store)
     assert (summary.files_loaded, summary.files_unchanged) == (1, 1)
     [run] = queries.list_runs(store.engine)
@@ -142,9 +161,15 @@ def test_forest_with_fork_restart_and_handoff(tmp_path: Path, store: Store) -> N
 def test_whole_sample_tree_loads_with_broken_files_recorded(tmp_path: Path, store: Store) -> None:
     summary = ingest_paths([SAMPLE_RUNS], store)
     broken = {Path(f["path"]).name for f in summary.failures}
-    assert {"truncated_checkpoint.json", "empty.json", "invalid_utf8.json", "wrong_types.json",
-            "bad_middle_line.jsonl"} <= broken
+    assert {
+        "truncated_checkpoint.json",
+        "empty.json",
+        "invalid_utf8.json",
+        "wrong_types.json",
+        "bad_middle_line.jsonl",
+    } <= broken
     assert all(Path(f["path"]).parent.name == "broken" for f in summary.failures), summary.failures
     assert summary.files_loaded > 0 and summary.runs > 0
-    assert summary.files_seen == (summary.files_loaded + summary.files_ignored + summary.files_failed
-                                  + summary.files_unchanged)
+    assert summary.files_seen == (
+        summary.files_loaded + summary.files_ignored + summary.files_failed + summary.files_unchanged
+    )

@@ -21,7 +21,9 @@ class Scenario:
 
 
 SCENARIOS = {
-    "Summarise Q3 customer interviews into a findings memo": Scenario("completed", 3, 1, 1, ("summarizer-01",)),
+    "Summarise Q3 customer interviews into a findings memo": Scenario(
+        "completed", 3, 1, 1, ("summarizer-01",)
+    ),
     "Triage overnight CI failures for payments-service": Scenario(
         "failed", 2, 1, 1, ("ci-triage-01",), "Rate limit reached"
     ),
