@@ -4,7 +4,8 @@ The loader hands over a batch of file outcomes; ``write_batch`` applies it in on
 transaction so a reader never sees half a file. A file that loads again replaces exactly
 what it contributed before (except versioned checkpoints, which keep their history); a
 file that fails keeps what it loaded earlier; a deleted file keeps its records and is
-marked ``deleted`` (the runs it described still happened).
+marked ``deleted`` (the runs it described still happened), except a run status it only
+inferred from being on disk.
 """
 
 from __future__ import annotations
@@ -139,6 +140,8 @@ class Store:
             file_ids = self._upsert_files(connection, outcomes)
             replaced = list(previously.values())
             touched = self._delete_owned(connection, replaced)
+            gone = [file_ids[o.path] for o in outcomes if o.outcome == "deleted" and o.path in file_ids]
+            touched |= self._drop_inferred_status(connection, gone)
             touched |= self._insert_records(connection, loaded, file_ids)
             self._refresh_runs(connection, touched)
         return touched
@@ -201,6 +204,27 @@ class Store:
             connection.execute(
                 delete(Checkpoint).where(Checkpoint.source_file_id.in_(part), Checkpoint.versioned.is_(False))
             )
+        return touched
+
+    def _drop_inferred_status(self, connection: Connection, file_ids: list[int]) -> set[str]:
+        """A deleted file's run fragments whose status was only inferred stop counting.
+
+        The inference was drawn from the file being on disk (react-agent-harness leaves a
+        checkpoint behind on a crash and deletes it on success); once the file is gone it is
+        no evidence. Checkpoints, events and fragments that state facts are kept."""
+        touched: set[str] = set()
+        for part in chunks(file_ids):
+            query = select(RunFragment.id, RunFragment.run_id, RunFragment.data).where(
+                RunFragment.source_file_id.in_(part)
+            )
+            stale = [
+                row
+                for row in connection.execute(query)
+                if "status" in ((row.data or {}).get("inferred") or ())
+            ]
+            if stale:
+                connection.execute(delete(RunFragment).where(RunFragment.id.in_([row.id for row in stale])))
+                touched.update(row.run_id for row in stale)
         return touched
 
     # -- records -------------------------------------------------------------------------
