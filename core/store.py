@@ -207,24 +207,33 @@ class Store:
         return touched
 
     def _drop_inferred_status(self, connection: Connection, file_ids: list[int]) -> set[str]:
-        """A deleted file's run fragments whose status was only inferred stop counting.
+        """A deleted file's run fragments stop claiming a status they only inferred.
 
         The inference was drawn from the file being on disk (react-agent-harness leaves a
         checkpoint behind on a crash and deletes it on success); once the file is gone it is
-        no evidence. Checkpoints, events and fragments that state facts are kept."""
+        no evidence. The status, with the failure it implied, is taken out of the fragment;
+        everything else it stated (task, agents, times, tokens) and its checkpoints stay."""
         touched: set[str] = set()
         for part in chunks(file_ids):
             query = select(RunFragment.id, RunFragment.run_id, RunFragment.data).where(
                 RunFragment.source_file_id.in_(part)
             )
-            stale = [
-                row
-                for row in connection.execute(query)
-                if "status" in ((row.data or {}).get("inferred") or ())
-            ]
-            if stale:
-                connection.execute(delete(RunFragment).where(RunFragment.id.in_([row.id for row in stale])))
-                touched.update(row.run_id for row in stale)
+            changes = []
+            for row in connection.execute(query):
+                data = dict(row.data or {})
+                inferred = list(data.get("inferred") or ())
+                if "status" not in inferred:
+                    continue
+                inferred.remove("status")
+                data.update(status=None, failure_reason=None, failure_signals={}, inferred=inferred)
+                changes.append({"b_id": row.id, "data": data})
+                touched.add(row.run_id)
+            if changes:
+                table = RunFragment.__table__
+                statement = (
+                    update(table).where(table.c.id == bindparam("b_id")).values(data=bindparam("data"))
+                )
+                connection.execute(statement, changes)
         return touched
 
     # -- records -------------------------------------------------------------------------
