@@ -14,7 +14,9 @@ from tests.conftest import SAMPLE_RUNS
 CHECKPOINT = SAMPLE_RUNS / "harness/v0.14.0/checkpoints/ab3a2bfc-06b6-43e9-8a61-33395e261a47:researcher.json"
 
 
-def test_deleting_a_left_behind_checkpoint_withdraws_the_inferred_failure(tmp_path: Path, store: Store) -> None:
+def test_deleting_a_left_behind_checkpoint_withdraws_the_inferred_failure(
+    tmp_path: Path, store: Store
+) -> None:
     copy = Path(shutil.copy(CHECKPOINT, tmp_path / CHECKPOINT.name))
     ingest_paths([tmp_path], store)
     (run,) = queries.list_runs(store.engine)
