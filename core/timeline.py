@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from core.tables import Event
@@ -120,18 +120,7 @@ def event_data(engine: Engine, event_id: str) -> Any:
 
 def error_events(engine: Engine, run_id: str) -> list[dict[str, Any]]:
     """The run's error events and events that carry an error (for the failure analysis)."""
-    columns = [
-        Event.id,
-        Event.kind,
-        Event.name,
-        Event.at,
-        Event.agent_id,
-        Event.step,
-        Event.tool,
-        Event.error,
-    ]
-    query = select(*columns).where(
-        Event.run_id == run_id, or_(Event.kind == "error", Event.error.is_not(None))
-    )
+    from core.failures.analysis import error_events as error_events_by_run
+
     with engine.connect() as connection:
-        return [dict(row._mapping) for row in connection.execute(query)]
+        return error_events_by_run(connection, [run_id]).get(run_id, [])

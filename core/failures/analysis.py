@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from core.failures.normalize import normalize_reason
 from core.failures.rules import agent_in, classify, step_in, tool_in
@@ -215,14 +215,40 @@ def analyze_run(
 
 
 # -- database ---------------------------------------------------------------------------------
+def error_events(connection: Connection, run_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """Per run, its error events and the events that carry an error, in no set order."""
+    query = select(
+        Event.id,
+        Event.run_id,
+        Event.kind,
+        Event.name,
+        Event.at,
+        Event.agent_id,
+        Event.step,
+        Event.tool,
+        Event.error,
+    ).where(Event.run_id.in_(list(run_ids)), or_(Event.kind == "error", Event.error.is_not(None)))
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in connection.execute(query):
+        found.setdefault(row.run_id, []).append(dict(row._mapping))
+    return found
+
+
 def failed_runs(engine: Engine, run_ids: Iterable[str] | None = None) -> list[FailureInfo]:
     """FailureInfo of every failed run (or of the failed ones among ``run_ids``), newest first."""
     from core.queries import RUN_FIELDS, run_to_dict
 
     query = select(*[getattr(Run, f) for f in RUN_FIELDS]).where(Run.status.in_(FAILED_STATUSES))
-    wanted = set(run_ids) if run_ids is not None else None
     with engine.connect() as connection:
-        runs = [run_to_dict(r) for r in connection.execute(query) if wanted is None or r.id in wanted]
+        if run_ids is None:
+            runs = [run_to_dict(r) for r in connection.execute(query)]
+        else:  # filter in the database: a page of 50 runs must not read every failed run
+            wanted = sorted(set(run_ids))
+            runs = [
+                run_to_dict(r)
+                for start in range(0, len(wanted), 500)
+                for r in connection.execute(query.where(Run.id.in_(wanted[start : start + 500])))
+            ]
         ids = [r["id"] for r in runs]
         checkpoints: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
         events: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
@@ -243,19 +269,8 @@ def failed_runs(engine: Engine, run_ids: Iterable[str] | None = None) -> list[Fa
                 ).where(Checkpoint.run_id.in_(part))
             ):
                 checkpoints[row.run_id].append(dict(row._mapping))
-            for row in connection.execute(
-                select(
-                    Event.run_id,
-                    Event.kind,
-                    Event.name,
-                    Event.at,
-                    Event.agent_id,
-                    Event.step,
-                    Event.tool,
-                    Event.error,
-                ).where(Event.run_id.in_(part), or_(Event.kind == "error", Event.error.is_not(None)))
-            ):
-                events[row.run_id].append(dict(row._mapping))
+            for run_id, rows in error_events(connection, part).items():
+                events[run_id].extend(rows)
     infos = [analyze_run(run, checkpoints[run["id"]], events[run["id"]]) for run in runs]
     found = [info for info in infos if info is not None]
     return sorted(
