@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -166,6 +167,21 @@ def show_error(what: str, exc: Exception) -> None:
         f"Could not load {what}: {exc.__class__.__name__}: {md_escape(short(exc, 300))}",
         icon=":material/error:",
     )
+
+
+T = TypeVar("T")
+
+
+def load_or_stop(what: str, load: Callable[[], T]) -> T:
+    """``load()``, or stop the page with an info line (feature not available) or an error."""
+    try:
+        return load()
+    except data.NotAvailable as exc:
+        st.info(str(exc), icon=":material/info:")
+    except Exception as exc:
+        show_error(what, exc)
+    st.stop()
+    raise AssertionError("st.stop() returned")  # st.stop raises; this keeps type checkers honest
 
 
 VERSION = "_data_version"

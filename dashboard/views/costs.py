@@ -21,14 +21,7 @@ by = (
     )
     or "model"
 )
-try:
-    rows = data.costs(by)
-except data.NotAvailable as exc:
-    st.info(str(exc), icon=":material/info:")
-    st.stop()
-except Exception as exc:
-    ui.show_error("the costs", exc)
-    st.stop()
+rows = ui.load_or_stop("the costs", lambda: data.costs(by))
 
 if not rows:
     st.info(

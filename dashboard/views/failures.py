@@ -9,14 +9,7 @@ from dashboard import components as ui
 from dashboard import data
 
 st.title("Failures")
-try:
-    infos = data.failures()
-except data.NotAvailable as exc:
-    st.info(str(exc), icon=":material/info:")
-    st.stop()
-except Exception as exc:
-    ui.show_error("the failures", exc)
-    st.stop()
+infos = ui.load_or_stop("the failures", lambda: data.failures())
 
 if not infos:
     total = sum(data.overview()["statuses"].values())
