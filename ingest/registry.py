@@ -24,14 +24,19 @@ class FormatSpec:
     append_only: bool = False
 
 
-def all_formats() -> list[FormatSpec]:
+def _registered() -> list[FormatSpec]:
+    # Imported late: parsers import this module for FormatSpec.
     from ingest.parsers import REGISTERED
 
-    return list(REGISTERED)
+    return REGISTERED
+
+
+def all_formats() -> list[FormatSpec]:
+    return list(_registered())
 
 
 def detect_format(content: Content) -> FormatSpec | None:
-    for spec in all_formats():
+    for spec in _registered():  # called once per file: no copy of the list
         if spec.detect(content):
             return spec
     return None
