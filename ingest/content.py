@@ -100,3 +100,19 @@ def decode(path: Path, data: bytes, first_line: int = 1) -> Content:
     if not content.lines:
         raise _json_error(path, data, whole_error)
     return content
+
+
+def sqlite_problem(path: Path) -> str | None:
+    """Why a SQLite file cannot be read (corrupt, encrypted, locked), or None when it can.
+
+    Formats claim only databases they recognise; a file none of them can open at all is
+    a failure the loader records once, instead of each format guessing it is theirs."""
+    import sqlite3
+    from contextlib import closing
+
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        return f"cannot read this SQLite database: {exc}"
+    return None

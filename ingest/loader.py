@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.store import FileOutcome, KnownFile, Store
-from ingest.content import SQLITE_MAGIC, decode
+from ingest.content import SQLITE_MAGIC, decode, sqlite_problem
 from ingest.discover import walk_names
 from ingest.errors import ParseError
 from ingest.registry import detect_format
@@ -194,6 +194,9 @@ def parse_bytes(path: Path, data: bytes, size: int, mtime: int, digest: str) -> 
         content = decode(path, data)
         spec = detect_format(content)
         if spec is None:
+            problem = sqlite_problem(path) if content.kind == "sqlite" else None
+            if problem:
+                return FileOutcome(outcome="failed", error=problem, **base)
             return FileOutcome(outcome="ignored", error=_ignored_reason(content.kind), **base)
         if spec.append_only and tailable(content.kind, data):
             # Complete lines only: a partial last line waits for its newline.

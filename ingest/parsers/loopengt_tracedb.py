@@ -44,15 +44,15 @@ def _columns(connection: sqlite3.Connection) -> set[str]:
 
 
 def detect(content: Content) -> bool:
-    """True for a loopengt trace store, and for a SQLite file too damaged to tell (so that
-    it is reported as failed rather than silently ignored)."""
+    """True for a loopengt trace store. A SQLite file too damaged to open is left to the
+    loader, which records it as failed (ingest.content.sqlite_problem)."""
     if content.kind != "sqlite":
         return False
     try:
         with _connect(content.path) as connection:
             return _columns(connection) >= REQUIRED_COLUMNS
     except sqlite3.DatabaseError:
-        return True
+        return False
 
 
 def _text_of(value: Any) -> Any:

@@ -86,3 +86,11 @@ def test_file_vanishing_before_it_is_read_is_recorded(tmp_path: Path) -> None:
     outcome = read_file(gone, None)
     assert outcome is not None and outcome.outcome == "failed"
     assert "cannot read" in (outcome.error or "")
+
+
+def test_unreadable_sqlite_of_no_known_schema_fails_with_the_reason(tmp_path: Path, store: Store) -> None:
+    corrupt = tmp_path / "state.db"
+    corrupt.write_bytes(b"SQLite format 3\x00" + b"\x00\x03" + b"\x00" * 4000)  # impossible page size
+    summary = ingest_paths([tmp_path], store)
+    assert summary.files_failed == 1
+    assert "cannot read this SQLite database" in summary.failures[0]["error"]
