@@ -294,3 +294,19 @@ def test_techrevati_turn_checkpoint_carries_the_turn_result(loaded: Engine) -> N
         thread in doc["task_summary"] and f"thread_id={thread!r}" in doc["context_snapshot"]["how_to_resume"]
     )
     assert acf_parse("0.3.0", [doc])[0]["ok"]
+
+
+def test_export_from_the_last_good_checkpoint_carries_the_runs_failure_class(loaded: Engine) -> None:
+    """The usual hand-off starts from the last good checkpoint, which records no failure itself:
+    the export must still carry the class `baton failures` shows, and its default strategy."""
+    from core.failures import failed_runs
+
+    mismatches = []
+    for info in failed_runs(loaded):
+        if not info.last_good_checkpoint:
+            continue
+        doc = build_acf_document(load_source(loaded, info.last_good_checkpoint)).document
+        exported = doc["context_snapshot"]["baton_export"]["failure_class"]
+        if exported != info.failure_class or doc["retry_strategy"] is None:
+            mismatches.append((info.run_id, info.failure_class, exported))
+    assert not mismatches
