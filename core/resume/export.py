@@ -14,7 +14,7 @@ from core.resume.acf_document import build_acf_document
 from core.resume.log import record_export
 from core.resume.mappers import UnmappableCheckpoint
 from core.resume.native import render_command
-from core.resume.native_harness import build_native_harness
+from core.resume.native_harness import build_native_harness, harness_command
 from core.resume.native_loopengt import build_native_loopengt
 from core.resume.options import ExportOptions
 from core.resume.outbox import default_outbox, safe_name, write_bytes
@@ -130,10 +130,8 @@ def write_export(result: ExportResult, folder: Path | None = None, file: Path | 
             )
         folder, parts = file.expanduser().parent, (file.name,)
         if result.format == "harness":  # the key is the file name
-            result.command_template = result.command_template.replace(
-                result.document_id, file.name.removesuffix(".json")
-            )
             result.document_id = file.name.removesuffix(".json")
+            result.command_template = harness_command(result.document_id)
     else:
         folder = folder or default_outbox() / result.format
         parts = result.relative_parts

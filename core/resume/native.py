@@ -3,6 +3,7 @@ to the output folder, and how to resume from it."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,10 +12,20 @@ from typing import Any
 from core.resume.redact import RedactionReport
 
 
+def literal(text: str) -> str:
+    """``text`` for a command template: braces doubled, so it is never read as a placeholder."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def render_command(template: str, out_dir: Path) -> str:
     """Fill a command template with the folder the export was written to: ``{dir}`` quoted
     for a shell, ``{dir_py}`` quoted for Python."""
-    return template.replace("{dir_py}", repr(str(out_dir))).replace("{dir}", shlex.quote(str(out_dir)))
+    fills = {"dir_py": repr(str(out_dir)), "dir": shlex.quote(str(out_dir))}
+    # One pass, so a value taken from an input file cannot smuggle in a placeholder; keys in a
+    # template escape their braces as {{ and }}.
+    return re.sub(
+        r"\{\{|\}\}|\{(dir_py|dir)\}", lambda m: fills.get(m.group(1) or "", m.group(0)[0]), template
+    )
 
 
 @dataclass

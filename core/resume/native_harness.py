@@ -14,7 +14,7 @@ from pathlib import PurePath
 
 from core.resume.mappers import UnmappableCheckpoint
 from core.resume.mappers.harness import is_orchestrator
-from core.resume.native import NativeExport
+from core.resume.native import NativeExport, literal
 from core.resume.options import ExportOptions
 from core.resume.outbox import safe_name
 from core.resume.redact import RedactionReport, redact
@@ -35,6 +35,11 @@ def harness_key(source: ResumeSource) -> str:
     if is_orchestrator(doc):
         return run_id
     return f"{run_id}:{doc.get('agent_id')}"
+
+
+def harness_command(key: str) -> str:
+    """The resume command template for a key (``{dir}`` is filled in once written)."""
+    return f"CHECKPOINT_DIR={{dir}} python YOUR_SCRIPT.py --resume {literal(shlex.quote(key))}"
 
 
 def build_native_harness(source: ResumeSource, options: ExportOptions | None = None) -> NativeExport:
@@ -75,5 +80,5 @@ def build_native_harness(source: ResumeSource, options: ExportOptions | None = N
         document_id=key,
         redaction=report,
         notes=notes,
-        command_template=f"CHECKPOINT_DIR={{dir}} python YOUR_SCRIPT.py --resume {shlex.quote(key)}",
+        command_template=harness_command(key),
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from core.resume.mappers import UnmappableCheckpoint
 from core.resume.mappers.loopengt import step_states
-from core.resume.native import NativeExport
+from core.resume.native import NativeExport, literal
 from core.resume.options import ExportOptions
 from core.resume.outbox import safe_name
 from core.resume.redact import RedactionReport, redact
@@ -80,8 +80,8 @@ def build_native_loopengt(source: ResumeSource, options: ExportOptions | None = 
         "from loopengt.core.runtime.executor import LoopExecutor\n"
         "async def main():\n"
         "    cm = CheckpointManager(runs_dir=pathlib.Path({dir_py}))\n"
-        f"    cp = await cm.load({run_part!r}, {checkpoint_id!r})\n"
-        f"    spec = LoopSpec.model_validate(yaml.safe_load(open({str(loop) + '.yaml'!r})))\n"
+        f"    cp = await cm.load({literal(repr(run_part))}, {literal(repr(checkpoint_id))})\n"
+        f"    spec = LoopSpec.model_validate(yaml.safe_load(open({literal(repr(str(loop) + '.yaml'))})))\n"
         "    executor = LoopExecutor(spec)\n"
         "    cm.restore_state(cp, executor._state)\n"
         "    state = await executor.resume()\n"
