@@ -224,14 +224,11 @@ def run_page_calls(engine, run_id: str) -> None:  # noqa: ANN001
     run = queries.get_run(engine, run_id)
     try:
         from core.costs import run_costs
-        from core.failures import analyze_run
+        from core.failures import failed_runs
 
         run_costs(engine, [run_id])
-        analyze_run(
-            run,
-            queries.run_checkpoints(engine, run_id, with_documents=True),
-            timeline.error_events(engine, run_id),
-        )
+        if run["status"] == "failed":
+            failed_runs(engine, [run_id])
     except ImportError:
         pass
     cps = queries.run_checkpoints_light(engine, run_id)

@@ -116,11 +116,3 @@ def event_data(engine: Engine, event_id: str) -> Any:
     """The event's original payload as the source recorded it."""
     with engine.connect() as connection:
         return connection.execute(select(Event.data).where(Event.id == event_id)).scalar()
-
-
-def error_events(engine: Engine, run_id: str) -> list[dict[str, Any]]:
-    """The run's error events and events that carry an error (for the failure analysis)."""
-    from core.failures.analysis import error_events as error_events_by_run
-
-    with engine.connect() as connection:
-        return error_events_by_run(connection, [run_id]).get(run_id, [])

@@ -177,7 +177,7 @@ def load_or_stop(what: str, load: Callable[[], T]) -> T:
     try:
         return load()
     except data.NotAvailable as exc:
-        st.info(str(exc), icon=":material/info:")
+        st.info(md_escape(short(exc, 300)), icon=":material/info:")  # may quote file data
     except Exception as exc:
         show_error(what, exc)
     st.stop()

@@ -233,10 +233,9 @@ def _run(key: tuple[str, Any], run_id: str) -> dict[str, Any] | None:
         run["notes"].append(f"Cost is not available ({exc.__class__.__name__}: {exc}).")
     if run["status"] == "failed":
         try:
-            from core.failures import analyze_run
+            from core.failures import failed_runs
 
-            documents = queries.run_checkpoints(engine, run_id, with_documents=True)
-            info = analyze_run(run, documents, timeline.error_events(engine, run_id))
+            (info,) = failed_runs(engine, [run_id]) or (None,)  # the Failures page's own analysis
             run["failure"] = info.to_dict() if info else None
         except Exception as exc:
             run["notes"].append(f"Failure analysis is not available ({exc.__class__.__name__}: {exc}).")

@@ -55,7 +55,7 @@ st.subheader("Cost")
 try:
     by_day = data.costs("day")
 except data.NotAvailable as exc:
-    st.info(str(exc))
+    st.info(ui.md_escape(ui.short(exc, 300)))  # may quote file data
     by_day = None
 if by_day is not None:
     priced = [row["cost_usd"] for row in by_day if row["cost_usd"] is not None]

@@ -303,6 +303,9 @@ def test_resume_tab_is_there_for_a_checkpoint(sample_db: str) -> None:
     run = _run_with_most_checkpoints(sample_db)
     at = open_page("views/run.py", run=run["id"], tab="Resume")
     assert texts(at)  # either the resume panel or its "not available" line, never an exception
+    assert not at.exception and not at.error
+    assert any("Resume checkpoint" in h.value for h in at.subheader)  # the panel itself is shown
+    assert at.json  # with a preview of the resume document
 
 
 def test_file_text_never_reaches_markdown_unescaped(db_url: str, tmp_path: Path, monkeypatch) -> None:
