@@ -39,14 +39,13 @@ def is_ignored_name(name: str) -> bool:
 
 
 def is_candidate(path: Path | str) -> bool:
-    name = os.path.basename(path)
-    return name.lower().endswith(CANDIDATE_SUFFIXES) and not is_ignored_name(name)
+    return _is_candidate_name(os.path.basename(path))
 
 
 def _is_candidate_name(name: str) -> bool:
-    """``is_candidate`` for a bare name, cheap: a name with a candidate suffix can only be a
-    temp file by its prefix (``.#x.json``, ``.~lock.x.json``)."""
-    return name.lower().endswith(CANDIDATE_SUFFIXES) and not name.startswith((".#", ".~lock", "#"))
+    """A file Baton reads. Cheap on purpose: among names with a candidate suffix, the temp
+    patterns of ``is_ignored_name`` can only match by prefix (``.#x.json``, ``.~lock.x.json``)."""
+    return name.lower().endswith(CANDIDATE_SUFFIXES) and not name.startswith((".#", ".~lock"))
 
 
 def walk(paths: list[Path]) -> Iterator[Path]:

@@ -87,7 +87,7 @@ def _signature(path: Path, info: os.stat_result) -> tuple[int, int]:
 
 def _unchanged_json(name: str, known: KnownFile) -> bool:
     """The cheap path of a re-ingest: a JSON file whose size and mtime are as stored."""
-    if known.outcome == "deleted" or not name.endswith(tuple(JSON_SUFFIXES)):
+    if known.outcome in ("deleted", "failed") or not name.endswith(tuple(JSON_SUFFIXES)):
         return False
     try:
         info = os.stat(name)
@@ -154,7 +154,9 @@ def read_file(path: Path, known: KnownFile | None) -> FileOutcome | None:
             size, mtime = _signature(path, path.stat())
         except OSError as exc:
             return _cannot_read(name, exc)
-        if known.size == size and known.mtime_ns == mtime:
+        # A failed file is tried again even when unchanged: the cause may have been the limit,
+        # a lock or a Baton bug, not the file.
+        if known.size == size and known.mtime_ns == mtime and known.outcome != "failed":
             return None
         spec = tail_spec(known)
         if spec is not None:
@@ -181,7 +183,7 @@ def read_file(path: Path, known: KnownFile | None) -> FileOutcome | None:
         return _cannot_read(name, exc)
     size, mtime = _signature(path, info)
     digest = _digest(path, data)
-    if known and known.content_hash == digest and known.outcome != "deleted":
+    if known and known.content_hash == digest and known.outcome not in ("deleted", "failed"):
         return FileOutcome(path=name, outcome="unchanged", size=size, mtime_ns=mtime, content_hash=digest)
     return parse_bytes(path, data, size, mtime, digest)
 

@@ -94,3 +94,20 @@ def test_unreadable_sqlite_of_no_known_schema_fails_with_the_reason(tmp_path: Pa
     summary = ingest_paths([tmp_path], store)
     assert summary.files_failed == 1
     assert "cannot read this SQLite database" in summary.failures[0]["error"]
+
+
+def test_a_failed_file_is_tried_again_after_its_cause_is_fixed(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = tmp_path / "big.json"
+    big.write_bytes(
+        (SAMPLE_RUNS / "acf/v0.1.0/edge_cases/non_uuid_task_id.json").read_bytes()[:-2]
+        + b" " * 200_000
+        + b"}\n"
+    )
+    monkeypatch.setenv("BATON_MAX_FILE_MB", "0.1")
+    assert ingest_paths([tmp_path], store).files_failed == 1
+    monkeypatch.setenv("BATON_MAX_FILE_MB", "64")  # what the error message tells the user to do
+    summary = ingest_paths([tmp_path], store)
+    assert (summary.files_failed, summary.files_loaded) == (0, 1)
+    assert queries.failed_files(store.engine) == []
