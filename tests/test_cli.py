@@ -141,3 +141,17 @@ def test_console_script_runs_as_installed(sqlite_url: str) -> None:
     )
     assert result.returncode == 0
     assert "No runs. Load some with: baton ingest PATH" in result.stdout
+
+
+def test_text_from_files_cannot_drive_the_terminal(capsys, sqlite_url: str, tmp_path: Path) -> None:
+    doc = json.loads((SAMPLE_RUNS / "acf/v0.1.0/exports/ci-triage/02-failed.json").read_text())
+    doc.update(
+        agent_id="agent\x1b]0;pwned\x07", task_summary="\x1b[2Jcleared", failure_reason="bad\x1b[31m red"
+    )
+    (tmp_path / "hostile.json").write_text(json.dumps(doc))
+    baton(capsys, "ingest", str(tmp_path), "--db", sqlite_url)
+    for args in (["runs"], ["show", doc["task_id"][:8]], ["failures"]):
+        _, out, err = baton(capsys, *args, "--db", sqlite_url)
+        assert "\x1b" not in out + err and "\x07" not in out + err, args
+    _, out, _ = baton(capsys, "runs", "--db", sqlite_url)
+    assert "agent]0;pwned" in out and "bad[31m red" in out  # the text is shown, minus its control bytes

@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from core.cli import costs_cmd, errors_cmd, failures_cmd, ingest_cmd, resume_cmd, runs_cmd, watch_cmd
+from core.cli.output import printable_output
 from core.db import DatabaseURLError
 from core.errors import UserError
 
@@ -28,16 +29,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args) or 0)
-    except (UserError, DatabaseURLError) as exc:
-        print(f"baton: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("baton: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+    with printable_output():
+        try:
+            return int(args.handler(args) or 0)
+        except (UserError, DatabaseURLError) as exc:
+            print(f"baton: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("baton: interrupted", file=sys.stderr)
+            return 130
+        except BrokenPipeError:
+            return 0
 
 
 if __name__ == "__main__":

@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
+
+# C0 and C1 control characters except tab, newline and carriage return (the progress bar).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class _Printable:
+    """A text stream that drops control characters: text from input files (an agent id, a
+    task, an error) must not move the cursor, retitle the window or clear the screen."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(_CONTROL.sub("", text))
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, buffer (raw bytes), fileno ...
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def printable_output() -> Iterator[None]:
+    """Within the block, text written to stdout and stderr loses its control characters."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Printable(sys.stdout), _Printable(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 def print_json(value: Any) -> None:
