@@ -10,8 +10,8 @@
    price is ever fetched over the network.
 
 Model names match case-insensitively. In the user and ingested tables a name also matches
-a model that adds a version suffix (``model-a`` prices ``model-a-20260514``, ``llama3.1``
-prices ``llama3.1:8b``), like techrevati's own lookup; an exact name in any source beats a
+a model that adds a date or tag (``model-a`` prices ``model-a-20260514``, ``llama3.1``
+prices ``llama3.1:8b``; ``claude-opus-4`` never prices ``claude-opus-4-5``), like techrevati's own lookup; an exact name in any source beats a
 suffix match. genai-prices applies its own matching rules (aliases, dated ids).
 
 User file (TOML)::
@@ -48,7 +48,7 @@ from core.tables import Price, SourceFile
 DEFAULT_USER_PRICES = Path("~/.baton/prices.toml")
 RATE_FIELDS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
 ORIGINS = ("user", "ingested", "genai-prices")
-_SUFFIX = re.compile(r"^(?:[-@]\d[\w.-]*|-latest|:[\w.-]+)$")
+_SUFFIX = re.compile(r"^(?:-\d{8}|-\d{4}-\d{2}-\d{2}|@[\w.-]+|-latest|:[\w.-]+)$")  # dates, tags, aliases
 _GENAI_KEYS = {
     "input": "input_mtok",
     "output": "output_mtok",

@@ -258,6 +258,10 @@ def test_user_file_beats_ingested_file_beats_library(samples: Engine, tmp_path: 
     # a version suffix never stretches one model's price to another model
     assert mine.lookup("gpt-4o-mini-tts") is None or mine.lookup("gpt-4o-mini-tts").origin != "user"
     assert library.lookup("no-such-model-anywhere") is None
+    # a price for one model generation never prices the next one (claude-opus-4 vs -4-5)
+    newer = book_with(tmp_path, samples, {"claude-opus-4": {"input": 15, "output": 75}})
+    assert newer.lookup("claude-opus-4-5").origin == "genai-prices"
+    assert newer.lookup("claude-opus-4-20250514").origin == "user"
 
 
 def test_broken_prices_file_gives_warnings_and_keeps_valid_models(tmp_path: Path) -> None:
