@@ -294,3 +294,17 @@ def test_same_classes_and_checkpoints_on_every_database(db_url: str) -> None:
 )
 def test_text_rules_on_framework_failure_texts(text: str, failure_class: str) -> None:
     assert failures.classify_text(text) == failure_class
+
+
+def test_checkpoints_without_times_are_ordered_along_their_parent_links() -> None:
+    """Versions of an overwritten harness file carry no time: their order is the chain's."""
+    import random
+
+    from core.failures.analysis import oldest_first
+
+    chain = [{"id": f"v{i:04d}", "parent_id": f"v{i - 1:04d}" if i else None} for i in range(2000)]
+    shuffled = chain[:]
+    random.Random(7).shuffle(shuffled)
+    assert [cp["id"] for cp in oldest_first(shuffled)] == [cp["id"] for cp in chain]
+    cycle = [{"id": "a", "parent_id": "b"}, {"id": "b", "parent_id": "a"}, {"id": "root", "parent_id": None}]
+    assert oldest_first(cycle)[0]["id"] == "root"  # a cycle in the source neither hangs nor leads
