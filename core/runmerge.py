@@ -21,7 +21,6 @@ OVERWRITE_FIELDS = (
     "cost_usd",
     "failure_reason",
 )
-_EPOCH = datetime.min
 
 
 def _order(fragment: dict[str, Any]) -> tuple[int, float]:

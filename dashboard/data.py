@@ -291,7 +291,6 @@ def checkpoint(checkpoint_id: str) -> dict[str, Any] | None:
 def _lineage(key: tuple[str, Any], run_id: str, selected: str | None, expand: bool) -> dict[str, Any]:
     cps = _checkpoints(key, run_id)
     model = core_lineage.build(cps, selected, collapse_min=10**9 if expand else core_lineage.COLLAPSE_MIN)
-    good = core_lineage.last_good(cps)
     return {
         "dot": core_lineage.to_dot(model, selected),
         "nodes": len(model.nodes),
@@ -302,7 +301,6 @@ def _lineage(key: tuple[str, Any], run_id: str, selected: str | None, expand: bo
         "restarts": len(model.restarts),
         "handoffs": [{"from": h[2], "to": h[3], "checkpoint": h[1]} for h in model.handoffs],
         "missing_parents": len(model.missing_parents),
-        "last_good": good["id"] if good else None,
     }
 
 

@@ -63,9 +63,5 @@ def add_db_option(parser: Any) -> None:
     )
 
 
-def format_money(value: float | None) -> str:
-    return "" if value is None else f"${value:,.4f}"
-
-
 def format_time(value: str | None) -> str:
     return (value or "")[:19].replace("T", " ")

@@ -15,16 +15,15 @@ from tests.conftest import REPO, SAMPLE_RUNS
 FORMATS = all_formats()
 
 
-def _sample_outcomes() -> dict[Path, object]:
+@pytest.fixture(scope="module")
+def outcomes() -> dict[Path, object]:
+    """Every sample file read once per module (not at collection time)."""
     return {path: read_file(path, None) for path in walk([SAMPLE_RUNS])}
 
 
-OUTCOMES = _sample_outcomes()
-
-
 @pytest.mark.parametrize("spec", FORMATS, ids=[spec.name for spec in FORMATS])
-def test_every_format_has_a_sample_that_loads_as_it(spec) -> None:
-    loaded = [p for p, o in OUTCOMES.items() if o.outcome == "loaded" and o.format == spec.name]
+def test_every_format_has_a_sample_that_loads_as_it(spec, outcomes: dict) -> None:
+    loaded = [p for p, o in outcomes.items() if o.outcome == "loaded" and o.format == spec.name]
     assert loaded, f"no file in sample_runs/ loads as {spec.name}"
     assert all(p.is_relative_to(SAMPLE_RUNS / spec.framework) for p in loaded), loaded
 
@@ -42,6 +41,6 @@ def test_format_names_are_unique_and_frameworks_known() -> None:
     assert {spec.framework for spec in FORMATS} <= {"acf", "loopengt", "harness", "techrevati"}
 
 
-def test_no_sample_outside_broken_fails() -> None:
-    failed = {str(p): o.error for p, o in OUTCOMES.items() if o.outcome == "failed"}
+def test_no_sample_outside_broken_fails(outcomes: dict) -> None:
+    failed = {str(p): o.error for p, o in outcomes.items() if o.outcome == "failed"}
     assert failed and all("/broken/" in path for path in failed), failed
