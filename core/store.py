@@ -169,7 +169,8 @@ class Store:
             }
             rows.append(row)
         statement = _insert(connection, SourceFile.__table__)
-        keep_when_failed = ("format", "framework", "loaded_at", "read_offset", "line_count")
+        # (read_offset/line_count are reset: a file that failed or vanished is next read whole.)
+        keep_when_failed = ("format", "framework", "loaded_at")
         set_ = {}
         for column in rows[0]:
             if column == "path":
