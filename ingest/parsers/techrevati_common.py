@@ -76,6 +76,18 @@ def _float(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def tracker_totals(usage: dict[str, Any], per_model_cost: Any) -> tuple[int | None, int | None, float | None]:
+    """Input tokens, output tokens and cost of a UsageTracker summary (also inside a session
+    summary): the per-model costs summed when there are any, else ``total_cost_usd``."""
+    costs = (
+        [c for c in map(_float, per_model_cost.values()) if c is not None]
+        if isinstance(per_model_cost, dict)
+        else []
+    )
+    cost = total(costs) if costs else _float(usage.get("total_cost_usd"))
+    return _int(usage.get("total_input_tokens")), _int(usage.get("total_output_tokens")), cost
+
+
 def is_terminal(event: dict[str, Any]) -> bool:
     """The session ended: ``agent.completed``, a cancellation, or an ``agent.failed`` without
     ``data`` (with ``data`` it is a warning; the package's OTel sink uses the same rule)."""

@@ -15,7 +15,7 @@ from typing import Any
 from core.records import ParsedFile
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers.techrevati_common import FRAMEWORK, event_record, is_agent_event, total
+from ingest.parsers.techrevati_common import FRAMEWORK, event_record, is_agent_event, tracker_totals
 from ingest.parsers.techrevati_stream import session_outcome
 from ingest.parsers.techrevati_worker import is_worker, worker_records
 from ingest.registry import FormatSpec
@@ -63,15 +63,10 @@ def parse(content: Content) -> ParsedFile:
     }
     run.attributes["recovery_events"] = doc.get("recovery_events") or []
     usage = doc.get("usage") if isinstance(doc.get("usage"), dict) else {}
-    for key, name in (("total_input_tokens", "input_tokens"), ("total_output_tokens", "output_tokens")):
-        if isinstance(usage.get(key), int):
-            setattr(run, name, usage[key])
     per_model = doc.get("per_model_cost")
-    costs = (
-        [c for c in per_model.values() if isinstance(c, int | float)] if isinstance(per_model, dict) else []
-    )
-    cost = total(costs) if costs else usage.get("total_cost_usd")
-    run.cost_usd = float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else None
+    tokens_in, tokens_out, run.cost_usd = tracker_totals(usage, per_model)
+    run.input_tokens = tokens_in if tokens_in is not None else run.input_tokens
+    run.output_tokens = tokens_out if tokens_out is not None else run.output_tokens
     run.attributes |= {"usage_summary": usage, "per_model_cost": per_model or {}}
     run.priority = 1  # a summary knows more than a bare worker dump of the same worker
     return ParsedFile(format=NAME, runs=[run], events=events)

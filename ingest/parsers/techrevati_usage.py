@@ -21,7 +21,14 @@ from typing import Any
 
 from core.records import ParsedFile, RunRecord
 from ingest.content import Content
-from ingest.parsers.techrevati_common import FRAMEWORK, is_agent_event, is_usage_record, total, usage_record
+from ingest.parsers.techrevati_common import (
+    FRAMEWORK,
+    is_agent_event,
+    is_usage_record,
+    total,
+    tracker_totals,
+    usage_record,
+)
 from ingest.parsers.techrevati_events import parse_stream
 from ingest.registry import FormatSpec
 
@@ -45,10 +52,6 @@ def detect(content: Content) -> bool:
     return is_usage_record(doc) or _is_tracker(doc)
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 def _parse_tracker(content: Content) -> ParsedFile:
     doc = content.json
     summary = doc.get("summary", doc)
@@ -62,20 +65,16 @@ def _parse_tracker(content: Content) -> ParsedFile:
         if isinstance(t, dict) and isinstance(t.get("usage"), dict)
     ]
     per_model = doc.get("per_model_cost") if isinstance(doc.get("per_model_cost"), dict) else {}
-    costs = [c for c in map(_number, per_model.values()) if c is not None]
+    input_tokens, output_tokens, cost = tracker_totals(summary, per_model)
     run = RunRecord(
         framework=FRAMEWORK,
         native_id=run_id,
         status="unknown",
-        input_tokens=summary.get("total_input_tokens")
-        if isinstance(summary.get("total_input_tokens"), int)
-        else None,
-        output_tokens=summary.get("total_output_tokens")
-        if isinstance(summary.get("total_output_tokens"), int)
-        else None,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
         cache_read_tokens=total([e.cache_read_tokens for e in events]),
         cache_write_tokens=total([e.cache_write_tokens for e in events]),
-        cost_usd=total(costs) if costs else _number(summary.get("total_cost_usd")),
+        cost_usd=cost,
         attributes={"grouping_rule": RULE, "source": str(content.path), "tracker_summary": summary}
         | ({"per_model_cost": per_model} if per_model else {}),
     )
