@@ -202,6 +202,7 @@ def _read(connection: sqlite3.Connection, prefix: str) -> ParsedFile:
     steps = _steps(connection, prefix) if "checkpoint_steps" in tables else []
     groups = group_stream(items)
     joined = len(threads) == 1 and len(groups) == 1 and groups[0].key is not None
+    audit_chain = chain_state(audit) if audit else None  # re-hashes every audit row: once per file
     for group in groups:
         rule = GROUPING_RULE
         native_id = None
@@ -212,8 +213,8 @@ def _read(connection: sqlite3.Connection, prefix: str) -> ParsedFile:
                 " state and form the thread's run."
             )
         run, events = group_records(prefix, group, rule, native_id)
-        if audit:
-            run.attributes["audit_chain"] = chain_state(audit)
+        if audit_chain is not None:
+            run.attributes["audit_chain"] = audit_chain
         parsed.runs.append(run)
         parsed.events.extend(events)
     for thread, chain in threads.items():
@@ -236,10 +237,9 @@ def _read(connection: sqlite3.Connection, prefix: str) -> ParsedFile:
             )
         parsed.checkpoints.extend(chain)
     parsed.events.extend(steps)
-    if audit and not chain_state(audit)["verified"]:
+    if audit_chain is not None and not audit_chain["verified"]:
         parsed.warnings.append(
-            f"{prefix}: audit hash chain does not verify at sequence "
-            f"{chain_state(audit)['first_bad_sequence']}"
+            f"{prefix}: audit hash chain does not verify at sequence {audit_chain['first_bad_sequence']}"
         )
     return parsed
 
