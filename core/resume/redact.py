@@ -47,8 +47,10 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "password",
         re.compile(
-            r"(?i)\b(?:password|passwd|pwd|passphrase|secret|client_secret|api[_-]?key|access[_-]?token"
-            r"|auth[_-]?token|token)\b\s*[:=]\s*['\"]?(?P<secret>[^\s'\",;]{4,})"
+            r"(?i)\b(?:password|passwd|passphrase|secret|client_secret|api[_-]?key|access[_-]?token"
+            r"|auth[_-]?token|token)\b\s*[:=]\s*['\"]?"
+            # not a count ("max token: 2048") nor a path ("pwd: /home/me")
+            r"(?![0-9]+\b)(?![/~])(?P<secret>[^\s'\",;]{4,})"
         ),
     ),
 ]
@@ -72,7 +74,6 @@ TOKEN_SHAPED = {
 SECRET_WORDS = {
     "password",
     "passwd",
-    "pwd",
     "passphrase",
     "secret",
     "token",

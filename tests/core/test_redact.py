@@ -32,6 +32,9 @@ ORDINARY = [
     "Use the max_tokens setting; we spent 4,235 tokens in and 512 tokens out.",
     "https://example.com/docs/api-keys explains how keys rotate",
     "Observation: {'topic': 'gpu-driver', 'facts': ['gpu-driver: fact A'], 'source': 'kb://gpu-driver'}",
+    "max token: 2048",
+    "pwd: /home/user/project",
+    '{"pwd": "/home/user/project", "cmd": "ls"}',
 ]
 
 
