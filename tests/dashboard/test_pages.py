@@ -423,6 +423,10 @@ def test_ingest_page_lists_failed_and_ignored_files_and_adds_a_folder(sample_db:
     assert not at.exception
     assert "1 loaded" in texts(at)
     assert len(all_runs(sample_db)) >= before
+    engine = make_engine(sample_db)
+    added = [f for f in queries.source_files(engine) if Path(f["path"]).is_relative_to(extra)]
+    engine.dispose()
+    assert [(Path(f["path"]).name, f["outcome"]) for f in added] == [("ticket-indexing.jsonl", "loaded")]
     at.text_input[0].input(str(tmp_path / "missing"))
     at.button[0].click().run()
     assert "does not exist" in texts(at)
