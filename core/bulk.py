@@ -8,13 +8,18 @@ dialect upserts, which batch well there.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, Literal
 
-from sqlalchemy import Table
+from sqlalchemy import JSON, Table, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.types import TypeEngine
+
+from core.tables import UTCDateTime
 
 Conflict = Literal["error", "nothing", "update"]
 
@@ -25,22 +30,29 @@ def bulk_insert(
     rows: Sequence[dict[str, Any]],
     conflict: Conflict = "error",
     key: str = "id",
+    keep_when_null: Sequence[str] = (),
 ) -> None:
     """Insert ``rows`` (dicts with the same keys). On a conflict on ``key``: raise, skip the
-    row, or overwrite every other given column."""
+    row, or overwrite every other given column (those in ``keep_when_null`` only with a
+    value: a NULL leaves the stored one)."""
     if not rows:
         return
     columns = list(rows[0])
     if connection.dialect.name == "sqlite":
-        _sqlite_executemany(connection, table, columns, rows, conflict, key)
+        _sqlite_executemany(connection, table, columns, rows, conflict, key, keep_when_null)
         return
     statement = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
     if conflict == "nothing":
         statement = statement.on_conflict_do_nothing(index_elements=[key])
     elif conflict == "update":
-        statement = statement.on_conflict_do_update(
-            index_elements=[key], set_={c: statement.excluded[c] for c in columns if c != key}
-        )
+        set_ = {
+            c: func.coalesce(statement.excluded[c], table.c[c])
+            if c in keep_when_null
+            else statement.excluded[c]
+            for c in columns
+            if c != key
+        }
+        statement = statement.on_conflict_do_update(index_elements=[key], set_=set_)
     connection.execute(statement, list(rows))
 
 
@@ -51,18 +63,55 @@ def _sqlite_executemany(
     rows: Sequence[dict[str, Any]],
     conflict: Conflict,
     key: str,
+    keep_when_null: Sequence[str],
 ) -> None:
-    dialect = connection.dialect
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
+    processors = [_bind_processor(table.c[name].type, connection.dialect) for name in columns]
     quoted = ", ".join(f'"{name}"' for name in columns)
     sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" for _ in columns)})'
     if conflict == "nothing":
         sql += f' ON CONFLICT("{key}") DO NOTHING'
     elif conflict == "update":
-        updates = ", ".join(f'"{name}" = excluded."{name}"' for name in columns if name != key)
+        updates = ", ".join(
+            f'"{name}" = coalesce(excluded."{name}", "{table.name}"."{name}")'
+            if name in keep_when_null
+            else f'"{name}" = excluded."{name}"'
+            for name in columns
+            if name != key
+        )
         sql += f' ON CONFLICT("{key}") DO UPDATE SET {updates}'
-    pairs = list(zip(columns, processors, strict=True))
-    parameters = [
-        tuple(process(row[name]) if process else row[name] for name, process in pairs) for row in rows
-    ]
-    connection.exec_driver_sql(sql, parameters)
+    connection.exec_driver_sql(sql, _parameters(columns, processors, rows))
+
+
+def _parameters(
+    columns: list[str], processors: list[Callable[[Any], Any] | None], rows: Sequence[dict[str, Any]]
+) -> list[Sequence[Any]]:
+    """Rows as value tuples, each value through its column's bind processor."""
+    get = itemgetter(*columns)
+    values = [(get(row),) for row in rows] if len(columns) == 1 else [get(row) for row in rows]
+    processed = [(index, process) for index, process in enumerate(processors) if process is not None]
+    if not processed:
+        return values
+    parameters: list[Sequence[Any]] = []
+    for row in values:
+        row = list(row)
+        for index, process in processed:
+            row[index] = process(row[index])
+        parameters.append(tuple(row))
+    return parameters
+
+
+def _bind_processor(column_type: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column's bind processor; for Baton's JSON and UTC datetime columns an equivalent
+    one without SQLAlchemy's per-value indirection (the same stored text)."""
+    if isinstance(column_type, JSON) and not column_type.none_as_null:
+        return dialect._json_serializer  # type: ignore[attr-defined]  # None -> 'null', as SQLAlchemy
+    if isinstance(column_type, UTCDateTime):
+        fallback = column_type._cached_bind_processor(dialect)
+
+        def process(value: Any) -> Any:
+            if type(value) is datetime and value.tzinfo is not None:
+                return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+            return fallback(value) if fallback else value
+
+        return process
+    return column_type._cached_bind_processor(dialect)

@@ -21,46 +21,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import ids
 from core.bulk import bulk_insert
-from core.records import ParsedFile, RunRecord
-from core.runmerge import merge_fragments
+from core.chains import chain_parent_changes
+from core.outcomes import FileOutcome, KnownFile
+from core.records import RunRecord
+from core.runfields import EventTotals, run_fields, totals_of
 from core.tables import AgentManifest, Checkpoint, Event, Price, Run, RunFragment, SourceFile
 from core.timeutil import parse_timestamp, utcnow
 
 CHUNK = 500
 OWNED_TABLES = (RunFragment, Event, Price, AgentManifest)
-
-
-@dataclass(slots=True)
-class FileOutcome:
-    """What happened to one file in an ingest pass."""
-
-    path: str
-    outcome: str  # loaded, ignored, failed, deleted
-    size: int = 0
-    mtime_ns: int = 0
-    content_hash: str | None = None
-    format: str | None = None
-    framework: str | None = None
-    error: str | None = None
-    error_line: int | None = None
-    warnings: list[str] = field(default_factory=list)
-    parsed: ParsedFile | None = None
-    read_offset: int = 0
-    line_count: int = 0
-    append: bool = False  # new lines of an append-only file: add, do not replace
-
-
-@dataclass(frozen=True, slots=True)
-class KnownFile:
-    """What the database remembers of one file (see ``Store.known_files``)."""
-
-    size: int
-    mtime_ns: int
-    content_hash: str | None
-    outcome: str
-    read_offset: int = 0  # bytes consumed, for append-only files tailed from an offset
-    format: str | None = None
-    line_count: int = 0
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -130,28 +99,36 @@ class Store:
             return known
 
     def write_batch(self, outcomes: Sequence[FileOutcome]) -> set[str]:
-        """Apply a batch in one transaction; return the ids of the runs it touched."""
+        """Apply a batch in one transaction; return the ids of the runs it touched.
+
+        Runs first seen in the batch are computed from the batch's own rows and inserted
+        whole; only runs that existed before are recomputed from what the database holds."""
         if not outcomes:
             return set()
         with self.engine.begin() as connection:
             loaded = [o for o in outcomes if o.outcome == "loaded" and o.parsed is not None]
+            paths = [o.path for o in outcomes]
+            existing = self._file_ids(connection, paths)
+            self._upsert_files(connection, outcomes)
+            file_ids = existing | self._file_ids(connection, [p for p in paths if p not in existing])
             # Only files loaded before can own records to replace; new files skip the deletes.
-            previously = self._file_ids(connection, [o.path for o in loaded if not o.append])
-            file_ids = self._upsert_files(connection, outcomes)
-            replaced = list(previously.values())
+            replaced = [existing[o.path] for o in loaded if not o.append and o.path in existing]
             touched = self._delete_owned(connection, replaced)
             gone = [file_ids[o.path] for o in outcomes if o.outcome == "deleted" and o.path in file_ids]
             touched |= self._drop_inferred_status(connection, gone)
-            touched |= self._insert_records(connection, loaded, file_ids)
-            self._refresh_runs(connection, touched)
+            rows = self._batch_rows(connection, loaded, file_ids)
+            new_runs = set(rows.runs) - touched - self._existing_runs(connection, list(rows.runs))
+            self._insert_new_runs(connection, rows, new_runs)
+            self._insert_rows(connection, rows)
+            touched |= set(rows.runs)
+            self._refresh_runs(connection, touched - new_runs)
         return touched
 
     # -- files ---------------------------------------------------------------------------
-    def _upsert_files(self, connection: Connection, outcomes: Sequence[FileOutcome]) -> dict[str, int]:
+    def _upsert_files(self, connection: Connection, outcomes: Sequence[FileOutcome]) -> None:
         now = utcnow()
-        rows = []
-        for o in outcomes:
-            row = {
+        rows = [
+            {
                 "path": o.path,
                 "format": o.format,
                 "framework": o.framework,
@@ -162,26 +139,22 @@ class Store:
                 "error": o.error,
                 "error_line": o.error_line,
                 "warnings": o.warnings,
-                "read_offset": o.read_offset,
+                "read_offset": o.read_offset,  # reset when failed or gone: next read is whole
                 "line_count": o.line_count,
                 "seen_at": now,
                 "loaded_at": now if o.outcome == "loaded" else None,
             }
-            rows.append(row)
-        statement = _insert(connection, SourceFile.__table__)
-        # (read_offset/line_count are reset: a file that failed or vanished is next read whole.)
-        keep_when_failed = ("format", "framework", "loaded_at")
-        set_ = {}
-        for column in rows[0]:
-            if column == "path":
-                continue
-            if column in keep_when_failed:
-                # A failed or deleted file keeps what describes its last good load.
-                set_[column] = func.coalesce(statement.excluded[column], SourceFile.__table__.c[column])
-            else:
-                set_[column] = statement.excluded[column]
-        connection.execute(statement.on_conflict_do_update(index_elements=["path"], set_=set_), rows)
-        return self._file_ids(connection, [o.path for o in outcomes])
+            for o in outcomes
+        ]
+        # A failed or deleted file keeps what describes its last good load.
+        bulk_insert(
+            connection,
+            SourceFile.__table__,
+            _dedupe(rows, "path"),
+            conflict="update",
+            key="path",
+            keep_when_null=("format", "framework", "loaded_at"),
+        )
 
     @staticmethod
     def _file_ids(connection: Connection, paths: list[str]) -> dict[str, int]:
@@ -190,6 +163,13 @@ class Store:
             query = select(SourceFile.path, SourceFile.id).where(SourceFile.path.in_(part))
             file_ids.update(dict(connection.execute(query).all()))
         return file_ids
+
+    @staticmethod
+    def _existing_runs(connection: Connection, run_ids: list[str]) -> set[str]:
+        existing: set[str] = set()
+        for part in chunks(run_ids):
+            existing.update(connection.execute(select(Run.id).where(Run.id.in_(part))).scalars())
+        return existing
 
     def _delete_owned(self, connection: Connection, file_ids: list[int]) -> set[str]:
         touched: set[str] = set()
@@ -244,26 +224,17 @@ class Store:
         last = connection.execute(select(func.max(Event.seq)).where(Event.source_file_id == file_id)).scalar()
         return 0 if last is None else int(last) + 1
 
-    def _insert_records(
+    def _batch_rows(
         self, connection: Connection, loaded: Iterable[FileOutcome], file_ids: dict[str, int]
-    ) -> set[str]:
-        runs: dict[str, dict[str, Any]] = {}
-        fragments, checkpoints, events, prices, manifests = [], [], [], [], []
-
-        def ensure_run(framework: str, native_id: str) -> str:
-            key = ids.run_id(framework, native_id)
-            runs.setdefault(
-                key, {"id": key, "framework": framework, "native_id": native_id, "status": "unknown"}
-            )
-            return key
-
+    ) -> BatchRows:
+        rows = BatchRows()
         for outcome in loaded:
             parsed = outcome.parsed
             assert parsed is not None
             file_id = file_ids[outcome.path]
             for record in parsed.runs:
-                run = ensure_run(record.framework, record.native_id)
-                fragments.append(
+                run = rows.run(record.framework, record.native_id)
+                rows.fragments.append(
                     {
                         "source_file_id": file_id,
                         "run_id": run,
@@ -272,9 +243,10 @@ class Store:
                         "data": _fragment_data(record),
                     }
                 )
+                rows.fragment_records.setdefault(run, []).append(_shallow(record))
             for cp in parsed.checkpoints:
-                run = ensure_run(cp.framework, cp.run_native_id)
-                checkpoints.append(
+                run = rows.run(cp.framework, cp.run_native_id)
+                rows.checkpoints.append(
                     {
                         "id": ids.checkpoint_id(run, cp.native_id),
                         "run_id": run,
@@ -301,7 +273,7 @@ class Store:
                 )
             base_seq = self._next_seq(connection, file_id) if outcome.append else 0
             for seq, ev in enumerate(parsed.events, start=base_seq):
-                run = ensure_run(ev.framework, ev.run_native_id)
+                run = rows.run(ev.framework, ev.run_native_id)
                 row = _shallow(ev)
                 del row["framework"], row["run_native_id"]
                 row.update(
@@ -310,13 +282,13 @@ class Store:
                     source_file_id=file_id,
                     seq=seq,
                 )
-                events.append(row)
+                rows.events.append(row)
             for price in parsed.prices:
-                prices.append(
+                rows.prices.append(
                     _shallow(price) | {"source_file_id": file_id, "source": price.source or outcome.path}
                 )
             for manifest in parsed.manifests:
-                manifests.append(
+                rows.manifests.append(
                     {
                         "source_file_id": file_id,
                         "agent_id": manifest.get("agent_id"),
@@ -324,19 +296,50 @@ class Store:
                         "document": manifest,
                     }
                 )
+        rows.checkpoints = _dedupe(rows.checkpoints)
+        rows.events = _dedupe(rows.events)
+        return rows
 
-        if runs:
-            statement = _insert(connection, Run.__table__).on_conflict_do_nothing(index_elements=["id"])
-            connection.execute(statement, list(runs.values()))
-        bulk_insert(connection, RunFragment.__table__, fragments)
-        for part in chunks(_dedupe(checkpoints), 2000):
+    @staticmethod
+    def _insert_new_runs(connection: Connection, rows: BatchRows, new_runs: set[str]) -> None:
+        """Runs nothing in the database mentions yet: computed from the batch's rows (their
+        chains linked before the checkpoints are written) and inserted whole."""
+        if not new_runs:
+            return
+        chained = (
+            cp
+            for cp in rows.checkpoints
+            if cp["run_id"] in new_runs and cp["chain_key"] is not None and cp["parent_native_id"] is None
+        )
+        for checkpoint, parent in chain_parent_changes(chained):
+            checkpoint["parent_id"] = parent
+        checkpoint_counts: dict[str, int] = {}
+        for cp in rows.checkpoints:
+            checkpoint_counts[cp["run_id"]] = checkpoint_counts.get(cp["run_id"], 0) + 1
+        run_events: dict[str, list[dict[str, Any]]] = {}
+        for event in rows.events:
+            run_events.setdefault(event["run_id"], []).append(event)
+        runs = []
+        for run in new_runs:
+            events = run_events.get(run)
+            fields = run_fields(
+                rows.fragment_records.get(run, []),
+                checkpoint_counts.get(run, 0),
+                totals_of(events) if events else None,
+            )
+            runs.append(rows.runs[run] | fields)
+        bulk_insert(connection, Run.__table__, sorted(runs, key=lambda r: r["id"]))
+
+    @staticmethod
+    def _insert_rows(connection: Connection, rows: BatchRows) -> None:
+        bulk_insert(connection, RunFragment.__table__, rows.fragments)
+        for part in chunks(rows.checkpoints, 2000):
             bulk_insert(connection, Checkpoint.__table__, part, conflict="update")
-        bulk_insert(connection, Event.__table__, _dedupe(events), conflict="nothing")
-        if prices:
-            connection.execute(Price.__table__.insert(), prices)
-        if manifests:
-            connection.execute(AgentManifest.__table__.insert(), manifests)
-        return set(runs)
+        bulk_insert(connection, Event.__table__, rows.events, conflict="nothing")
+        if rows.prices:
+            connection.execute(Price.__table__.insert(), rows.prices)
+        if rows.manifests:
+            connection.execute(AgentManifest.__table__.insert(), rows.manifests)
 
     # -- derived run fields --------------------------------------------------------------
     def _refresh_runs(self, connection: Connection, run_ids: set[str]) -> None:
@@ -358,7 +361,7 @@ class Store:
             ).all()
         )
         event_totals = {
-            row[0]: row[1:]
+            row[0]: EventTotals(row[1], tuple(row[2:7]), row[7], row[8])
             for row in connection.execute(
                 select(
                     Event.run_id,
@@ -382,26 +385,7 @@ class Store:
             if not fragments[run] and not n_checkpoints and not totals:
                 orphans.append(run)
                 continue
-            merged = merge_fragments(fragments[run])
-            if totals:
-                for index, name in enumerate(
-                    ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd"),
-                    start=1,
-                ):
-                    if merged[name] is None and totals[index] is not None:
-                        merged[name] = totals[index]
-                starts = [t for t in (merged["started_at"], parse_timestamp(totals[6])) if t]
-                ends = [t for t in (merged["ended_at"], parse_timestamp(totals[7])) if t]
-                merged["started_at"] = min(starts) if starts else None
-                merged["ended_at"] = max(ends) if ends else None
-            merged["reported_cost_usd"] = merged.pop("cost_usd")
-            merged.update(
-                b_id=run,
-                checkpoint_count=n_checkpoints,
-                event_count=totals[0] if totals else 0,
-                updated_at=utcnow(),
-            )
-            updates.append(merged)
+            updates.append(run_fields(fragments[run], n_checkpoints, totals) | {"b_id": run})
         if updates:
             table = Run.__table__
             values = {name: bindparam(name) for name in updates[0] if name != "b_id"}
@@ -424,17 +408,10 @@ class Store:
             Checkpoint.chain_key.is_not(None),
             Checkpoint.parent_native_id.is_(None),
         )
-        chains: dict[tuple[str, str], list[Any]] = {}
-        for row in connection.execute(query):
-            chains.setdefault((row.run_id, row.chain_key), []).append(row)
-        changes = []
-        for rows in chains.values():
-            rows.sort(key=lambda r: (r.created_at.timestamp() if r.created_at else 0.0, r.native_id))
-            previous = None
-            for row in rows:
-                if row.parent_id != previous:
-                    changes.append({"b_id": row.id, "parent_id": previous})
-                previous = row.id
+        changes = [
+            {"b_id": row["id"], "parent_id": parent}
+            for row, parent in chain_parent_changes(connection.execute(query).mappings())
+        ]
         if changes:
             table = Checkpoint.__table__
             statement = (
@@ -443,6 +420,25 @@ class Store:
             connection.execute(statement, changes)
 
 
-def _dedupe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Keep the last row per id: one statement may not upsert the same key twice."""
-    return list({row["id"]: row for row in rows}.values())
+def _dedupe(rows: list[dict[str, Any]], key: str = "id") -> list[dict[str, Any]]:
+    """Keep the last row per key: one statement may not upsert the same key twice."""
+    return list({row[key]: row for row in rows}.values())
+
+
+@dataclass
+class BatchRows:
+    """A write batch's records as table rows, plus what computing new runs needs."""
+
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> identity columns
+    fragments: list[dict[str, Any]] = field(default_factory=list)
+    fragment_records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # with datetimes
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    prices: list[dict[str, Any]] = field(default_factory=list)
+    manifests: list[dict[str, Any]] = field(default_factory=list)
+
+    def run(self, framework: str, native_id: str) -> str:
+        key = ids.run_id(framework, native_id)
+        if key not in self.runs:
+            self.runs[key] = {"id": key, "framework": framework, "native_id": native_id}
+        return key

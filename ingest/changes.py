@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.store import FileOutcome, Store
-from ingest.loader import GONE, Unstable, read_file, write_resilient
+from ingest.loader import GONE, write_resilient
+from ingest.reading import Unstable, read_file
 
 
 @dataclass

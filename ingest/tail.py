@@ -16,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-from core.store import FileOutcome, KnownFile
+from core.outcomes import FileOutcome, KnownFile
 from ingest.content import Content, JsonLine
 from ingest.errors import ParseError
 from ingest.registry import FormatSpec, all_formats

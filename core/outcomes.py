@@ -1,0 +1,47 @@
+"""What an ingest pass learns of one file, and what the database remembers of it.
+
+Kept apart from the store so that reading files (in worker processes, too) needs no
+database layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.records import ParsedFile
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    """What happened to one file in an ingest pass."""
+
+    path: str
+    outcome: str  # loaded, ignored, failed, deleted
+    size: int = 0
+    mtime_ns: int = 0
+    content_hash: str | None = None
+    format: str | None = None
+    framework: str | None = None
+    error: str | None = None
+    error_line: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    parsed: ParsedFile | None = None
+    read_offset: int = 0
+    line_count: int = 0
+    append: bool = False  # new lines of an append-only file: add, do not replace
+
+
+@dataclass(frozen=True, slots=True)
+class KnownFile:
+    """What the database remembers of one file (see ``Store.known_files``)."""
+
+    size: int
+    mtime_ns: int
+    content_hash: str | None
+    outcome: str
+    read_offset: int = 0  # bytes consumed, for append-only files tailed from an offset
+    format: str | None = None
+    line_count: int = 0
+
+
+__all__ = ["FileOutcome", "KnownFile"]

@@ -1,0 +1,193 @@
+"""One file to one outcome: read it whole (or its new lines), recognise it, parse it.
+
+Pure of the database: what was known of the file before comes in as a ``KnownFile``.
+Re-reading an unchanged file costs a stat (size and mtime match) or, when only the mtime
+moved, a read and a hash. A file that keeps changing while read raises ``Unstable``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import time
+from pathlib import Path
+
+from core.outcomes import FileOutcome, KnownFile
+from ingest.content import SQLITE_MAGIC, decode, sqlite_problem
+from ingest.errors import ParseError
+from ingest.registry import detect_format
+from ingest.tail import StartOver, complete_part, decode_lines, fingerprint_of, read_tail, tail_spec, tailable
+
+DEFAULT_MAX_FILE_MB = 64
+MAX_SQLITE_BYTES = 1024 * 1024 * 1024
+
+
+def max_text_bytes() -> int:
+    """Largest JSON/JSONL file read whole (BATON_MAX_FILE_MB, default 64 MB); SQLite
+    databases may be up to 1 GiB."""
+    try:
+        return int(float(os.environ.get("BATON_MAX_FILE_MB", DEFAULT_MAX_FILE_MB)) * 1024 * 1024)
+    except ValueError:
+        return DEFAULT_MAX_FILE_MB * 1024 * 1024
+
+
+JSON_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson"})
+
+
+def _signature(path: Path, info: os.stat_result) -> tuple[int, int]:
+    """Size and mtime; a SQLite database also changes through its -wal file."""
+    size, mtime = info.st_size, info.st_mtime_ns
+    if path.suffix in JSON_SUFFIXES:  # only SQLite databases have a -wal file
+        return size, mtime
+    wal = path.with_name(path.name + "-wal")
+    try:
+        wal_info = wal.stat()
+        size, mtime = size + wal_info.st_size, max(mtime, wal_info.st_mtime_ns)
+    except OSError:
+        pass
+    return size, mtime
+
+
+def unchanged_json(name: str, known: KnownFile) -> bool:
+    """The cheap path of a re-ingest: a JSON file whose size and mtime are as stored."""
+    if known.outcome in ("deleted", "failed") or not name.endswith(tuple(JSON_SUFFIXES)):
+        return False
+    try:
+        info = os.stat(name)
+    except OSError:
+        return False
+    return known.size == info.st_size and known.mtime_ns == info.st_mtime_ns
+
+
+class Unstable(Exception):
+    """The file kept changing while it was read; read it again when it settles."""
+
+
+class _TooLarge(Exception):
+    def __init__(self, info: os.stat_result) -> None:
+        self.info = info
+
+
+def _read_stable(path: Path, max_text: int, attempts: int = 3) -> tuple[bytes, os.stat_result]:
+    """The whole file, read while its size and mtime stayed put (a writer rewriting it
+    during the read makes the read start again). Text files may have up to ``max_text``
+    bytes, SQLite databases up to MAX_SQLITE_BYTES; larger ones raise _TooLarge."""
+    for attempt in range(attempts):
+        with open(path, "rb") as handle:
+            before = os.fstat(handle.fileno())
+            data = b""
+            if before.st_size > max_text:
+                data = handle.read(16)
+                if data != SQLITE_MAGIC or before.st_size > MAX_SQLITE_BYTES:
+                    raise _TooLarge(before)
+            data += handle.read()
+            after = os.fstat(handle.fileno())
+        if (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns) and len(
+            data
+        ) == after.st_size:
+            return data, after
+        time.sleep(0.005 * (attempt + 1))
+    raise Unstable(str(path))
+
+
+def _digest(path: Path, data: bytes) -> str:
+    hasher = hashlib.blake2b(data, digest_size=16)
+    if data.startswith(SQLITE_MAGIC):  # a WAL database changes through its -wal file too
+        with contextlib.suppress(OSError):
+            hasher.update(path.with_name(path.name + "-wal").read_bytes())
+    return hasher.hexdigest()
+
+
+def _cannot_read(name: str, exc: OSError, size: int = 0, mtime: int = 0) -> FileOutcome:
+    return FileOutcome(
+        path=name, outcome="failed", size=size, mtime_ns=mtime, error=f"cannot read: {exc.strerror or exc}"
+    )
+
+
+def read_file(path: Path, known: KnownFile | None) -> FileOutcome | None:
+    """Turn one file into an outcome; ``None`` when it is unchanged since ``known``.
+
+    A file seen before costs a stat when unchanged; an append-only file loaded before is
+    read from its stored offset (``ingest.tail``). Raises Unstable when the file kept
+    changing while it was read.
+    """
+    name = str(path)
+    if known is not None and known.outcome != "deleted":
+        try:
+            size, mtime = _signature(path, path.stat())
+        except OSError as exc:
+            return _cannot_read(name, exc)
+        # A failed file is tried again even when unchanged: the cause may have been the limit,
+        # a lock or a Baton bug, not the file.
+        if known.size == size and known.mtime_ns == mtime and known.outcome != "failed":
+            return None
+        spec = tail_spec(known)
+        if spec is not None:
+            try:
+                return read_tail(path, known, spec, size, mtime)
+            except StartOver:
+                pass
+            except OSError as exc:
+                return _cannot_read(name, exc, size, mtime)
+    max_text = max_text_bytes()
+    try:
+        data, info = _read_stable(path, max_text)
+    except _TooLarge as exc:
+        size, mtime = _signature(path, exc.info)
+        return FileOutcome(
+            path=name,
+            outcome="failed",
+            size=size,
+            mtime_ns=mtime,
+            error=f"too large: {exc.info.st_size / 1e6:.1f} MB (limit {max_text / 1e6:.1f} MB; "
+            "set BATON_MAX_FILE_MB to raise it)",
+        )
+    except OSError as exc:
+        return _cannot_read(name, exc)
+    size, mtime = _signature(path, info)
+    digest = _digest(path, data)
+    if known and known.content_hash == digest and known.outcome not in ("deleted", "failed"):
+        return FileOutcome(path=name, outcome="unchanged", size=size, mtime_ns=mtime, content_hash=digest)
+    return parse_bytes(path, data, size, mtime, digest)
+
+
+def parse_bytes(path: Path, data: bytes, size: int, mtime: int, digest: str) -> FileOutcome:
+    name = str(path)
+    base = {"path": name, "size": size, "mtime_ns": mtime, "content_hash": digest}
+    offset = lines = 0
+    try:
+        content = decode(path, data)
+        spec = detect_format(content)
+        if spec is None:
+            problem = sqlite_problem(path) if content.kind == "sqlite" else None
+            if problem:
+                return FileOutcome(outcome="failed", error=problem, **base)
+            return FileOutcome(outcome="ignored", error=_ignored_reason(content.kind), **base)
+        if spec.append_only and tailable(content.kind, data):
+            # Complete lines only: a partial last line waits for its newline.
+            offset = complete_part(data)
+            lines = data.count(b"\n", 0, offset)
+            content = decode_lines(path, data[:offset])
+            base["content_hash"] = fingerprint_of(data, offset)
+        parsed = spec.parse(content)
+    except ParseError as exc:
+        return FileOutcome(outcome="failed", error=exc.message, error_line=exc.line, **base)
+    except Exception as exc:  # a parser bug must not stop the pass; record it like bad input
+        return FileOutcome(outcome="failed", error=f"parser error: {exc.__class__.__name__}: {exc}", **base)
+    return FileOutcome(
+        outcome="loaded",
+        format=spec.name,
+        framework=spec.framework,
+        parsed=parsed,
+        warnings=parsed.warnings[:50],
+        read_offset=offset,
+        line_count=lines,
+        **base,
+    )
+
+
+def _ignored_reason(kind: str) -> str:
+    if kind == "other":
+        return "not JSON, JSON Lines or SQLite"
+    return f"{kind} of no known agent format"
