@@ -65,7 +65,8 @@ def ingest_paths(
     (loaded, ignored, failed, deleted) once its batch is committed."""
     started = time.perf_counter()
     summary = IngestSummary()
-    known = store.known_files()
+    roots = [Path(p) for p in paths]
+    known = _known_below(store, roots)
     batch: list[FileOutcome] = []
     pending_records = 0
 
@@ -78,7 +79,6 @@ def ingest_paths(
                 on_outcome(outcome)
         batch, pending_records = [], 0
 
-    roots = [Path(p) for p in paths]
     seen: set[str] = set()
     own_database = store.database_path
     own_name = os.path.basename(own_database) if own_database else None
@@ -159,6 +159,18 @@ def write_resilient(
                 summary.files_failed += 1
                 summary.failures.append({"path": outcome.path, "line": None, "error": failed.error})
     return touched
+
+
+def _known_below(store: Store, roots: list[Path]) -> dict[str, KnownFile]:
+    """What the database knows of the files below ``roots`` (not of every file it ever saw:
+    adding one small folder to a database of 100k files reads only that folder's rows)."""
+    known: dict[str, KnownFile] = {}
+    for root in roots:
+        if root.is_dir():
+            known |= store.known_files(under=str(root))
+        else:
+            known |= store.known_files([str(root)])
+    return known
 
 
 def _vanished(roots: list[Path], known: dict[str, KnownFile], seen: set[str]) -> list[FileOutcome]:

@@ -168,7 +168,8 @@ def parse_bytes(path: Path, data: bytes, size: int, mtime: int, digest: str) -> 
             # Complete lines only: a partial last line waits for its newline.
             offset = complete_part(data)
             lines = data.count(b"\n", 0, offset)
-            content = decode_lines(path, data[:offset])
+            if content.kind != "jsonl" or offset != len(data):  # else decoded as these lines already
+                content = decode_lines(path, data[:offset])
             base["content_hash"] = fingerprint_of(data, offset)
         parsed = spec.parse(content)
     except ParseError as exc:
