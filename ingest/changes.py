@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.store import FileOutcome, Store
+from ingest.heap import old_heap_frozen
 from ingest.loader import GONE, write_resilient
 from ingest.reading import Unstable, read_file
 
@@ -26,6 +27,11 @@ class ChangeResult:
 
 def load_changes(store: Store, paths: Iterable[str], gone_folders: Iterable[str] = ()) -> ChangeResult:
     """Read ``paths`` and write what changed in one batch."""
+    with old_heap_frozen():
+        return _load_changes(store, paths, gone_folders)
+
+
+def _load_changes(store: Store, paths: Iterable[str], gone_folders: Iterable[str]) -> ChangeResult:
     result = ChangeResult()
     paths = list(dict.fromkeys(paths))
     known = store.known_files(paths)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from core.store import FileOutcome, KnownFile, Store
 from ingest.discover import walk_names
+from ingest.heap import old_heap_frozen
 from ingest.reading import Unstable, read_file, unchanged_json
 
 __all__ = ["GONE", "IngestSummary", "Unstable", "ingest_paths", "read_file", "write_resilient"]
@@ -63,6 +64,16 @@ def ingest_paths(
     """Ingest every candidate file below ``paths``. ``progress(files_done, files_total,
     path)`` is called after each file; ``on_outcome(outcome)`` after each written outcome
     (loaded, ignored, failed, deleted) once its batch is committed."""
+    with old_heap_frozen():
+        return _ingest_paths(paths, store, progress, on_outcome)
+
+
+def _ingest_paths(
+    paths: Iterable[Path],
+    store: Store,
+    progress: Callable[[int, int, str], None] | None,
+    on_outcome: Callable[[FileOutcome], None] | None,
+) -> IngestSummary:
     started = time.perf_counter()
     summary = IngestSummary()
     roots = [Path(p) for p in paths]
