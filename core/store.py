@@ -16,14 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from core import ids
 from core.bulk import bulk_insert
 from core.chains import chain_parent_changes
 from core.outcomes import FileOutcome, KnownFile
-from core.records import RunRecord
 from core.runfields import EventTotals, run_fields, totals_of
 from core.tables import AgentManifest, Checkpoint, Event, Price, Run, RunFragment, SourceFile
 from core.timeutil import parse_timestamp, utcnow
@@ -37,26 +35,10 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _insert(connection: Connection, table: Any) -> Any:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
 def _shallow(record: Any) -> dict[str, Any]:
     """A record's fields as a dict. Not ``dataclasses.asdict``: its deep copy was the top
     cost of a cold ingest, and rows are serialized right away anyway."""
     return {name: getattr(record, name) for name in record.__slots__}
-
-
-def _fragment_data(record: RunRecord) -> dict[str, Any]:
-    data = _shallow(record)
-    for key in ("as_of", "started_at", "ended_at"):
-        data[key] = _iso(data[key])
-    return data
 
 
 class Store:
@@ -234,16 +216,18 @@ class Store:
             file_id = file_ids[outcome.path]
             for record in parsed.runs:
                 run = rows.run(record.framework, record.native_id)
+                # One dict for both: the JSON column serializes its datetimes as ISO text.
+                data = _shallow(record)
                 rows.fragments.append(
                     {
                         "source_file_id": file_id,
                         "run_id": run,
                         "priority": record.priority,
                         "as_of": record.as_of,
-                        "data": _fragment_data(record),
+                        "data": data,
                     }
                 )
-                rows.fragment_records.setdefault(run, []).append(_shallow(record))
+                rows.fragment_records.setdefault(run, []).append(data)
             for cp in parsed.checkpoints:
                 run = rows.run(cp.framework, cp.run_native_id)
                 rows.checkpoints.append(
