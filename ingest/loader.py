@@ -24,6 +24,8 @@ BATCH_FILES = 2000
 BATCH_RECORDS = 20000
 GONE = "file no longer exists; its records are kept"
 
+Item = tuple[str, KnownFile | None]  # a file to read, with what is known of it
+
 
 @dataclass
 class IngestSummary:
@@ -78,6 +80,59 @@ def _ingest_paths(
     summary = IngestSummary()
     roots = [Path(p) for p in paths]
     known = _known_below(store, roots)
+    seen: set[str] = set()
+    own_database = store.database_path
+    own_name = os.path.basename(own_database) if own_database else None
+    candidates = [
+        name
+        for name in walk_names(roots)
+        if os.path.basename(name) != own_name or os.path.realpath(name) != own_database
+    ]
+    to_read: list[Item] = []
+    for name in candidates:
+        seen.add(name)
+        summary.files_seen += 1
+        previous = known.get(name)
+        if previous is not None and unchanged_json(name, previous):
+            summary.files_unchanged += 1
+            if progress:
+                progress(summary.files_seen - len(to_read), len(candidates), name)
+            continue
+        to_read.append((name, previous))
+    done = len(candidates) - len(to_read)
+
+    def step(name: str) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, len(candidates), name)
+
+    from ingest.fanout import fanout_workers, ingest_in_workers
+
+    workers = fanout_workers(len(to_read), store)
+    if workers > 1:
+        ingest_in_workers(store, to_read, workers, summary, step, on_outcome)
+    else:
+        read_and_write(store, to_read, summary, step, on_outcome)
+    vanished = _vanished(roots, known, seen)
+    summary.touched_runs |= write_resilient(store, vanished, summary)
+    if on_outcome:
+        for outcome in vanished:
+            on_outcome(outcome)
+    summary.runs = len(summary.touched_runs)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def read_and_write(
+    store: Store,
+    items: Iterable[Item],
+    summary: IngestSummary,
+    step: Callable[[str], None] | None = None,
+    on_outcome: Callable[[FileOutcome], None] | None = None,
+) -> None:
+    """Read ``(name, known)`` items and write their outcomes in batches, counting into
+    ``summary``; ``step(name)`` after each file, ``on_outcome`` after each written outcome."""
     batch: list[FileOutcome] = []
     pending_records = 0
 
@@ -90,33 +145,13 @@ def _ingest_paths(
                 on_outcome(outcome)
         batch, pending_records = [], 0
 
-    seen: set[str] = set()
-    own_database = store.database_path
-    own_name = os.path.basename(own_database) if own_database else None
-    candidates = [
-        name
-        for name in walk_names(roots)
-        if os.path.basename(name) != own_name or os.path.realpath(name) != own_database
-    ]
-    done = 0
-    to_read: list[tuple[str, KnownFile | None]] = []
-    for name in candidates:
-        seen.add(name)
-        summary.files_seen += 1
-        previous = known.get(name)
-        if previous is not None and unchanged_json(name, previous):
-            summary.files_unchanged += 1
-            done += 1
-            if progress:
-                progress(done, len(candidates), name)
-            continue
-        to_read.append((name, previous))
-    for name, previous in to_read:
-        done += 1
+    for name, previous in items:
         try:
             outcome = read_file(Path(name), previous)
         except Unstable:
             summary.busy.append(name)
+            if step:
+                step(name)
             continue
         if outcome is None or outcome.outcome == "unchanged":
             summary.files_unchanged += 1
@@ -129,13 +164,9 @@ def _ingest_paths(
                 pending_records += len(parsed.checkpoints) + len(parsed.events) + len(parsed.runs)
         if len(batch) >= BATCH_FILES or pending_records >= BATCH_RECORDS:
             flush()
-        if progress:
-            progress(done, len(candidates), name)
-    batch.extend(_vanished(roots, known, seen))
+        if step:
+            step(name)
     flush()
-    summary.runs = len(summary.touched_runs)
-    summary.seconds = round(time.perf_counter() - started, 3)
-    return summary
 
 
 def write_resilient(

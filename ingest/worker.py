@@ -1,0 +1,81 @@
+"""An ingest helper process: ``python -m ingest.worker`` (started by ``ingest.fanout``).
+
+Reads messages from stdin, each a 4-byte big-endian length and a JSON payload: first
+``{"db_url": ...}``, then ``{"items": [[path, known-or-null], ...]}`` chunks. For each chunk
+it reads, parses and writes the files (``ingest.loader.read_and_write``) and answers with
+the chunk's summary and its written outcomes (without records). Exits when stdin closes.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from typing import BinaryIO
+
+HEADER = struct.Struct(">I")
+
+
+def read_message(stream: BinaryIO) -> bytes | None:
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        return None
+    (size,) = HEADER.unpack(header)
+    payload = stream.read(size)
+    return payload if len(payload) == size else None
+
+
+def write_message(stream: BinaryIO, payload: bytes) -> None:
+    stream.write(HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def main() -> None:
+    import orjson
+
+    from core.db import make_engine
+    from core.outcomes import FileOutcome
+    from core.store import Store
+    from ingest.fanout import known_from_fields
+    from ingest.heap import old_heap_frozen
+    from ingest.loader import IngestSummary, read_and_write
+
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not corrupt the replies
+    first = read_message(stdin)
+    if first is None:
+        return
+    store = Store(make_engine(orjson.loads(first)["db_url"], migrate=False))
+    with old_heap_frozen():
+        while (message := read_message(stdin)) is not None:
+            items = [(name, known_from_fields(known)) for name, known in orjson.loads(message)["items"]]
+            summary = IngestSummary()
+            written: list[FileOutcome] = []
+            read_and_write(store, items, summary, on_outcome=written.append)
+            reply = summary.as_dict() | {
+                "failures": summary.failures,
+                "busy": summary.busy,
+                "touched_runs": sorted(summary.touched_runs),
+                "written": [_light(outcome) for outcome in written],
+            }
+            write_message(stdout, orjson.dumps(reply))
+    store.engine.dispose()
+
+
+def _light(outcome: object) -> dict:
+    """A written outcome without its records (what progress reports need)."""
+    fields = (
+        "path",
+        "outcome",
+        "size",
+        "mtime_ns",
+        "content_hash",
+        "format",
+        "framework",
+        "error",
+        "error_line",
+    )
+    return {name: getattr(outcome, name) for name in fields}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""A cold ingest fanned out to helper processes must give exactly what one process gives:
+the same summary, files, runs and chains, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from core.db import make_engine
+from core.store import Store
+from core.tables import Checkpoint, Event, Run, SourceFile
+from ingest.loader import ingest_paths
+from tests.conftest import SAMPLE_RUNS
+
+
+def _state(store: Store) -> dict:
+    with store.engine.connect() as connection:
+        runs = {row.id: dict(row._mapping) for row in connection.execute(select(Run))}
+        files = {
+            row.path: (row.outcome, row.format, row.error, row.error_line, row.content_hash)
+            for row in connection.execute(select(SourceFile))
+        }
+        parents = dict(connection.execute(select(Checkpoint.id, Checkpoint.parent_id)).all())
+        events = connection.execute(select(Event.id)).scalars().all()
+    for run in runs.values():
+        run.pop("updated_at")
+        run["reported_cost_usd"] = round(run["reported_cost_usd"] or 0, 9)
+    return {"runs": runs, "files": files, "parents": parents, "events": sorted(events)}
+
+
+def _ingest(store: Store, workers: int, monkeypatch: pytest.MonkeyPatch, **kwargs: object) -> dict:
+    monkeypatch.setenv("BATON_INGEST_WORKERS", str(workers))
+    summary = ingest_paths([SAMPLE_RUNS], store, **kwargs)  # type: ignore[arg-type]
+    result = summary.as_dict()
+    result.pop("seconds")
+    result["failures"] = sorted((f["path"], f["error"]) for f in summary.failures)
+    return result
+
+
+def test_three_processes_load_exactly_what_one_loads(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = Store(make_engine(f"sqlite:///{tmp_path / 'alone.db'}"))
+    expected = _ingest(alone, 1, monkeypatch)
+    fanned = Store(make_engine(db_url))
+    seen_outcomes: list[str] = []
+    progress: list[tuple[int, int]] = []
+    summary = _ingest(
+        fanned,
+        3,
+        monkeypatch,
+        on_outcome=lambda outcome: seen_outcomes.append(outcome.path),
+        progress=lambda done, total, _path: progress.append((done, total)),
+    )
+    assert summary == expected
+    assert expected["files_failed"] >= 3 and expected["files_loaded"] > 150
+    assert _state(fanned) == _state(alone)
+    # Every written file is reported once, and progress ends at the total.
+    assert sorted(seen_outcomes) == sorted(_state(alone)["files"])
+    assert progress[-1] == (expected["files_seen"], expected["files_seen"])
+    assert not [t for t in threading.enumerate() if t.name.startswith("baton-ingest")]
+    # What the helpers recorded lets the next pass skip every file (failed ones are retried).
+    again = _ingest(fanned, 3, monkeypatch)
+    assert again["files_loaded"] == 0
+    assert again["files_unchanged"] == expected["files_seen"] - expected["files_failed"]
+
+
+def test_cancelled_fanned_out_pass_leaves_whole_files_and_no_helpers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(make_engine(f"sqlite:///{tmp_path / 'baton.db'}"))
+
+    class Stop(Exception):
+        pass
+
+    def progress(done: int, _total: int, _path: str) -> None:
+        if done >= 60:
+            raise Stop
+
+    with pytest.raises(Stop):
+        _ingest(store, 3, monkeypatch, progress=progress)
+    assert not [t for t in threading.enumerate() if t.name.startswith("baton-ingest")]
+    with store.engine.connect() as connection:
+        loaded = (
+            connection.execute(
+                select(SourceFile.id).where(
+                    SourceFile.outcome == "loaded", SourceFile.format == "acf.checkpoint"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        with_checkpoints = set(connection.execute(select(Checkpoint.source_file_id)).scalars())
+    assert loaded and set(loaded) <= with_checkpoints
+    # The next pass completes the job.
+    finished = _ingest(store, 3, monkeypatch)
+    assert finished["files_failed"] >= 3
+    alone = Store(make_engine(f"sqlite:///{tmp_path / 'alone.db'}"))
+    _ingest(alone, 1, monkeypatch)
+    assert _state(store)["runs"] == _state(alone)["runs"]
