@@ -29,12 +29,13 @@ def bulk_insert(
     table: Table,
     rows: Sequence[dict[str, Any]],
     conflict: Conflict = "error",
-    key: str = "id",
+    key: str | None = "id",
     keep_when_null: Sequence[str] = (),
 ) -> None:
-    """Insert ``rows`` (dicts with the same keys). On a conflict on ``key``: raise, skip the
-    row, or overwrite every other given column (those in ``keep_when_null`` only with a
-    value: a NULL leaves the stored one)."""
+    """Insert ``rows`` (dicts with the same keys). On a conflict on ``key`` (for "nothing",
+    ``None`` means any unique key): raise, skip the row, or overwrite every other given
+    column (those in ``keep_when_null`` only with a value: a NULL leaves the stored one).
+    Column defaults declared in Python are not applied: give every NOT NULL column."""
     if not rows:
         return
     columns = list(rows[0])
@@ -43,7 +44,7 @@ def bulk_insert(
         return
     statement = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
     if conflict == "nothing":
-        statement = statement.on_conflict_do_nothing(index_elements=[key])
+        statement = statement.on_conflict_do_nothing(index_elements=[key] if key else None)
     elif conflict == "update":
         set_ = {
             c: func.coalesce(statement.excluded[c], table.c[c])
@@ -62,14 +63,14 @@ def _sqlite_executemany(
     columns: list[str],
     rows: Sequence[dict[str, Any]],
     conflict: Conflict,
-    key: str,
+    key: str | None,
     keep_when_null: Sequence[str],
 ) -> None:
     processors = [_bind_processor(table.c[name].type, connection.dialect) for name in columns]
     quoted = ", ".join(f'"{name}"' for name in columns)
     sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" for _ in columns)})'
     if conflict == "nothing":
-        sql += f' ON CONFLICT("{key}") DO NOTHING'
+        sql += f' ON CONFLICT("{key}") DO NOTHING' if key else " ON CONFLICT DO NOTHING"
     elif conflict == "update":
         updates = ", ".join(
             f'"{name}" = coalesce(excluded."{name}", "{table.name}"."{name}")'
@@ -110,7 +111,7 @@ def _bind_processor(column_type: TypeEngine, dialect: Dialect) -> Callable[[Any]
 
         def process(value: Any) -> Any:
             if type(value) is datetime and value.tzinfo is not None:
-                return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+                return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
             return fallback(value) if fallback else value
 
         return process
