@@ -17,6 +17,7 @@ from core.outcomes import FileOutcome, KnownFile
 from ingest.content import SQLITE_MAGIC, decode, sqlite_problem
 from ingest.errors import ParseError
 from ingest.registry import detect_format
+from ingest.regular import open_regular
 from ingest.tail import StartOver, complete_part, decode_lines, fingerprint_of, read_tail, tail_spec, tailable
 
 DEFAULT_MAX_FILE_MB = 64
@@ -74,7 +75,7 @@ def _read_stable(path: Path, max_text: int, attempts: int = 3) -> tuple[bytes, o
     during the read makes the read start again). Text files may have up to ``max_text``
     bytes, SQLite databases up to MAX_SQLITE_BYTES; larger ones raise _TooLarge."""
     for attempt in range(attempts):
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:
             before = os.fstat(handle.fileno())
             data = b""
             if before.st_size > max_text:
@@ -94,8 +95,8 @@ def _read_stable(path: Path, max_text: int, attempts: int = 3) -> tuple[bytes, o
 def _digest(path: Path, data: bytes) -> str:
     hasher = hashlib.blake2b(data, digest_size=16)
     if data.startswith(SQLITE_MAGIC):  # a WAL database changes through its -wal file too
-        with contextlib.suppress(OSError):
-            hasher.update(path.with_name(path.name + "-wal").read_bytes())
+        with contextlib.suppress(OSError), open_regular(path.with_name(path.name + "-wal")) as wal:
+            hasher.update(wal.read())
     return hasher.hexdigest()
 
 

@@ -20,6 +20,7 @@ from core.outcomes import FileOutcome, KnownFile
 from ingest.content import Content, JsonLine
 from ingest.errors import ParseError
 from ingest.registry import FormatSpec, all_formats
+from ingest.regular import open_regular
 
 WINDOW = 4096
 
@@ -87,7 +88,7 @@ def read_tail(path: Path, known: KnownFile, spec: FormatSpec, size: int, mtime_n
     """
     name = str(path)
     offset = known.read_offset
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         if os.fstat(handle.fileno()).st_size < offset:
             raise StartOver
         head = handle.read(min(WINDOW, offset))

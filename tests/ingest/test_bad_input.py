@@ -111,3 +111,31 @@ def test_a_failed_file_is_tried_again_after_its_cause_is_fixed(
     summary = ingest_paths([tmp_path], store)
     assert (summary.files_failed, summary.files_loaded) == (0, 1)
     assert queries.failed_files(store.engine) == []
+
+
+def test_fifo_and_device_named_like_checkpoints_fail_instead_of_hanging(tmp_path: Path, store: Store) -> None:
+    """The watcher accepts paths by name: a FIFO would block open() forever and a link to
+    /dev/zero would be read forever. Both fail with a reason; the real file next to them loads."""
+    import shutil
+    import threading
+
+    from ingest.changes import load_changes
+
+    fifo = tmp_path / "stuck.json"
+    os.mkfifo(fifo)
+    zero = tmp_path / "endless.json"
+    zero.symlink_to("/dev/zero")
+    good = tmp_path / "good.json"
+    shutil.copy(next((SAMPLE_RUNS / "acf").rglob("checkpoints/*/*.json")), good)
+    result: list = []
+    worker = threading.Thread(
+        target=lambda: result.append(load_changes(store, [str(fifo), str(zero), str(good)])), daemon=True
+    )
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive(), "reading a FIFO or device blocked the ingester"
+    outcomes = {os.path.basename(o.path): o for o in result[0].written}
+    for name in ("stuck.json", "endless.json"):
+        assert outcomes[name].outcome == "failed"
+        assert outcomes[name].error == "cannot read: not a regular file (a FIFO, device or socket)"
+    assert outcomes["good.json"].outcome == "loaded"
