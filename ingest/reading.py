@@ -17,7 +17,7 @@ from core.outcomes import FileOutcome, KnownFile
 from ingest.content import SQLITE_MAGIC, decode, sqlite_problem
 from ingest.errors import ParseError
 from ingest.registry import detect_format
-from ingest.regular import open_regular
+from ingest.regular import open_regular, open_regular_fd, read_fd
 from ingest.tail import StartOver, complete_part, decode_lines, fingerprint_of, read_tail, tail_spec, tailable
 
 DEFAULT_MAX_FILE_MB = 64
@@ -75,15 +75,17 @@ def _read_stable(path: Path, max_text: int, attempts: int = 3) -> tuple[bytes, o
     during the read makes the read start again). Text files may have up to ``max_text``
     bytes, SQLite databases up to MAX_SQLITE_BYTES; larger ones raise _TooLarge."""
     for attempt in range(attempts):
-        with open_regular(path) as handle:
-            before = os.fstat(handle.fileno())
+        fd, before = open_regular_fd(path)
+        try:
             data = b""
             if before.st_size > max_text:
-                data = handle.read(16)
+                data = os.read(fd, 16)
                 if data != SQLITE_MAGIC or before.st_size > MAX_SQLITE_BYTES:
                     raise _TooLarge(before)
-            data += handle.read()
-            after = os.fstat(handle.fileno())
+            data += read_fd(fd, before.st_size - len(data))
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
         if (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns) and len(
             data
         ) == after.st_size:

@@ -19,14 +19,30 @@ class NotRegularFile(OSError):
         super().__init__(errno.EINVAL, "not a regular file (a FIFO, device or socket)", str(path))
 
 
-def open_regular(path: str | Path) -> BinaryIO:
-    """``open(path, "rb")`` for regular files; raises NotRegularFile for anything else."""
+def open_regular_fd(path: str | Path) -> tuple[int, os.stat_result]:
+    """A descriptor of the regular file ``path`` (O_NONBLOCK has no effect on regular
+    files) and its stat; raises NotRegularFile for anything else. The caller closes it."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise NotRegularFile(path)
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
+    return fd, info
+
+
+def open_regular(path: str | Path) -> BinaryIO:
+    """``open(path, "rb")`` for regular files; raises NotRegularFile for anything else."""
+    fd, _info = open_regular_fd(path)
+    return os.fdopen(fd, "rb")
+
+
+def read_fd(fd: int, size_hint: int) -> bytes:
+    """Everything from ``fd``'s position to its end."""
+    parts = []
+    while chunk := os.read(fd, max(size_hint + 1, 1 << 16)):
+        parts.append(chunk)
+        size_hint = 0
+    return b"".join(parts)
