@@ -78,11 +78,11 @@ def decode(path: Path, data: bytes, first_line: int = 1) -> Content:
         raise ParseError(path, "empty file")
     if stripped[:1] not in (b"{", b"["):
         return Content(path=path, kind="other")
-    _decode_text(path, data)
-    try:
+    try:  # orjson accepts only valid UTF-8, so a document it reads needs no other check
         return Content(path=path, kind="json", json=orjson.loads(data), first_line=first_line)
     except orjson.JSONDecodeError as exc:
         whole_error = exc
+    _decode_text(path, data)  # invalid UTF-8 gets its own message, with the byte and line
     # Not one document: JSON Lines if the first line is a complete JSON value.
     content = Content(path=path, kind="jsonl", first_line=first_line)
     raw_lines = data.split(b"\n")
