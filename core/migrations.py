@@ -34,10 +34,31 @@ def _add_run_list_indexes(connection: Connection) -> None:
     )
 
 
+def _add_dashboard_indexes(connection: Connection) -> None:
+    """A run's model calls and event kinds are one index range (not every call of the
+    database); the data version's max(seen_at) is one index lookup, not a table scan."""
+    connection.execute(text("CREATE INDEX IF NOT EXISTS ix_event_run_kind ON event (run_id, kind)"))
+    connection.execute(text("CREATE INDEX IF NOT EXISTS ix_source_file_seen_at ON source_file (seen_at)"))
+
+
+def _add_checkpoint_sources(connection: Connection) -> None:
+    """Which files hold each checkpoint; until now, only the last one to write it."""
+    tables.CheckpointSource.__table__.create(connection, checkfirst=True)
+    connection.execute(
+        text(
+            "INSERT INTO checkpoint_source (checkpoint_id, source_file_id) SELECT id, source_file_id"
+            " FROM checkpoint WHERE source_file_id IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM checkpoint_source s WHERE s.checkpoint_id = checkpoint.id)"
+        )
+    )
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
     _add_resume_export,
     _add_run_list_indexes,
+    _add_dashboard_indexes,
+    _add_checkpoint_sources,
 ]
 
 

@@ -23,7 +23,16 @@ from core.bulk import bulk_insert
 from core.chains import chain_parent_changes
 from core.outcomes import FileOutcome, KnownFile
 from core.runfields import EventTotals, run_fields, totals_of
-from core.tables import AgentManifest, Checkpoint, Event, Price, Run, RunFragment, SourceFile
+from core.tables import (
+    AgentManifest,
+    Checkpoint,
+    CheckpointSource,
+    Event,
+    Price,
+    Run,
+    RunFragment,
+    SourceFile,
+)
 from core.timeutil import parse_timestamp, utcnow
 
 CHUNK = 500
@@ -73,10 +82,10 @@ class Store:
                 query = select(*columns)
                 if under is not None:
                     query = query.where(SourceFile.path.startswith(under.rstrip("/") + "/", autoescape=True))
-                return {row[0]: KnownFile(*row[1:]) for row in connection.execute(query)}
+                return {row[0]: KnownFile(*row[1:]) for row in connection.execute(query).all()}
             known: dict[str, KnownFile] = {}
             for part in chunks(list(paths)):
-                for row in connection.execute(select(*columns).where(SourceFile.path.in_(part))):
+                for row in connection.execute(select(*columns).where(SourceFile.path.in_(part))).all():
                     known[row[0]] = KnownFile(*row[1:])
             return known
 
@@ -164,10 +173,43 @@ class Store:
                 )
             for table in OWNED_TABLES:
                 connection.execute(delete(table).where(table.source_file_id.in_(part)))
-            connection.execute(
-                delete(Checkpoint).where(Checkpoint.source_file_id.in_(part), Checkpoint.versioned.is_(False))
-            )
+            self._release_checkpoints(connection, list(part))
         return touched
+
+    @staticmethod
+    def _release_checkpoints(connection: Connection, file_ids: list[int]) -> None:
+        """The files stop holding their checkpoints. A checkpoint another file still holds
+        stays, stored as that file's; the others go (versioned ones keep their history)."""
+        links = CheckpointSource.__table__
+        connection.execute(delete(links).where(links.c.source_file_id.in_(file_ids)))
+        stored = (
+            connection.execute(
+                select(Checkpoint.id).where(
+                    Checkpoint.source_file_id.in_(file_ids), Checkpoint.versioned.is_(False)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for part in chunks(stored):
+            holders = dict(
+                connection.execute(
+                    select(links.c.checkpoint_id, func.min(links.c.source_file_id))
+                    .where(links.c.checkpoint_id.in_(part))
+                    .group_by(links.c.checkpoint_id)
+                ).all()
+            )
+            if holders:
+                table = Checkpoint.__table__
+                connection.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("b_id"))
+                    .values(source_file_id=bindparam("holder")),
+                    [{"b_id": key, "holder": holder} for key, holder in holders.items()],
+                )
+            orphans = [key for key in part if key not in holders]
+            if orphans:
+                connection.execute(delete(Checkpoint).where(Checkpoint.id.in_(orphans)))
 
     def _drop_inferred_status(self, connection: Connection, file_ids: list[int]) -> set[str]:
         """A deleted file's run fragments stop claiming a status they only inferred.
@@ -280,6 +322,7 @@ class Store:
                         "document": manifest,
                     }
                 )
+        rows.checkpoint_sources = list({(cp["id"], cp["source_file_id"]): None for cp in rows.checkpoints})
         rows.checkpoints = _dedupe(rows.checkpoints)
         rows.events = _dedupe(rows.events)
         return rows
@@ -319,6 +362,13 @@ class Store:
         bulk_insert(connection, RunFragment.__table__, rows.fragments)
         for part in chunks(rows.checkpoints, 2000):
             bulk_insert(connection, Checkpoint.__table__, part, conflict="update")
+        bulk_insert(
+            connection,
+            CheckpointSource.__table__,
+            [{"checkpoint_id": key, "source_file_id": file_id} for key, file_id in rows.checkpoint_sources],
+            conflict="nothing",
+            key=None,
+        )
         bulk_insert(connection, Event.__table__, rows.events, conflict="nothing")
         if rows.prices:
             connection.execute(Price.__table__.insert(), rows.prices)
@@ -417,6 +467,7 @@ class BatchRows:
     fragments: list[dict[str, Any]] = field(default_factory=list)
     fragment_records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # with datetimes
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    checkpoint_sources: list[tuple[str, int]] = field(default_factory=list)  # (checkpoint, file)
     events: list[dict[str, Any]] = field(default_factory=list)
     prices: list[dict[str, Any]] = field(default_factory=list)
     manifests: list[dict[str, Any]] = field(default_factory=list)

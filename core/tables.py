@@ -61,7 +61,7 @@ class SourceFile(SQLModel, table=True):
     warnings: list[str] | None = json_column()
     read_offset: int = Field(default=0, sa_type=BigInteger)  # bytes consumed (append-only tails)
     line_count: int = 0
-    seen_at: datetime | None = time_column()
+    seen_at: datetime | None = time_column(index=True)  # max() is the data version
     loaded_at: datetime | None = time_column()
 
 
@@ -128,9 +128,21 @@ class Checkpoint(SQLModel, table=True):
     document: Any = json_column()
 
 
+class CheckpointSource(SQLModel, table=True):
+    """Every file that holds a checkpoint (the same document may sit in a ``.json`` file and
+    a JSONL log). ``checkpoint.source_file_id`` names the one whose copy is stored; a file
+    that stops holding the checkpoint drops only its own link, and the checkpoint goes when
+    no file holds it any more."""
+
+    __tablename__ = "checkpoint_source"
+
+    checkpoint_id: str = Field(primary_key=True)
+    source_file_id: int = Field(primary_key=True, index=True)
+
+
 class Event(SQLModel, table=True):
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_run_at", "run_id", "at"),)
+    __table_args__ = (Index("ix_event_run_at", "run_id", "at"), Index("ix_event_run_kind", "run_id", "kind"))
 
     id: str = Field(primary_key=True)
     run_id: str = Field(foreign_key="run.id")
