@@ -37,9 +37,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, case, cast, null, or_, select
 from sqlalchemy.engine import Engine
 
 from core.errors import NotFound, UserError
@@ -115,20 +116,41 @@ def compute_usd(
 ) -> float | None:
     """tokens x price for one call, or None when the price lacks a rate the call needs."""
     inp, read, write, out = split or split_tokens(call)
-    total_input = inp + read + write
-    input_rate = price.rate("input", total_input)
-    write_field = (
-        "cache_write_1h" if call.cache_ttl == "1h" and price.cache_write_1h is not None else "cache_write"
-    )
-    parts = (
-        (inp, input_rate),
-        (out, price.rate("output", total_input)),
-        (read, _or(price.rate("cache_read", total_input), input_rate)),
-        (write, _or(price.rate(write_field, total_input), input_rate)),
-    )
-    if any(count and rate is None for count, rate in parts):
+    if price.tiers:
+        total_input = inp + read + write
+        input_rate = price.rate("input", total_input)
+        write_field = (
+            "cache_write_1h" if call.cache_ttl == "1h" and price.cache_write_1h is not None else "cache_write"
+        )
+        rates = (
+            input_rate,
+            price.rate("output", total_input),
+            _or(price.rate("cache_read", total_input), input_rate),
+            _or(price.rate(write_field, total_input), input_rate),
+        )
+    else:
+        rates = _flat_rates(price, call.cache_ttl == "1h")
+    r_in, r_out, r_read, r_write = rates
+    if (
+        (inp and r_in is None)
+        or (out and r_out is None)
+        or (read and r_read is None)
+        or (write and r_write is None)
+    ):
         return None
-    return sum(count * (rate or 0.0) for count, rate in parts) / 1_000_000
+    return (
+        inp * (r_in or 0.0) + out * (r_out or 0.0) + read * (r_read or 0.0) + write * (r_write or 0.0)
+    ) / 1_000_000
+
+
+@lru_cache(maxsize=4096)
+def _flat_rates(
+    price: ModelPrice, one_hour: bool
+) -> tuple[float | None, float | None, float | None, float | None]:
+    """(input, output, cache read, cache write) rates of a price without tiers, looked up
+    once per price rather than once per call; a missing cache rate falls back to input."""
+    write = price.cache_write_1h if one_hour and price.cache_write_1h is not None else price.cache_write
+    return price.input, price.output, _or(price.cache_read, price.input), _or(write, price.input)
 
 
 def _or(value: float | None, fallback: float | None) -> float | None:
@@ -230,14 +252,6 @@ class CostSummary:
 
 
 # -- calls from the database ------------------------------------------------------------------
-def _cache_ttl(data: Any) -> str | None:
-    if isinstance(data, dict):
-        for holder in (data, data.get("usage")):
-            if isinstance(holder, dict) and isinstance(holder.get("cache_ttl"), str):
-                return holder["cache_ttl"]
-    return None
-
-
 def _single(values: Any) -> str | None:
     return values[0] if isinstance(values, list) and len(values) == 1 and isinstance(values[0], str) else None
 
@@ -247,6 +261,62 @@ def _run_model(attributes: Any) -> str | None:
         return None
     model = attributes.get("model")
     return model if isinstance(model, str) and model else _single(attributes.get("models"))
+
+
+def _ttl(top: Any, usage: Any) -> str | None:
+    """An event's cache TTL (``"1h"`` prices cache writes at the 1-hour rate): its payload's
+    ``cache_ttl`` string, else ``usage.cache_ttl``. The database extracts the two values,
+    so the bulky payload itself is never read or decoded."""
+    return top if isinstance(top, str) else usage if isinstance(usage, str) else None
+
+
+_CALL_COLUMNS = (
+    Event.run_id,
+    Event.agent_id,
+    Event.model,
+    Event.at,
+    Event.input_tokens,
+    Event.output_tokens,
+    Event.cache_read_tokens,
+    Event.cache_write_tokens,
+    Event.cost_usd,
+    # Only payloads that mention cache_ttl at all are looked into (most never do): a plain
+    # substring test in the database, no JSON parsed or decoded for the others.
+    case((cast(Event.data, String).like("%cache_ttl%"), Event.data["cache_ttl"]), else_=null()),
+    case((cast(Event.data, String).like("%cache_ttl%"), Event.data[("usage", "cache_ttl")]), else_=null()),
+)
+_PRICED_EVENT = (
+    Event.kind.in_(CALL_KINDS),
+    or_(
+        *(
+            c.is_not(None)
+            for c in (
+                Event.input_tokens,
+                Event.output_tokens,
+                Event.cache_read_tokens,
+                Event.cache_write_tokens,
+                Event.cost_usd,
+            )
+        )
+    ),
+)
+
+
+def _event_call(row: Any, framework: str) -> Call:
+    """The Call of one row of ``_CALL_COLUMNS`` (the one place event rows become calls)."""
+    return Call(
+        row[0],
+        framework,
+        row[1],
+        row[2],
+        row[3],  # already aware UTC (UTCDateTime)
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        _ttl(row[9], row[10]),
+    )
 
 
 def load_calls(
@@ -267,24 +337,7 @@ def load_calls(
     event calls alone (a per-call view), whatever the run level says.
     """
     wanted = set(run_ids) if run_ids is not None else None
-    token_cols = (Event.input_tokens, Event.output_tokens, Event.cache_read_tokens, Event.cache_write_tokens)
-    query = (
-        select(
-            Event.run_id,
-            Event.agent_id,
-            Event.model,
-            Event.at,
-            *token_cols,
-            Event.cost_usd,
-            Event.data,
-            Run.framework,
-        )
-        .join(Run, Run.id == Event.run_id)
-        .where(
-            Event.kind.in_(CALL_KINDS),
-            or_(*(c.is_not(None) for c in token_cols), Event.cost_usd.is_not(None)),
-        )
-    )
+    query = select(*_CALL_COLUMNS).where(*_PRICED_EVENT)
     run_query = select(
         Run.id,
         Run.framework,
@@ -303,25 +356,15 @@ def load_calls(
         run_query = run_query.where(Run.id.in_(wanted))
     by_run: dict[str, list[Call]] = {}
     with engine.connect() as connection:
+        runs = [r for r in connection.execute(run_query) if wanted is None or r.id in wanted]
+        framework_of = {r.id: r.framework for r in runs}
         for row in connection.execute(query):
-            if wanted is not None and row.run_id not in wanted:
+            framework = framework_of.get(row[0])
+            if framework is None:  # not asked for (or an event without its run)
                 continue
-            call = Call(
-                row.run_id,
-                row.framework,
-                row.agent_id,
-                row.model,
-                parse_timestamp(row.at),
-                row.input_tokens,
-                row.output_tokens,
-                row.cache_read_tokens,
-                row.cache_write_tokens,
-                row.cost_usd,
-                _cache_ttl(row.data),
-            )
+            call = _event_call(row, framework)
             if call.tokens or call.reported_usd is not None:
                 by_run.setdefault(call.run_id, []).append(call)
-        runs = [r for r in connection.execute(run_query) if wanted is None or r.id in wanted]
     calls: list[Call] = []
     for run in runs:
         events = by_run.get(run.id, [])
@@ -352,6 +395,32 @@ def load_calls(
                 )
             )
     return calls
+
+
+def event_costs(
+    engine: Engine, run_id: str, event_ids: Iterable[str], book: PriceBook | None = None
+) -> dict[str, CallCost]:
+    """Cost and provenance of each model call among ``event_ids`` (events of ``run_id``, e.g.
+    one page of its timeline), priced exactly as :func:`load_calls` prices them; events
+    that are not priced calls are absent. Only these events are read."""
+    ids = list(event_ids)
+    found: dict[str, CallCost] = {}
+    if not ids:
+        return found
+    book = book or load_price_book(engine)
+    with engine.connect() as connection:
+        framework = connection.execute(select(Run.framework).where(Run.id == run_id)).scalar()
+        if framework is None:
+            return found
+        for start in range(0, len(ids), 500):
+            query = select(Event.id, *_CALL_COLUMNS).where(
+                Event.id.in_(ids[start : start + 500]), Event.run_id == run_id, *_PRICED_EVENT
+            )
+            for row in connection.execute(query):
+                call = _event_call(row[1:], framework)
+                if call.tokens or call.reported_usd is not None:
+                    found[row[0]] = price_call(call, book)
+    return found
 
 
 def _in_window(at: datetime | None, since: datetime | None, until: datetime | None) -> bool:

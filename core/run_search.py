@@ -120,6 +120,13 @@ def conditions(flt: RunFilter, dialect: str = "sqlite") -> list[ColumnElement[bo
     return where
 
 
+def count_runs(engine: Engine, flt: RunFilter | None = None) -> int:
+    """How many runs match ``flt`` (the same WHERE as :func:`search_runs`)."""
+    where = conditions(flt or RunFilter(), engine.dialect.name)
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(Run).where(*where)).scalar_one())
+
+
 def search_runs(
     engine: Engine,
     flt: RunFilter | None = None,
@@ -127,15 +134,18 @@ def search_runs(
     descending: bool = True,
     page: int = 0,
     page_size: int = 50,
+    total: int | None = None,
 ) -> RunPage:
-    """One page of runs matching ``flt``, plus the number of all matches."""
+    """One page of runs matching ``flt``, plus the number of all matches (``total``: that
+    number when the caller already knows it, e.g. paging through one filter)."""
     flt = flt or RunFilter()
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     where = conditions(flt, engine.dialect.name)
     column = SORT_COLUMNS.get(sort, Run.started_at)
     order = column.desc().nulls_last() if descending else column.asc().nulls_last()
     with engine.connect() as connection:
-        total = connection.execute(select(func.count()).select_from(Run).where(*where)).scalar_one()
+        if total is None:
+            total = connection.execute(select(func.count()).select_from(Run).where(*where)).scalar_one()
         last_page = max(0, (total - 1) // page_size)
         page = max(0, min(int(page), last_page))
         query = (

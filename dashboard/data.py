@@ -4,7 +4,11 @@
   URL (and the watched folders), so two databases never share one.
 * Queries are ``st.cache_data`` with a short TTL and the *data version* in their key: the
   version (number of source files and when one was last written) changes as soon as the
-  ingester commits, so the next rerun misses the cache and shows the new data.
+  ingester commits, so the next rerun misses the cache and shows the new data. The router
+  reads the version once per run (:func:`begin_run`); every query of that run uses it.
+* Costs are priced once per run id and kept while neither the data version nor the
+  prices (``PriceBook.fingerprint``: the user file and ingested prices) change, so an
+  edited prices file shows on the next rerun and unchanged runs are never priced twice.
 * Functions that need the cost or failure modules (being written alongside) raise
   :class:`NotAvailable` when those are missing or fail, so a page can say so instead of
   crashing.
@@ -15,12 +19,15 @@ Pages call these functions and lay out what comes back; they never touch SQL or 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 from sqlalchemy.engine import Engine
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import diff as core_diff
 from core import lineage as core_lineage
@@ -134,13 +141,111 @@ def watcher_state() -> dict[str, Any]:
 
 
 # -- freshness ---------------------------------------------------------------------------------
-def data_version() -> tuple[int, str]:
-    """Changes whenever the ingester commits anything (every write touches source_file)."""
+_RUN_VERSION = "_baton_run_data_version"
+
+
+def _read_version() -> tuple[int, str]:
     return queries.data_version(get_engine())
+
+
+def begin_run() -> None:
+    """Read the data version once for this run of the page (the router calls this first in
+    every full run): the run's queries are all keyed by it, and it is one query, not one
+    per cached call."""
+    st.session_state[_RUN_VERSION] = (db_url(), _read_version())
+
+
+def data_version() -> tuple[int, str]:
+    """Changes whenever the ingester commits anything (every write touches source_file).
+
+    Within a full run started by the router: the version read at its start. Anywhere else
+    (a fragment's timer tick, a script without the router, no Streamlit at all): read now.
+    """
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is not None and not ctx.fragment_ids_this_run:
+        noted = st.session_state.get(_RUN_VERSION)
+        if noted is not None and noted[0] == db_url():
+            return noted[1]
+    return _read_version()
 
 
 def _key() -> tuple[str, tuple[int, str]]:
     return db_url(), data_version()
+
+
+def clear_caches() -> None:
+    """Forget every cached answer (tests and the benchmark measure cold reruns)."""
+    st.cache_data.clear()
+    _COSTS.clear()
+
+
+# -- costs of runs -----------------------------------------------------------------------------
+class _CostMemo:
+    """Run id -> its cost summary dict (None: no model calls), for one database, data
+    version and price fingerprint at a time; shared by every session (hence the lock).
+
+    Those three determine every figure (the Store writes ``source_file.seen_at`` in every
+    commit, so the version moves with the data). ``MAX_AGE`` is only a safety net, should a
+    write ever leave the version alone."""
+
+    LIMIT = 20_000
+    MAX_AGE = 60.0  # seconds
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._scope: tuple[Any, ...] | None = None
+        self._since = 0.0
+        self._summaries: dict[str, dict[str, Any] | None] = {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._scope, self._summaries = None, {}
+
+    def _current(self, scope: tuple[Any, ...]) -> bool:
+        return scope == self._scope and time.monotonic() - self._since < self.MAX_AGE
+
+    def get(self, scope: tuple[Any, ...], run_ids: tuple[str, ...]) -> dict[str, dict[str, Any] | None]:
+        with self._lock:
+            if not self._current(scope):
+                return {}
+            return {r: _copy(self._summaries[r]) for r in run_ids if r in self._summaries}
+
+    def put(self, scope: tuple[Any, ...], summaries: dict[str, dict[str, Any] | None]) -> None:
+        with self._lock:
+            if not self._current(scope) or len(self._summaries) > self.LIMIT:
+                self._scope, self._since, self._summaries = scope, time.monotonic(), {}
+            self._summaries.update(summaries)
+
+
+_COSTS = _CostMemo()
+
+
+def _copy(summary: dict[str, Any] | None) -> dict[str, Any] | None:
+    return dict(summary) if summary is not None else None
+
+
+def _price_book(engine: Engine) -> Any:
+    from core.prices import load_price_book
+
+    return load_price_book(engine)
+
+
+def _run_costs(key: tuple[str, Any], run_ids: tuple[str, ...]) -> dict[str, dict[str, Any] | None]:
+    """Cost summary dicts (``CostSummary.to_dict``) of these runs; None for a run without
+    model calls. Raises when the cost module is missing or fails."""
+    from core.costs import run_costs
+
+    engine = _engine(key[0])
+    book = _price_book(engine)
+    scope = (key, book.fingerprint())
+    found = _COSTS.get(scope, run_ids)
+    missing = [r for r in dict.fromkeys(run_ids) if r not in found]
+    if missing:
+        priced = run_costs(engine, missing, book)
+        fresh = {r: (priced[r].to_dict() if r in priced else None) for r in missing}
+        _COSTS.put(scope, fresh)
+        found.update({r: _copy(v) for r, v in fresh.items()})
+    return found
 
 
 # -- overview ----------------------------------------------------------------------------------
@@ -163,35 +268,24 @@ def overview() -> dict[str, Any]:
 
 # -- runs --------------------------------------------------------------------------------------
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def _count(key: tuple[str, Any], flt: RunFilter) -> int:
+    """Kept apart from the page: paging and sorting one filter count its matches once."""
+    return run_search.count_runs(_engine(key[0]), flt)
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
 def _search(
     key: tuple[str, Any], flt: RunFilter, sort: str, descending: bool, page: int, page_size: int
 ) -> dict[str, Any]:
-    engine = _engine(key[0])
-    result = run_search.search_runs(engine, flt, sort, descending, page, page_size)
-    costs_note = None
-    try:
-        from core.costs import run_costs
-
-        summaries = run_costs(engine, [r["id"] for r in result.rows])
-        for row in result.rows:
-            summary = summaries.get(row["id"])
-            row["cost_usd"] = summary.cost_usd if summary else row["cost_usd"]
-            row["cost_provenance"] = (
-                summary.provenance if summary else ("reported" if row["cost_usd"] else None)
-            )
-    except Exception as exc:  # costs module missing or failing: reported costs only
-        costs_note = (
-            f"Computed costs are not available ({exc.__class__.__name__}); showing reported costs only."
-        )
-        for row in result.rows:
-            row["cost_provenance"] = "reported" if row["cost_usd"] is not None else None
+    result = run_search.search_runs(
+        _engine(key[0]), flt, sort, descending, page, page_size, total=_count(key, flt)
+    )
     return {
         "rows": result.rows,
         "total": result.total,
         "page": result.page,
         "pages": result.pages,
         "page_size": result.page_size,
-        "costs_note": costs_note,
     }
 
 
@@ -199,7 +293,24 @@ def search_runs(
     flt: RunFilter, sort: str = "started_at", descending: bool = True, page: int = 0, page_size: int = 50
 ) -> dict[str, Any]:
     """A page of runs: rows (with cost and provenance), total, page, pages."""
-    return _search(_key(), flt, sort, descending, page, page_size)
+    key = _key()
+    result = _search(key, flt, sort, descending, page, page_size)
+    result["costs_note"] = None
+    try:
+        summaries = _run_costs(key, tuple(row["id"] for row in result["rows"]))
+        for row in result["rows"]:
+            summary = summaries.get(row["id"])
+            if summary:
+                row["cost_usd"], row["cost_provenance"] = summary["cost_usd"], summary["provenance"]
+            else:
+                row["cost_provenance"] = "reported" if row["cost_usd"] else None
+    except Exception as exc:  # costs module missing or failing: reported costs only
+        result["costs_note"] = (
+            f"Computed costs are not available ({exc.__class__.__name__}); showing reported costs only."
+        )
+        for row in result["rows"]:
+            row["cost_provenance"] = "reported" if row["cost_usd"] is not None else None
+    return result
 
 
 @st.cache_data(ttl=30, max_entries=8, show_spinner=False)
@@ -221,16 +332,8 @@ def _run(key: tuple[str, Any], run_id: str) -> dict[str, Any] | None:
         run = queries.get_run(engine, run_id)
     except NotFound:
         return None
-    run["cost"] = None
     run["failure"] = None
     run["notes"] = []
-    try:
-        from core.costs import run_costs
-
-        summary = run_costs(engine, [run_id]).get(run_id)
-        run["cost"] = summary.to_dict() if summary else None
-    except Exception as exc:
-        run["notes"].append(f"Cost is not available ({exc.__class__.__name__}: {exc}).")
     if run["status"] == "failed":
         try:
             from core.failures import failed_runs
@@ -244,7 +347,16 @@ def _run(key: tuple[str, Any], run_id: str) -> dict[str, Any] | None:
 
 def run(run_id: str) -> dict[str, Any] | None:
     """The run with ``cost`` (summary dict or None) and ``failure`` (FailureInfo dict or None)."""
-    return _run(_key(), run_id)
+    key = _key()
+    found = _run(key, run_id)
+    if found is None:
+        return None
+    found["cost"] = None
+    try:
+        found["cost"] = _run_costs(key, (run_id,)).get(run_id)
+    except Exception as exc:
+        found["notes"] = [f"Cost is not available ({exc.__class__.__name__}: {exc}).", *found["notes"]]
+    return found
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
@@ -322,13 +434,26 @@ def diff(old_id: str, new_id: str) -> list[dict[str, Any]]:
     return _diff(_key(), old_id, new_id)
 
 
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def _timeline_order(key: tuple[str, Any], run_id: str) -> timeline.Order:
+    """The run's whole nested order (light): paging and filtering reuse it."""
+    return timeline.run_order(_engine(key[0]), run_id)
+
+
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
 def _timeline(
-    key: tuple[str, Any], run_id: str, kinds: tuple[str, ...], errors_only: bool, offset: int, limit: int
+    key: tuple[str, Any],
+    prices: str | None,
+    run_id: str,
+    kinds: tuple[str, ...],
+    errors_only: bool,
+    offset: int,
+    limit: int,
+    _book: Any,
 ) -> dict[str, Any]:
     engine = _engine(key[0])
-    result = timeline.run_timeline(engine, run_id, kinds, errors_only, offset, limit)
-    note = _price_events(engine, run_id, result.rows)
+    result = timeline.order_page(engine, _timeline_order(key, run_id), kinds, errors_only, offset, limit)
+    note = _price_events(engine, run_id, result.rows, _book)
     return {
         "rows": result.rows,
         "total": result.total,
@@ -338,45 +463,40 @@ def _timeline(
     }
 
 
-def _price_events(engine: Engine, run_id: str, rows: list[dict[str, Any]]) -> str | None:
-    """Give model calls on the page their cost and provenance (reported, computed, unpriced)."""
-    calls = [r for r in rows if r["kind"] in ("llm_call", "usage")]
+def _price_events(engine: Engine, run_id: str, rows: list[dict[str, Any]], book: Any) -> str | None:
+    """Give model calls on the page their cost and provenance (reported, computed, unpriced),
+    priced by core.costs like the run's totals."""
     for row in rows:
         row["cost_provenance"] = "reported" if row["cost_usd"] is not None else None
+    if book is None:
+        return "Computed costs per call are not available; reported costs only."
+    calls = [row["id"] for row in rows if row["kind"] in ("llm_call", "usage")]
     if not calls:
         return None
     try:
-        from core.costs import Call, price_call
-        from core.prices import load_price_book
+        from core.costs import event_costs
 
-        framework = queries.get_run(engine, run_id)["framework"]
-        book = load_price_book(engine)
-        for row in calls:
-            call = Call(
-                run_id,
-                framework,
-                row["agent_id"],
-                row["model"],
-                row["at"],
-                row["input_tokens"],
-                row["output_tokens"],
-                row["cache_read_tokens"],
-                row["cache_write_tokens"],
-                row["cost_usd"],
-            )
-            if call.tokens or call.reported_usd is not None:
-                cost = price_call(call, book)
-                row["cost_usd"], row["cost_provenance"] = cost.cost_usd, cost.provenance
+        priced = event_costs(engine, run_id, calls, book)
     except Exception as exc:  # costs module missing or failing: reported costs only
         return f"Computed costs per call are not available ({exc.__class__.__name__}); reported costs only."
+    for row in rows:
+        cost = priced.get(row["id"])
+        if cost is not None:
+            row["cost_usd"], row["cost_provenance"] = cost.cost_usd, cost.provenance
     return None
 
 
 def events(
     run_id: str, kinds: tuple[str, ...] = (), errors_only: bool = False, offset: int = 0, limit: int = 200
 ) -> dict[str, Any]:
-    """A page of the run's nested event timeline."""
-    return _timeline(_key(), run_id, kinds, errors_only, offset, limit)
+    """A page of the run's nested event timeline (model calls with their cost)."""
+    key = _key()
+    try:
+        book = _price_book(_engine(key[0]))
+    except Exception:  # prices module missing or failing: the page still lists the events
+        book = None
+    fingerprint = book.fingerprint() if book is not None else None
+    return _timeline(key, fingerprint, run_id, kinds, errors_only, offset, limit, book)
 
 
 def event_data(event_id: str) -> Any:
@@ -385,22 +505,29 @@ def event_data(event_id: str) -> Any:
 
 # -- costs and failures ------------------------------------------------------------------------
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def _costs(key: tuple[str, Any], by: str) -> list[dict[str, Any]]:
+def _costs(key: tuple[str, Any], prices: str, by: str, _book: Any) -> list[dict[str, Any]]:
+    from core.costs import costs_by
+
     try:
-        from core.costs import costs_by
-    except ImportError as exc:
-        raise NotAvailable(
-            "Cost breakdowns are not available in this build (core.costs is missing)."
-        ) from exc
-    try:
-        return [s.to_dict() for s in costs_by(_engine(key[0]), by)]
+        return [s.to_dict() for s in costs_by(_engine(key[0]), by, _book)]
     except Exception as exc:
         raise NotAvailable(f"Costs could not be computed: {exc.__class__.__name__}: {exc}") from exc
 
 
 def costs(by: str) -> list[dict[str, Any]]:
     """Cost summaries grouped by run, agent, model, framework or day (NotAvailable if not built)."""
-    return _costs(_key(), by)
+    try:
+        import core.costs  # noqa: F401
+    except ImportError as exc:
+        raise NotAvailable(
+            "Cost breakdowns are not available in this build (core.costs is missing)."
+        ) from exc
+    key = _key()
+    try:
+        book = _price_book(_engine(key[0]))
+    except Exception as exc:
+        raise NotAvailable(f"Prices could not be read: {exc.__class__.__name__}: {exc}") from exc
+    return _costs(key, book.fingerprint(), by, book)
 
 
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
@@ -452,4 +579,34 @@ def add_folder(path_text: str) -> dict[str, Any]:
     if not path.exists():
         raise NotFound(f"{path} does not exist.")
     summary = ingest_paths([path], Store(get_engine()))
+    if get_script_run_ctx(suppress_warning=True) is not None:
+        begin_run()  # the rest of this run shows what was just loaded
     return summary.as_dict() | {"path": str(path), "failures": summary.failures[:20]}
+
+
+# -- resume exports ----------------------------------------------------------------------------
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def _resume_source(key: tuple[str, Any], checkpoint_id: str) -> Any:
+    from core.resume.source import load_source
+
+    return load_source(_engine(key[0]), checkpoint_id)
+
+
+def resume_source(checkpoint_id: str) -> Any:
+    """The checkpoint an export starts from (``core.resume.source.ResumeSource``, with the
+    run's failure analysis); raises ``UserError`` when it cannot be exported. Cached: every
+    choice in the resume panel reruns the page."""
+    return _resume_source(_key(), checkpoint_id)
+
+
+def record_export(source: Any, result: Any, options: Any, destination: str) -> None:
+    """Add an export (a download or a written file) to the export log."""
+    from core.resume.log import record_export as record
+
+    record(get_engine(), source, result, options, destination)
+
+
+def exports(run_id: str) -> list[dict[str, Any]]:
+    """The run's past exports, newest first. Not cached: writing an export does not change
+    the data version, and the list must show it at once."""
+    return queries.list_exports(get_engine(), run_id=run_id)

@@ -1,7 +1,8 @@
 """Run page panel: preview, choose, download or write a resume checkpoint, copy the native
 resume command, and see past exports.
 
-Only widgets and calls into ``core.resume``; the engine comes from ``dashboard.data``. Text
+Only widgets; the database is reached through ``dashboard.data``, the export itself is built
+and written by ``core.resume`` (pure functions and files, no database). Text
 from an input file is shown with ``st.json``/``st.code``/``st.text`` (never markdown or HTML).
 """
 
@@ -10,17 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
-from sqlalchemy.engine import Engine
 
-from core import queries
 from core.errors import UserError
 from core.resume.export import NATIVE_FORMATS, ExportResult, build_export, write_export
-from core.resume.log import record_export
 from core.resume.options import RETRY_STRATEGIES, ExportOptions
 from core.resume.outbox import default_outbox
-from core.resume.source import ResumeSource, load_source
+from core.resume.source import ResumeSource
 from core.resume.trim import DEFAULT_MAX_BYTES
-from dashboard.data import get_engine
+from dashboard import data
 
 DEFAULT = "default"
 
@@ -85,17 +83,16 @@ def _cached_export(source: ResumeSource, options: ExportOptions) -> ExportResult
     return cache[key]
 
 
-def _log_download(engine: Engine, source: ResumeSource, result: ExportResult, options: ExportOptions) -> None:
-    record_export(engine, source, result, options, "download")
+def _log_download(source: ResumeSource, result: ExportResult, options: ExportOptions) -> None:
+    data.record_export(source, result, options, "download")
 
 
 def render_resume_panel(run_id: str, checkpoint_id: str) -> None:
     """The resume panel for one checkpoint of a run (``run_id`` scopes the export list)."""
-    engine = get_engine()
     key = f"resume-{checkpoint_id}"
     st.subheader("Resume checkpoint")
     try:
-        source = load_source(engine, checkpoint_id)
+        source = data.resume_source(checkpoint_id)
         options = _choices(source, key)
         result = _cached_export(source, options)
     except UserError as exc:
@@ -120,7 +117,7 @@ def render_resume_panel(run_id: str, checkpoint_id: str) -> None:
             mime="application/json",
             key=f"{key}-download",
             on_click=_log_download,
-            args=(engine, source, result, options),
+            args=(source, result, options),
         )
     with right:
         if st.button("Write to outbox", key=f"{key}-write"):
@@ -130,7 +127,7 @@ def render_resume_panel(run_id: str, checkpoint_id: str) -> None:
                 st.error("Could not write the export:")
                 st.code(str(exc), language=None)
             else:
-                record_export(engine, source, result, options, str(path))
+                data.record_export(source, result, options, str(path))
                 st.session_state["_baton_resume_exports"].clear()  # the next export gets fresh ids
                 st.success("Written.")
                 st.code(str(path), language=None)
@@ -138,7 +135,7 @@ def render_resume_panel(run_id: str, checkpoint_id: str) -> None:
         "Resume command" if result.format != "acf" else "Check the file with agent-checkpoint-framework"
     )
     st.code(result.command(), language="bash")
-    exports = queries.list_exports(engine, run_id=run_id)
+    exports = data.exports(run_id)
     st.caption(f"Past exports of this run ({len(exports)})")
     if exports:
         st.dataframe(

@@ -6,6 +6,8 @@ On the first start the background watcher's catch-up scan loads the watched fold
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
 from dashboard import data
@@ -32,6 +34,8 @@ except Exception as exc:  # the pages still show what the database holds
         f"Could not start loading the agent folders: {exc.__class__.__name__}: {md_escape(short(exc, 300))}",
         icon=":material/error:",
     )
+with contextlib.suppress(Exception):  # a database error: the page shows it itself
+    data.begin_run()  # one data version for the whole run
 
 with st.sidebar:
     st.caption("Baton · local inspector for AI-agent runs")
