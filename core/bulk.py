@@ -8,7 +8,8 @@ dialect upserts, which batch well there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, Literal
@@ -24,6 +25,40 @@ from core.tables import UTCDateTime
 Conflict = Literal["error", "nothing", "update"]
 
 
+@dataclass(slots=True)
+class Prepared:
+    """Rows ready for one bulk insert: on SQLite, value lists already through the columns'
+    bind processors (so the work can happen before the write lock is taken); elsewhere the
+    dicts themselves."""
+
+    table: Table
+    columns: list[str]
+    values: list[Any]  # lists of bound values (SQLite) or the row dicts (other databases)
+    sqlite: bool
+
+    def replace(self, column: str, mapping: Mapping[Any, Any]) -> None:
+        """Replace every value of ``column`` by ``mapping[value]`` (e.g. paths by file ids:
+        the column's bind processor must leave such values as they are)."""
+        if not self.values:
+            return
+        if not self.sqlite:
+            for row in self.values:
+                row[column] = mapping[row[column]]
+            return
+        index = self.columns.index(column)
+        for row in self.values:
+            row[index] = mapping[row[index]]
+
+
+def prepare(dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]]) -> Prepared:
+    """``rows`` (dicts with the same keys) prepared for ``insert_prepared``."""
+    columns = list(rows[0]) if rows else []
+    if dialect.name != "sqlite" or not rows:
+        return Prepared(table, columns, list(rows), sqlite=False)
+    processors = [_bind_processor(table.c[name].type, dialect) for name in columns]
+    return Prepared(table, columns, _parameters(columns, processors, rows), sqlite=True)
+
+
 def bulk_insert(
     connection: Connection,
     table: Table,
@@ -36,11 +71,23 @@ def bulk_insert(
     ``None`` means any unique key): raise, skip the row, or overwrite every other given
     column (those in ``keep_when_null`` only with a value: a NULL leaves the stored one).
     Column defaults declared in Python are not applied: give every NOT NULL column."""
-    if not rows:
+    if rows:
+        insert_prepared(connection, prepare(connection.dialect, table, rows), conflict, key, keep_when_null)
+
+
+def insert_prepared(
+    connection: Connection,
+    prepared: Prepared,
+    conflict: Conflict = "error",
+    key: str | None = "id",
+    keep_when_null: Sequence[str] = (),
+) -> None:
+    if not prepared.values:
         return
-    columns = list(rows[0])
-    if connection.dialect.name == "sqlite":
-        _sqlite_executemany(connection, table, columns, rows, conflict, key, keep_when_null)
+    table, columns = prepared.table, prepared.columns
+    if prepared.sqlite:
+        sql = _sqlite_sql(table, columns, conflict, key, keep_when_null)
+        connection.exec_driver_sql(sql, [tuple(values) for values in prepared.values])
         return
     statement = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
     if conflict == "nothing":
@@ -54,19 +101,12 @@ def bulk_insert(
             if c != key
         }
         statement = statement.on_conflict_do_update(index_elements=[key], set_=set_)
-    connection.execute(statement, list(rows))
+    connection.execute(statement, prepared.values)
 
 
-def _sqlite_executemany(
-    connection: Connection,
-    table: Table,
-    columns: list[str],
-    rows: Sequence[dict[str, Any]],
-    conflict: Conflict,
-    key: str | None,
-    keep_when_null: Sequence[str],
-) -> None:
-    processors = [_bind_processor(table.c[name].type, connection.dialect) for name in columns]
+def _sqlite_sql(
+    table: Table, columns: list[str], conflict: Conflict, key: str | None, keep_when_null: Sequence[str]
+) -> str:
     quoted = ", ".join(f'"{name}"' for name in columns)
     sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" for _ in columns)})'
     if conflict == "nothing":
@@ -80,25 +120,20 @@ def _sqlite_executemany(
             if name != key
         )
         sql += f' ON CONFLICT("{key}") DO UPDATE SET {updates}'
-    connection.exec_driver_sql(sql, _parameters(columns, processors, rows))
+    return sql
 
 
 def _parameters(
     columns: list[str], processors: list[Callable[[Any], Any] | None], rows: Sequence[dict[str, Any]]
-) -> list[Sequence[Any]]:
-    """Rows as value tuples, each value through its column's bind processor."""
+) -> list[list[Any]]:
+    """Rows as value lists, each value through its column's bind processor."""
     get = itemgetter(*columns)
-    values = [(get(row),) for row in rows] if len(columns) == 1 else [get(row) for row in rows]
+    values = [[get(row)] for row in rows] if len(columns) == 1 else [list(get(row)) for row in rows]
     processed = [(index, process) for index, process in enumerate(processors) if process is not None]
-    if not processed:
-        return values
-    parameters: list[Sequence[Any]] = []
     for row in values:
-        row = list(row)
         for index, process in processed:
             row[index] = process(row[index])
-        parameters.append(tuple(row))
-    return parameters
+    return values
 
 
 def _bind_processor(column_type: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] | None:

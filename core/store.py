@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 
 from core import ids
-from core.bulk import bulk_insert
+from core.bulk import Prepared, bulk_insert, insert_prepared, prepare
 from core.chains import chain_parent_changes
 from core.outcomes import FileOutcome, KnownFile
 from core.runfields import EventTotals, run_fields, totals_of
@@ -96,8 +96,13 @@ class Store:
         whole; only runs that existed before are recomputed from what the database holds."""
         if not outcomes:
             return set()
+        loaded = [o for o in outcomes if o.outcome == "loaded" and o.parsed is not None]
+        # Everything that needs no lock is done before the write transaction starts: with
+        # several ingest processes, the database is the part they take turns at.
+        rows = _batch_rows(loaded, self._append_bases([o.path for o in loaded if o.append]))
+        candidate_runs = _runs_as_if_new(rows)
+        prepared = rows.prepare(self.engine.dialect)
         with self.engine.begin() as connection:
-            loaded = [o for o in outcomes if o.outcome == "loaded" and o.parsed is not None]
             paths = [o.path for o in outcomes]
             existing = self._file_ids(connection, paths)
             self._upsert_files(connection, outcomes)
@@ -107,13 +112,25 @@ class Store:
             touched = self._delete_owned(connection, replaced)
             gone = [file_ids[o.path] for o in outcomes if o.outcome == "deleted" and o.path in file_ids]
             touched |= self._drop_inferred_status(connection, gone)
-            rows = self._batch_rows(connection, loaded, file_ids)
             new_runs = set(rows.runs) - touched - self._existing_runs(connection, list(rows.runs))
-            self._insert_new_runs(connection, rows, new_runs)
-            self._insert_rows(connection, rows)
+            new_rows = [candidate_runs[run] for run in sorted(new_runs)]
+            bulk_insert(connection, Run.__table__, new_rows)
+            prepared.insert(connection, file_ids)
             touched |= set(rows.runs)
+            # Runs that existed are recomputed from the database (chains relinked with it).
             self._refresh_runs(connection, touched - new_runs)
         return touched
+
+    def _append_bases(self, paths: list[str]) -> dict[str, int]:
+        """For files read from an offset: the seq their new events number on from (read
+        before the write transaction; one ingester tails a given file at a time)."""
+        if not paths:
+            return {}
+        with self.engine.connect() as connection:
+            return {
+                path: self._next_seq(connection, file_id)
+                for path, file_id in self._file_ids(connection, paths).items()
+            }
 
     # -- files ---------------------------------------------------------------------------
     def _upsert_files(self, connection: Connection, outcomes: Sequence[FileOutcome]) -> None:
@@ -248,133 +265,6 @@ class Store:
         last = connection.execute(select(func.max(Event.seq)).where(Event.source_file_id == file_id)).scalar()
         return 0 if last is None else int(last) + 1
 
-    def _batch_rows(
-        self, connection: Connection, loaded: Iterable[FileOutcome], file_ids: dict[str, int]
-    ) -> BatchRows:
-        rows = BatchRows()
-        for outcome in loaded:
-            parsed = outcome.parsed
-            assert parsed is not None
-            file_id = file_ids[outcome.path]
-            for record in parsed.runs:
-                run = rows.run(record.framework, record.native_id)
-                # One dict for both: the JSON column serializes its datetimes as ISO text.
-                data = _shallow(record)
-                rows.fragments.append(
-                    {
-                        "source_file_id": file_id,
-                        "run_id": run,
-                        "priority": record.priority,
-                        "as_of": record.as_of,
-                        "data": data,
-                    }
-                )
-                rows.fragment_records.setdefault(run, []).append(data)
-            for cp in parsed.checkpoints:
-                run = rows.run(cp.framework, cp.run_native_id)
-                rows.checkpoints.append(
-                    {
-                        "id": ids.checkpoint_id(run, cp.native_id),
-                        "run_id": run,
-                        "source_file_id": file_id,
-                        "native_id": cp.native_id,
-                        "parent_native_id": cp.parent_native_id,
-                        "parent_id": ids.checkpoint_id(run, cp.parent_native_id)
-                        if cp.parent_native_id
-                        else None,
-                        "chain_key": cp.chain_key,
-                        "agent_id": cp.agent_id,
-                        "status": cp.status or "unknown",
-                        "step": cp.step,
-                        "created_at": cp.created_at,
-                        "completed_steps": cp.completed_steps,
-                        "remaining_steps": cp.remaining_steps,
-                        "failure_reason": cp.failure_reason,
-                        "summary": cp.summary,
-                        "attributes": cp.attributes,
-                        "inferred": cp.inferred,
-                        "versioned": cp.versioned,
-                        "document": cp.document,
-                    }
-                )
-            base_seq = self._next_seq(connection, file_id) if outcome.append else 0
-            for seq, ev in enumerate(parsed.events, start=base_seq):
-                run = rows.run(ev.framework, ev.run_native_id)
-                row = _shallow(ev)
-                del row["framework"], row["run_native_id"]
-                row.update(
-                    id=ids.event_id(run, ev.native_id, outcome.path, seq),
-                    run_id=run,
-                    source_file_id=file_id,
-                    seq=seq,
-                )
-                rows.events.append(row)
-            for price in parsed.prices:
-                rows.prices.append(
-                    _shallow(price) | {"source_file_id": file_id, "source": price.source or outcome.path}
-                )
-            for manifest in parsed.manifests:
-                rows.manifests.append(
-                    {
-                        "source_file_id": file_id,
-                        "agent_id": manifest.get("agent_id"),
-                        "capabilities": manifest.get("capabilities"),
-                        "document": manifest,
-                    }
-                )
-        rows.checkpoint_sources = list({(cp["id"], cp["source_file_id"]): None for cp in rows.checkpoints})
-        rows.checkpoints = _dedupe(rows.checkpoints)
-        rows.events = _dedupe(rows.events)
-        return rows
-
-    @staticmethod
-    def _insert_new_runs(connection: Connection, rows: BatchRows, new_runs: set[str]) -> None:
-        """Runs nothing in the database mentions yet: computed from the batch's rows (their
-        chains linked before the checkpoints are written) and inserted whole."""
-        if not new_runs:
-            return
-        chained = (
-            cp
-            for cp in rows.checkpoints
-            if cp["run_id"] in new_runs and cp["chain_key"] is not None and cp["parent_native_id"] is None
-        )
-        for checkpoint, parent in chain_parent_changes(chained):
-            checkpoint["parent_id"] = parent
-        checkpoint_counts: dict[str, int] = {}
-        for cp in rows.checkpoints:
-            checkpoint_counts[cp["run_id"]] = checkpoint_counts.get(cp["run_id"], 0) + 1
-        run_events: dict[str, list[dict[str, Any]]] = {}
-        for event in rows.events:
-            run_events.setdefault(event["run_id"], []).append(event)
-        runs = []
-        for run in new_runs:
-            events = run_events.get(run)
-            fields = run_fields(
-                rows.fragment_records.get(run, []),
-                checkpoint_counts.get(run, 0),
-                totals_of(events) if events else None,
-            )
-            runs.append(rows.runs[run] | fields)
-        bulk_insert(connection, Run.__table__, sorted(runs, key=lambda r: r["id"]))
-
-    @staticmethod
-    def _insert_rows(connection: Connection, rows: BatchRows) -> None:
-        bulk_insert(connection, RunFragment.__table__, rows.fragments)
-        for part in chunks(rows.checkpoints, 2000):
-            bulk_insert(connection, Checkpoint.__table__, part, conflict="update")
-        bulk_insert(
-            connection,
-            CheckpointSource.__table__,
-            [{"checkpoint_id": key, "source_file_id": file_id} for key, file_id in rows.checkpoint_sources],
-            conflict="nothing",
-            key=None,
-        )
-        bulk_insert(connection, Event.__table__, rows.events, conflict="nothing")
-        if rows.prices:
-            connection.execute(Price.__table__.insert(), rows.prices)
-        if rows.manifests:
-            connection.execute(AgentManifest.__table__.insert(), rows.manifests)
-
     # -- derived run fields --------------------------------------------------------------
     def _refresh_runs(self, connection: Connection, run_ids: set[str]) -> None:
         for part in chunks(sorted(run_ids)):
@@ -454,6 +344,110 @@ class Store:
             connection.execute(statement, changes)
 
 
+def _batch_rows(loaded: Iterable[FileOutcome], append_bases: dict[str, int]) -> BatchRows:
+    """The batch's records as rows; ``source_file_id`` holds the file's path until
+    ``BatchRows.resolve_files`` puts in the id."""
+    rows = BatchRows()
+    for outcome in loaded:
+        parsed = outcome.parsed
+        assert parsed is not None
+        file_id = outcome.path  # resolved to the id inside the transaction
+        for record in parsed.runs:
+            run = rows.run(record.framework, record.native_id)
+            # One dict for both: the JSON column serializes its datetimes as ISO text.
+            data = _shallow(record)
+            rows.fragments.append(
+                {
+                    "source_file_id": file_id,
+                    "run_id": run,
+                    "priority": record.priority,
+                    "as_of": record.as_of,
+                    "data": data,
+                }
+            )
+            rows.fragment_records.setdefault(run, []).append(data)
+        for cp in parsed.checkpoints:
+            run = rows.run(cp.framework, cp.run_native_id)
+            rows.checkpoints.append(
+                {
+                    "id": ids.checkpoint_id(run, cp.native_id),
+                    "run_id": run,
+                    "source_file_id": file_id,
+                    "native_id": cp.native_id,
+                    "parent_native_id": cp.parent_native_id,
+                    "parent_id": ids.checkpoint_id(run, cp.parent_native_id) if cp.parent_native_id else None,
+                    "chain_key": cp.chain_key,
+                    "agent_id": cp.agent_id,
+                    "status": cp.status or "unknown",
+                    "step": cp.step,
+                    "created_at": cp.created_at,
+                    "completed_steps": cp.completed_steps,
+                    "remaining_steps": cp.remaining_steps,
+                    "failure_reason": cp.failure_reason,
+                    "summary": cp.summary,
+                    "attributes": cp.attributes,
+                    "inferred": cp.inferred,
+                    "versioned": cp.versioned,
+                    "document": cp.document,
+                }
+            )
+        base_seq = append_bases.get(outcome.path, 0) if outcome.append else 0
+        for seq, ev in enumerate(parsed.events, start=base_seq):
+            run = rows.run(ev.framework, ev.run_native_id)
+            row = _shallow(ev)
+            del row["framework"], row["run_native_id"]
+            row.update(
+                id=ids.event_id(run, ev.native_id, outcome.path, seq),
+                run_id=run,
+                source_file_id=file_id,
+                seq=seq,
+            )
+            rows.events.append(row)
+        for price in parsed.prices:
+            rows.prices.append(
+                _shallow(price) | {"source_file_id": file_id, "source": price.source or outcome.path}
+            )
+        for manifest in parsed.manifests:
+            rows.manifests.append(
+                {
+                    "source_file_id": file_id,
+                    "agent_id": manifest.get("agent_id"),
+                    "capabilities": manifest.get("capabilities"),
+                    "document": manifest,
+                }
+            )
+    rows.checkpoint_sources = list({(cp["id"], cp["source_file_id"]): None for cp in rows.checkpoints})
+    rows.checkpoints = _dedupe(rows.checkpoints)
+    rows.events = _dedupe(rows.events)
+    return rows
+
+
+def _runs_as_if_new(rows: BatchRows) -> dict[str, dict[str, Any]]:
+    """Every run of the batch computed from the batch's rows alone, chains linked: exactly
+    right for runs the database does not hold yet (the others are recomputed from it)."""
+    chained = (
+        cp for cp in rows.checkpoints if cp["chain_key"] is not None and cp["parent_native_id"] is None
+    )
+    for checkpoint, parent in chain_parent_changes(chained):
+        checkpoint["parent_id"] = parent
+    checkpoint_counts: dict[str, int] = {}
+    for cp in rows.checkpoints:
+        checkpoint_counts[cp["run_id"]] = checkpoint_counts.get(cp["run_id"], 0) + 1
+    run_events: dict[str, list[dict[str, Any]]] = {}
+    for event in rows.events:
+        run_events.setdefault(event["run_id"], []).append(event)
+    runs = {}
+    for run, identity in rows.runs.items():
+        events = run_events.get(run)
+        fields = run_fields(
+            rows.fragment_records.get(run, []),
+            checkpoint_counts.get(run, 0),
+            totals_of(events) if events else None,
+        )
+        runs[run] = identity | fields
+    return runs
+
+
 def _dedupe(rows: list[dict[str, Any]], key: str = "id") -> list[dict[str, Any]]:
     """Keep the last row per key: one statement may not upsert the same key twice."""
     return list({row[key]: row for row in rows}.values())
@@ -467,13 +461,51 @@ class BatchRows:
     fragments: list[dict[str, Any]] = field(default_factory=list)
     fragment_records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # with datetimes
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
-    checkpoint_sources: list[tuple[str, int]] = field(default_factory=list)  # (checkpoint, file)
+    checkpoint_sources: list[tuple[str, Any]] = field(default_factory=list)  # (checkpoint, file)
     events: list[dict[str, Any]] = field(default_factory=list)
     prices: list[dict[str, Any]] = field(default_factory=list)
     manifests: list[dict[str, Any]] = field(default_factory=list)
+
+    def prepare(self, dialect: Dialect) -> PreparedBatch:
+        """The rows bound for ``dialect``, ready to insert once the files' ids are known."""
+        links = [{"checkpoint_id": key, "source_file_id": path} for key, path in self.checkpoint_sources]
+        return PreparedBatch(
+            fragments=prepare(dialect, RunFragment.__table__, self.fragments),
+            checkpoints=prepare(dialect, Checkpoint.__table__, self.checkpoints),
+            checkpoint_sources=prepare(dialect, CheckpointSource.__table__, links),
+            events=prepare(dialect, Event.__table__, self.events),
+            prices=self.prices,
+            manifests=self.manifests,
+        )
 
     def run(self, framework: str, native_id: str) -> str:
         key = ids.run_id(framework, native_id)
         if key not in self.runs:
             self.runs[key] = {"id": key, "framework": framework, "native_id": native_id}
         return key
+
+
+@dataclass
+class PreparedBatch:
+    """A batch's rows bound for the database; ``source_file_id`` still holds paths."""
+
+    fragments: Prepared
+    checkpoints: Prepared
+    checkpoint_sources: Prepared
+    events: Prepared
+    prices: list[dict[str, Any]]
+    manifests: list[dict[str, Any]]
+
+    def insert(self, connection: Connection, file_ids: dict[str, int]) -> None:
+        for part in (self.fragments, self.checkpoints, self.checkpoint_sources, self.events):
+            part.replace("source_file_id", file_ids)
+        for row in self.prices + self.manifests:
+            row["source_file_id"] = file_ids[row["source_file_id"]]
+        insert_prepared(connection, self.fragments)
+        insert_prepared(connection, self.checkpoints, conflict="update")
+        insert_prepared(connection, self.checkpoint_sources, conflict="nothing", key=None)
+        insert_prepared(connection, self.events, conflict="nothing")
+        if self.prices:
+            connection.execute(Price.__table__.insert(), self.prices)
+        if self.manifests:
+            connection.execute(AgentManifest.__table__.insert(), self.manifests)
