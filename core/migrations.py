@@ -53,12 +53,23 @@ def _add_checkpoint_sources(connection: Connection) -> None:
     )
 
 
+def _add_cache_write_lifetimes(connection: Connection) -> None:
+    """Prices of 5-minute and 1-hour cache writes found in pricing files."""
+    add_column_if_missing(connection, "price", "cache_write_5min_per_million", "FLOAT")
+    add_column_if_missing(connection, "price", "cache_write_1h_per_million", "FLOAT")
+    # Pricing files loaded before are read again by the next ingest, to fill them in.
+    connection.execute(
+        text("UPDATE source_file SET size = -1, content_hash = NULL WHERE format = 'techrevati.pricing'")
+    )
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
     _add_resume_export,
     _add_run_list_indexes,
     _add_dashboard_indexes,
     _add_checkpoint_sources,
+    _add_cache_write_lifetimes,
 ]
 
 

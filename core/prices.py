@@ -275,6 +275,8 @@ def ingested_prices(engine: Engine) -> dict[str, ModelPrice]:
             Price.output_per_million,
             Price.cache_read_per_million,
             Price.cache_write_per_million,
+            Price.cache_write_5min_per_million,
+            Price.cache_write_1h_per_million,
             Price.source,
             SourceFile.mtime_ns,
         )
@@ -300,9 +302,16 @@ def ingested_prices(engine: Engine) -> dict[str, ModelPrice]:
                 input=row.input_per_million,
                 output=row.output_per_million,
                 cache_read=row.cache_read_per_million,
-                cache_write=row.cache_write_per_million,
+                # A write without a lifetime is priced at the base rate, as techrevati does;
+                # 5-minute writes are that base when the file gives no base of its own.
+                cache_write=_first(row.cache_write_per_million, row.cache_write_5min_per_million),
+                cache_write_1h=row.cache_write_1h_per_million,
             )
     return prices
+
+
+def _first(*values: float | None) -> float | None:
+    return next((value for value in values if value is not None), None)
 
 
 def load_price_book(

@@ -119,6 +119,9 @@ class PriceRecord:
     output_per_million: float | None = None
     cache_read_per_million: float | None = None
     cache_write_per_million: float | None = None
+    # Anthropic-style cache writes by lifetime (techrevati 0.4 pricing files).
+    cache_write_5min_per_million: float | None = None
+    cache_write_1h_per_million: float | None = None
     source: str = ""
 
 

@@ -179,6 +179,8 @@ class Price(SQLModel, table=True):
     output_per_million: float | None = None
     cache_read_per_million: float | None = None
     cache_write_per_million: float | None = None
+    cache_write_5min_per_million: float | None = None
+    cache_write_1h_per_million: float | None = None
     source: str = ""
 
 

@@ -1,6 +1,8 @@
 """techrevati-runtime pricing files (the ``load_pricing_from_file`` schema, also the
 package's bundled ``data/pricing.json``): ``{"models": {"<name>": {"input_per_million":
-…, "output_per_million": …, "cache_write_per_million"?, "cache_read_per_million"?}}}``.
+…, "output_per_million": …, "cache_write_per_million"?, "cache_read_per_million"?}}}``,
+since 0.4 also ``cache_write_5min_per_million`` and ``cache_write_1h_per_million`` (the rate
+for writes of that lifetime, falling back to ``cache_write_per_million``).
 
 Prices are USD per 1M tokens; each becomes a PriceRecord whose source is the file. The
 package lower-cases names and matches a model by exact name, then by longest prefix.
@@ -18,7 +20,14 @@ from ingest.parsers.techrevati_common import FRAMEWORK
 from ingest.registry import FormatSpec
 
 NAME = "techrevati.pricing"
-RATES = ("input_per_million", "output_per_million", "cache_read_per_million", "cache_write_per_million")
+RATES = (
+    "input_per_million",
+    "output_per_million",
+    "cache_read_per_million",
+    "cache_write_per_million",
+    "cache_write_5min_per_million",
+    "cache_write_1h_per_million",
+)
 
 
 def detect(content: Content) -> bool:

@@ -1,0 +1,34 @@
+"""A database made by an earlier version gains the new price columns, and the pricing
+files it loaded are read again by the next ingest, so their 1-hour rates appear."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from core import prices
+from core.db import make_engine
+from core.migrations import MIGRATIONS
+from core.store import Store
+from ingest.loader import ingest_paths
+from tests.conftest import SAMPLE_RUNS
+
+PRICING = SAMPLE_RUNS / "techrevati" / "v0.4.0" / "pricing.json"
+
+
+def test_older_database_gets_cache_write_lifetimes_after_the_next_ingest(db_url: str) -> None:
+    store = Store(make_engine(db_url))
+    ingest_paths([PRICING], store)
+    version = [m.__name__ for m in MIGRATIONS].index("_add_cache_write_lifetimes") + 1
+    with store.engine.begin() as connection:  # the database as the version before made it
+        for column in ("cache_write_5min_per_million", "cache_write_1h_per_million"):
+            connection.execute(text(f"ALTER TABLE price DROP COLUMN {column}"))
+        connection.execute(text(f"DELETE FROM baton_schema WHERE version >= {version}"))
+    store.engine.dispose()
+
+    store = Store(make_engine(db_url))
+    assert prices.ingested_prices(store.engine)["model-b"].cache_write_1h is None
+    summary = ingest_paths([PRICING], store)
+    assert summary.files_loaded == 1
+    model_b = prices.ingested_prices(store.engine)["model-b"]
+    assert (model_b.cache_write, model_b.cache_write_1h) == (1.0, 1.6)
+    store.engine.dispose()
