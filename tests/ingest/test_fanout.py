@@ -101,3 +101,18 @@ def test_cancelled_fanned_out_pass_leaves_whole_files_and_no_helpers(
     alone = Store(make_engine(f"sqlite:///{tmp_path / 'alone.db'}"))
     _ingest(alone, 1, monkeypatch)
     assert _state(store)["runs"] == _state(alone)["runs"]
+
+
+@pytest.mark.parametrize("python", ["/bin/false", "/nonexistent/python"])
+def test_helpers_that_die_or_never_start_leave_their_chunks_to_the_caller(
+    python: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    alone = Store(make_engine(f"sqlite:///{tmp_path / 'alone.db'}"))
+    expected = _ingest(alone, 1, monkeypatch)
+    monkeypatch.setattr(sys, "executable", python)  # helpers exit at once, or cannot be started
+    store = Store(make_engine(f"sqlite:///{tmp_path / 'baton.db'}"))
+    assert _ingest(store, 3, monkeypatch) == expected
+    assert _state(store) == _state(alone)
+    assert not [t for t in threading.enumerate() if t.name.startswith("baton-ingest")]
