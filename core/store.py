@@ -5,7 +5,7 @@ transaction so a reader never sees half a file. A file that loads again replaces
 what it contributed before (except versioned checkpoints, which keep their history); a
 file that fails keeps what it loaded earlier; a deleted file keeps its records and is
 marked ``deleted`` (the runs it described still happened), except a run status it only
-inferred from being on disk.
+inferred from being on disk. A checkpoint stays while any file holds it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Re-reading an unchanged file costs a stat (size and mtime match) or, when only the mtime
 moved, a read and a hash. Every failure becomes a recorded outcome that names the file,
-the line where known, and what is wrong; nothing stops the pass.
+the line where known, and what is wrong; nothing stops the pass. Many files to read are
+shared with helper processes (``ingest.fanout``).
 """
 
 from __future__ import annotations
