@@ -96,13 +96,7 @@ class _Helper:
 
     def ingest(self, chunk: list[Item]) -> dict:
         assert self.process.stdout is not None
-        self._send(
-            {
-                "items": [
-                    [name, None if known is None else list(_known_fields(known))] for name, known in chunk
-                ]
-            }
-        )
+        self._send({"items": chunk})  # orjson writes KnownFile as a dict of its fields
         reply = read_message(self.process.stdout)
         if reply is None:
             raise OSError(f"ingest helper exited with status {self.process.poll()}")
@@ -120,12 +114,9 @@ class _Helper:
             self.process.stdout.close()
 
 
-def _known_fields(known: KnownFile) -> tuple:
-    return tuple(getattr(known, name) for name in known.__slots__)
-
-
-def known_from_fields(fields: list | None) -> KnownFile | None:
-    return None if fields is None else KnownFile(*fields)
+def items_from_message(items: list) -> list[Item]:
+    """The ``(path, known)`` items of a helper's request, as ``_Helper.ingest`` sent them."""
+    return [(name, None if known is None else KnownFile(**known)) for name, known in items]
 
 
 def merge_reply(summary: IngestSummary, reply: dict) -> list[FileOutcome]:
@@ -179,33 +170,29 @@ def ingest_in_workers(
     ]
     for thread in threads:
         thread.start()
-    retry: list[list[Item]] = []
+    retry: list[list[Item]] = []  # chunks of helpers that died, done here at the end
 
-    def take_replies(block: bool) -> None:
-        while True:
-            try:
-                chunk, reply = replies.get(block=block, timeout=0.5 if block else None)
-            except queue.Empty:
-                return
-            if reply is None:
-                retry.append(chunk)
-                continue
-            for outcome in merge_reply(summary, reply):
-                if on_outcome:
-                    on_outcome(outcome)
-            if step:
-                for name, _known in chunk:
-                    step(name)
-            if not block:
-                continue
+    def take(chunk: list[Item], reply: dict | None) -> None:
+        if reply is None:
+            retry.append(chunk)
             return
+        for outcome in merge_reply(summary, reply):
+            if on_outcome:
+                on_outcome(outcome)
+        if step:
+            for name, _known in chunk:
+                step(name)
 
     try:
         while (chunk := next_chunk()) is not None:
             read_and_write(store, chunk, summary, step, on_outcome)
-            take_replies(block=False)
+            while not replies.empty():
+                take(*replies.get_nowait())
         while any(thread.is_alive() for thread in threads) or not replies.empty():
-            take_replies(block=True)
+            try:
+                take(*replies.get(timeout=0.5))
+            except queue.Empty:
+                continue
         for chunk in retry:
             read_and_write(store, chunk, summary, step, on_outcome)
     finally:

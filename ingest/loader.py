@@ -108,7 +108,7 @@ def _ingest_paths(
         if progress:
             progress(done, len(candidates), name)
 
-    from ingest.fanout import fanout_workers, ingest_in_workers
+    from ingest.fanout import fanout_workers, ingest_in_workers  # fanout imports this module
 
     workers = fanout_workers(len(to_read), store)
     if workers > 1:

@@ -35,7 +35,7 @@ def main() -> None:
     from core.db import make_engine
     from core.outcomes import FileOutcome
     from core.store import Store
-    from ingest.fanout import known_from_fields
+    from ingest.fanout import items_from_message
     from ingest.heap import old_heap_frozen
     from ingest.loader import IngestSummary, read_and_write
 
@@ -47,7 +47,7 @@ def main() -> None:
     store = Store(make_engine(orjson.loads(first)["db_url"], migrate=False))
     with old_heap_frozen():
         while (message := read_message(stdin)) is not None:
-            items = [(name, known_from_fields(known)) for name, known in orjson.loads(message)["items"]]
+            items = items_from_message(orjson.loads(message)["items"])
             summary = IngestSummary()
             written: list[FileOutcome] = []
             read_and_write(store, items, summary, on_outcome=written.append)
