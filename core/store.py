@@ -346,7 +346,7 @@ class Store:
 
 def _batch_rows(loaded: Iterable[FileOutcome], append_bases: dict[str, int]) -> BatchRows:
     """The batch's records as rows; ``source_file_id`` holds the file's path until
-    ``BatchRows.resolve_files`` puts in the id."""
+    ``PreparedBatch.insert`` puts in the id."""
     rows = BatchRows()
     for outcome in loaded:
         parsed = outcome.parsed
@@ -354,18 +354,16 @@ def _batch_rows(loaded: Iterable[FileOutcome], append_bases: dict[str, int]) -> 
         file_id = outcome.path  # resolved to the id inside the transaction
         for record in parsed.runs:
             run = rows.run(record.framework, record.native_id)
-            # One dict for both: the JSON column serializes its datetimes as ISO text.
-            data = _shallow(record)
+            # ``data`` also feeds the run merge: the JSON column writes its datetimes as ISO text.
             rows.fragments.append(
                 {
                     "source_file_id": file_id,
                     "run_id": run,
                     "priority": record.priority,
                     "as_of": record.as_of,
-                    "data": data,
+                    "data": _shallow(record),
                 }
             )
-            rows.fragment_records.setdefault(run, []).append(data)
         for cp in parsed.checkpoints:
             run = rows.run(cp.framework, cp.run_native_id)
             rows.checkpoints.append(
@@ -436,11 +434,14 @@ def _runs_as_if_new(rows: BatchRows) -> dict[str, dict[str, Any]]:
     run_events: dict[str, list[dict[str, Any]]] = {}
     for event in rows.events:
         run_events.setdefault(event["run_id"], []).append(event)
+    run_fragments: dict[str, list[dict[str, Any]]] = {}
+    for fragment in rows.fragments:
+        run_fragments.setdefault(fragment["run_id"], []).append(fragment["data"])
     runs = {}
     for run, identity in rows.runs.items():
         events = run_events.get(run)
         fields = run_fields(
-            rows.fragment_records.get(run, []),
+            run_fragments.get(run, []),
             checkpoint_counts.get(run, 0),
             totals_of(events) if events else None,
         )
@@ -455,11 +456,10 @@ def _dedupe(rows: list[dict[str, Any]], key: str = "id") -> list[dict[str, Any]]
 
 @dataclass
 class BatchRows:
-    """A write batch's records as table rows, plus what computing new runs needs."""
+    """A write batch's records as table rows (fragment ``data`` keeps its datetimes)."""
 
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> identity columns
     fragments: list[dict[str, Any]] = field(default_factory=list)
-    fragment_records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # with datetimes
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     checkpoint_sources: list[tuple[str, Any]] = field(default_factory=list)  # (checkpoint, file)
     events: list[dict[str, Any]] = field(default_factory=list)
