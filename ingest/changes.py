@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.store import FileOutcome, Store
-from ingest.heap import old_heap_frozen
+from ingest.heap import collector_paused
 from ingest.loader import GONE, write_resilient
 from ingest.reading import Unstable, read_file
 
@@ -27,7 +27,7 @@ class ChangeResult:
 
 def load_changes(store: Store, paths: Iterable[str], gone_folders: Iterable[str] = ()) -> ChangeResult:
     """Read ``paths`` and write what changed in one batch."""
-    with old_heap_frozen():
+    with collector_paused():
         return _load_changes(store, paths, gone_folders)
 
 

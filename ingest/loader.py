@@ -16,7 +16,7 @@ from pathlib import Path
 
 from core.store import FileOutcome, KnownFile, Store
 from ingest.discover import walk_names
-from ingest.heap import old_heap_frozen
+from ingest.heap import collector_paused
 from ingest.reading import Unstable, read_file, unchanged_json
 
 __all__ = ["GONE", "IngestSummary", "Unstable", "ingest_paths", "read_file", "write_resilient"]
@@ -67,7 +67,7 @@ def ingest_paths(
     """Ingest every candidate file below ``paths``. ``progress(files_done, files_total,
     path)`` is called after each file; ``on_outcome(outcome)`` after each written outcome
     (loaded, ignored, failed, deleted) once its batch is committed."""
-    with old_heap_frozen():
+    with collector_paused():
         return _ingest_paths(paths, store, progress, on_outcome)
 
 

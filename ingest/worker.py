@@ -36,7 +36,7 @@ def main() -> None:
     from core.outcomes import FileOutcome
     from core.store import Store
     from ingest.fanout import items_from_message
-    from ingest.heap import old_heap_frozen
+    from ingest.heap import collector_paused
     from ingest.loader import IngestSummary, read_and_write
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
@@ -45,7 +45,7 @@ def main() -> None:
     if first is None:
         return
     store = Store(make_engine(orjson.loads(first)["db_url"], migrate=False))
-    with old_heap_frozen():
+    with collector_paused():
         while (message := read_message(stdin)) is not None:
             items = items_from_message(orjson.loads(message)["items"])
             summary = IngestSummary()
