@@ -11,7 +11,9 @@ inferred from being on disk. A checkpoint stays while any file holds it.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +36,7 @@ from core.tables import (
     SourceFile,
 )
 from core.timeutil import parse_timestamp, utcnow
+from core.walcheckpoint import WalCheckpointer
 
 CHUNK = 500
 OWNED_TABLES = (RunFragment, Event, Price, AgentManifest)
@@ -53,6 +56,33 @@ def _shallow(record: Any) -> dict[str, Any]:
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._passes = 0
+        self._passes_lock = threading.Lock()
+        self._checkpointer: WalCheckpointer | None = None
+
+    @contextmanager
+    def background_checkpoints(self) -> Iterator[None]:
+        """While this is entered (by one or several passes at once), a SQLite file's log
+        is checkpointed by a thread of its own, not inside this store's commits
+        (``core.walcheckpoint``). Does nothing for other databases."""
+        if self.database_path is None:
+            yield
+            return
+        with self._passes_lock:
+            self._passes += 1
+            if self._checkpointer is None:
+                self._checkpointer = WalCheckpointer(self.database_path)
+                self._checkpointer.start()
+        try:
+            yield
+        finally:
+            with self._passes_lock:
+                self._passes -= 1
+                ending = self._checkpointer if self._passes == 0 else None
+                if ending is not None:
+                    self._checkpointer = None
+            if ending is not None:
+                ending.stop()
 
     @property
     def database_path(self) -> str | None:
@@ -102,7 +132,13 @@ class Store:
         rows = _batch_rows(loaded, self._append_bases([o.path for o in loaded if o.append]))
         candidate_runs = _runs_as_if_new(rows)
         prepared = rows.prepare(self.engine.dialect)
+        checkpointer = self._checkpointer
         with self.engine.begin() as connection:
+            if self.engine.dialect.name == "sqlite":
+                # Off while a thread checkpoints for us (unless it fell behind); else SQLite's
+                # default, 1,000 pages.
+                deferred = checkpointer is not None and not checkpointer.behind()
+                connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={0 if deferred else 1000}")
             paths = [o.path for o in outcomes]
             existing = self._file_ids(connection, paths)
             self._upsert_files(connection, outcomes)
@@ -119,6 +155,8 @@ class Store:
             touched |= set(rows.runs)
             # Runs that existed are recomputed from the database (chains relinked with it).
             self._refresh_runs(connection, touched - new_runs)
+        if checkpointer is not None:
+            checkpointer.nudge()
         return touched
 
     def _append_bases(self, paths: list[str]) -> dict[str, int]:

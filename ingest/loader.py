@@ -67,7 +67,7 @@ def ingest_paths(
     """Ingest every candidate file below ``paths``. ``progress(files_done, files_total,
     path)`` is called after each file; ``on_outcome(outcome)`` after each written outcome
     (loaded, ignored, failed, deleted) once its batch is committed."""
-    with collector_paused():
+    with collector_paused(), store.background_checkpoints():
         return _ingest_paths(paths, store, progress, on_outcome)
 
 

@@ -251,6 +251,10 @@ class Watcher:
 
     # -- worker --------------------------------------------------------------------------
     def _run(self) -> None:
+        with self.store.background_checkpoints():
+            self._watch()
+
+    def _watch(self) -> None:
         try:
             self._catch_up()
         except _Cancelled:

@@ -45,7 +45,7 @@ def main() -> None:
     if first is None:
         return
     store = Store(make_engine(orjson.loads(first)["db_url"], migrate=False))
-    with collector_paused():
+    with collector_paused(), store.background_checkpoints():
         while (message := read_message(stdin)) is not None:
             items = items_from_message(orjson.loads(message)["items"])
             summary = IngestSummary()
