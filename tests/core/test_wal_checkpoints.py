@@ -55,7 +55,9 @@ def test_a_pass_checkpoints_in_a_thread_that_ends_with_it(tmp_path: Path, small_
     database = tmp_path / "baton.db"
     store = Store(make_engine(f"sqlite:///{database}"))
     seen_during: list[int] = []
-    summary = ingest_paths([tree], store, on_outcome=lambda _: seen_during.append(len(_checkpointer_threads())))
+    summary = ingest_paths(
+        [tree], store, on_outcome=lambda _: seen_during.append(len(_checkpointer_threads()))
+    )
 
     assert summary.files_loaded == 400
     assert seen_during and set(seen_during) == {1}
