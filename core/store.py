@@ -53,6 +53,17 @@ def _shallow(record: Any) -> dict[str, Any]:
     return {name: getattr(record, name) for name in record.__slots__}
 
 
+def _stated(record: Any) -> dict[str, Any]:
+    """The fields a record states: no None and no empty list or dict. A run fragment is
+    stored this way (readers take a missing key as None); it halves the fragment's JSON."""
+    stated = {}
+    for name in record.__slots__:
+        value = getattr(record, name)
+        if value is not None and value != [] and value != {}:
+            stated[name] = value
+    return stated
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -399,7 +410,7 @@ def _batch_rows(loaded: Iterable[FileOutcome], append_bases: dict[str, int]) -> 
                     "run_id": run,
                     "priority": record.priority,
                     "as_of": record.as_of,
-                    "data": _shallow(record),
+                    "data": _stated(record),
                 }
             )
         for cp in parsed.checkpoints:
