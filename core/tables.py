@@ -70,9 +70,12 @@ class Run(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("framework", "native_id"),)
 
     id: str = Field(primary_key=True)
-    framework: str = Field(index=True)
+    # Filters by framework or status use the (framework, started_at) and (status,
+    # started_at) indexes of core.migrations: an index of the column alone would only add
+    # work to every insert.
+    framework: str
     native_id: str
-    status: str = Field(default="unknown", index=True)
+    status: str = "unknown"
     task: str | None = None
     agents: list[str] | None = json_column()
     started_at: datetime | None = time_column(index=True)

@@ -3,9 +3,9 @@ files it loaded are read again by the next ingest, so their 1-hour rates appear.
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
-from core import prices
+from core import prices, queries
 from core.db import make_engine
 from core.migrations import MIGRATIONS
 from core.store import Store
@@ -32,3 +32,24 @@ def test_older_database_gets_cache_write_lifetimes_after_the_next_ingest(db_url:
     model_b = prices.ingested_prices(store.engine)["model-b"]
     assert (model_b.cache_write, model_b.cache_write_1h) == (1.0, 1.6)
     store.engine.dispose()
+
+
+def test_older_database_loses_the_run_indexes_the_composite_ones_cover(db_url: str) -> None:
+    store = Store(make_engine(db_url))
+    ingest_paths([SAMPLE_RUNS / "acf", SAMPLE_RUNS / "loopengt"], store)
+    version = [m.__name__ for m in MIGRATIONS].index("_drop_covered_run_indexes") + 1
+    with store.engine.begin() as connection:  # the database as the version before made it
+        connection.execute(text("CREATE INDEX ix_run_framework ON run (framework)"))
+        connection.execute(text("CREATE INDEX ix_run_status ON run (status)"))
+        connection.execute(text(f"DELETE FROM baton_schema WHERE version >= {version}"))
+    store.engine.dispose()
+
+    engine = make_engine(db_url)
+    names = {index["name"] for index in inspect(engine).get_indexes("run")}
+    assert {"ix_run_status_started", "ix_run_framework_started"} <= names
+    assert not names & {"ix_run_framework", "ix_run_status"}
+    failed = queries.list_runs(engine, status="failed")
+    assert failed and {run["status"] for run in failed} == {"failed"}
+    loopengt = queries.list_runs(engine, framework="loopengt")
+    assert loopengt and {run["framework"] for run in loopengt} == {"loopengt"}
+    engine.dispose()
