@@ -145,8 +145,11 @@ def _bind_processor(column_type: TypeEngine, dialect: Dialect) -> Callable[[Any]
         fallback = column_type._cached_bind_processor(dialect)
 
         def process(value: Any) -> Any:
-            if type(value) is datetime and value.tzinfo is not None:
-                return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if type(value) is datetime:
+                if value.tzinfo is UTC:  # what Baton's records hold: "+00:00" cut off
+                    return value.isoformat(" ", "microseconds")[:-6]
+                if value.tzinfo is not None:
+                    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
             return fallback(value) if fallback else value
 
         return process

@@ -514,6 +514,7 @@ class BatchRows:
     events: list[dict[str, Any]] = field(default_factory=list)
     prices: list[dict[str, Any]] = field(default_factory=list)
     manifests: list[dict[str, Any]] = field(default_factory=list)
+    _run_ids: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def prepare(self, dialect: Dialect) -> PreparedBatch:
         """The rows bound for ``dialect``, ready to insert once the files' ids are known."""
@@ -528,9 +529,11 @@ class BatchRows:
         )
 
     def run(self, framework: str, native_id: str) -> str:
-        key = ids.run_id(framework, native_id)
-        if key not in self.runs:
-            self.runs[key] = {"id": key, "framework": framework, "native_id": native_id}
+        """The run's id, computed once per batch (a trace file names its run per event)."""
+        key = self._run_ids.get((framework, native_id))
+        if key is None:
+            key = self._run_ids[framework, native_id] = ids.run_id(framework, native_id)
+            self.runs.setdefault(key, {"id": key, "framework": framework, "native_id": native_id})
         return key
 
 

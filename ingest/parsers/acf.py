@@ -61,16 +61,19 @@ def checkpoint_from_document(
     for key in ("checkpoint_id", "task_id"):
         if not isinstance(doc.get(key), str) or not doc[key].strip():
             raise ParseError(content.path, f"field '{key}' must be a non-empty string", line)
-    where = f"{content.path}:{line}" if line else str(content.path)
+
+    def warn(message: str) -> None:
+        warnings.append(f"{content.path}:{line}: {message}" if line else f"{content.path}: {message}")
+
     missing = [key for key in REQUIRED if not isinstance(doc.get(key), str) or not doc[key].strip()]
     if missing:
-        warnings.append(f"{where}: checkpoint {doc['checkpoint_id']} lacks {', '.join(missing)}")
+        warn(f"checkpoint {doc['checkpoint_id']} lacks {', '.join(missing)}")
     if not UUID4.match(doc["task_id"]):
-        warnings.append(f"{where}: task_id {doc['task_id']!r} is not a UUIDv4 (ACF's own parse() rejects it)")
+        warn(f"task_id {doc['task_id']!r} is not a UUIDv4 (ACF's own parse() rejects it)")
     native_status = doc.get("status")
     status = STATUS_MAP.get(native_status) if isinstance(native_status, str) else None
     if status is None:
-        warnings.append(f"{where}: unknown status {native_status!r}")
+        warn(f"unknown status {native_status!r}")
     parent = doc.get("parent_checkpoint_id")
     reason = doc.get("failure_reason")
     return CheckpointRecord(
