@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.db import make_engine  # noqa: E402
 from core.store import Store  # noqa: E402
 from ingest.discover import walk_names  # noqa: E402
+from ingest.heap import collector_paused  # noqa: E402
 from ingest.loader import BATCH_FILES, ingest_paths  # noqa: E402
 from ingest.reading import read_file  # noqa: E402
 from ingest.registry import all_formats  # noqa: E402
@@ -153,17 +154,20 @@ def raw_floor(root: Path, db_path: Path) -> float:
 
 
 def split_phases(root: Path, db_path: Path) -> tuple[float, float]:
-    """Seconds of the two halves of a cold ingest, apart: reading and parsing every file
-    (``read_file``), then writing the outcomes (``Store.write_batch``, same batch size)."""
+    """Seconds of the two halves of a cold ingest, apart, in one process: reading and
+    parsing every file (``read_file``), then writing the outcomes (``Store.write_batch``,
+    same batch size, the log checkpointed by a thread as in a pass)."""
     names = list(walk_names([root]))
-    started = time.perf_counter()
-    outcomes = [read_file(Path(name), None) for name in names]
-    read_s = time.perf_counter() - started
     store = Store(make_engine(f"sqlite:///{db_path}"))
-    started = time.perf_counter()
-    for start in range(0, len(outcomes), BATCH_FILES):
-        store.write_batch([o for o in outcomes[start : start + BATCH_FILES] if o is not None])
-    return read_s, time.perf_counter() - started
+    with collector_paused():  # as in a pass
+        started = time.perf_counter()
+        outcomes = [read_file(Path(name), None) for name in names]
+        read_s = time.perf_counter() - started
+        started = time.perf_counter()
+        with store.background_checkpoints():
+            for start in range(0, len(outcomes), BATCH_FILES):
+                store.write_batch([o for o in outcomes[start : start + BATCH_FILES] if o is not None])
+        return read_s, time.perf_counter() - started
 
 
 def timed(action: Callable[[], object]) -> tuple[float, object]:
