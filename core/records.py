@@ -137,3 +137,7 @@ class ParsedFile:
     # Agent self-descriptions (ACF 0.3.0 manifests): agent_id, capabilities, ...
     manifests: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Set by a parser given only the new lines of an append-only file when those lines
+    # change something only the whole file can say (a loopengt trace's list of attempts):
+    # the loader then reads the whole file instead.
+    whole_file_needed: bool = False

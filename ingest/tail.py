@@ -78,13 +78,15 @@ def decode_lines(path: Path, data: bytes, first_line: int = 1) -> Content:
 
 
 class StartOver(Exception):
-    """The file is not the one whose prefix was consumed (truncated, rotated, rewritten)."""
+    """Read the whole file instead: it is not the one whose prefix was consumed (truncated,
+    rotated, rewritten), or its new lines need the rest (``ParsedFile.whole_file_needed``)."""
 
 
 def read_tail(path: Path, known: KnownFile, spec: FormatSpec, size: int, mtime_ns: int) -> FileOutcome:
     """New complete lines as an ``append`` outcome, ``unchanged`` when there are none.
 
-    Raises StartOver when the consumed prefix is not there any more.
+    Raises StartOver when the consumed prefix is not there any more, or when the parser
+    says the new lines need the whole file.
     """
     name = str(path)
     offset = known.read_offset
@@ -133,6 +135,8 @@ def read_tail(path: Path, known: KnownFile, spec: FormatSpec, size: int, mtime_n
             line_count=known.line_count,
             **base,
         )
+    if parsed.whole_file_needed:
+        raise StartOver
     return FileOutcome(
         outcome="loaded",
         content_hash=digest,

@@ -179,6 +179,11 @@ def _end_outcome(event: EventRecord) -> str | None:
     return None
 
 
+def changes_attempts(events: list[EventRecord]) -> bool:
+    """Whether ``events`` start or end an attempt (so a trace's attempt list changes)."""
+    return any(event.name == "loop.start" or _end_outcome(event) for event in events)
+
+
 def attempts_of(events: list[EventRecord]) -> list[dict[str, Any]]:
     """One entry per ``loop.start``: when it started and how it ended (if it did). An end
     event before any ``loop.start`` closes an attempt whose start is unknown."""

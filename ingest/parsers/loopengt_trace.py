@@ -17,7 +17,14 @@ from typing import Any
 from core.records import EventRecord, ParsedFile
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers.loopengt_common import FRAMEWORK, TRACE_BASE_KEYS, event_record, run_from_events, text
+from ingest.parsers.loopengt_common import (
+    FRAMEWORK,
+    TRACE_BASE_KEYS,
+    changes_attempts,
+    event_record,
+    run_from_events,
+    text,
+)
 from ingest.registry import FormatSpec
 
 SUFFIX = ".trace.jsonl"
@@ -56,6 +63,8 @@ def parse(content: Content) -> ParsedFile:
         parsed.events.append(event)
     whole = content.first_line == 1
     parsed.runs = [run_from_events(run_id, events, whole) for run_id, events in by_run.items()]
+    # New lines that start or end an attempt: the run's attempt list needs the whole trace.
+    parsed.whole_file_needed = not whole and changes_attempts(parsed.events)
     return parsed
 
 

@@ -464,6 +464,32 @@ def test_trace_growing_between_ingests_adds_the_new_attempt(tmp_path: Path, stor
     assert "rate_limit_exceeded" in run["failure_reason"]
     trace.write_text("".join(lines))
     summary = ingest_paths([tmp_path], store)
-    assert summary.files_loaded == 1 and summary.events == len(lines) - second
+    # The new lines start an attempt, so the whole trace is read again (not only its tail):
+    # the run's attempt list needs every attempt.
+    assert summary.files_loaded == 1 and summary.events == len(lines)
     (run,) = queries.list_runs(store.engine)
     assert (run["status"], run["events"]) == ("completed", len(lines))
+    attempts = queries.get_run(store.engine, run["id"])["attributes"]["attempts"]
+    assert [a["outcome"] for a in attempts] == ["failed", "completed"]
+    assert attempts[1]["resumed_from"]["run_id"] == flaky["run_id"]
+
+
+def test_appended_steps_within_an_attempt_are_read_as_a_tail(store: Store, tmp_path: Path) -> None:
+    (flaky,) = RUN_FILES["flaky-etl"]
+    source = DOT / "runs" / f"{flaky['run_id']}.trace.jsonl"
+    lines = source.read_bytes().splitlines(keepends=True)
+    names = [json.loads(line)["event_type"] for line in lines]
+    first_end = next(n for n, name in enumerate(names) if name in ("loop.error", "loop.complete"))
+    trace = tmp_path / source.name
+    trace.write_bytes(b"".join(lines[:2]))
+    ingest_paths([trace], store)
+    with trace.open("ab") as handle:
+        handle.writelines(lines[2:first_end])
+    written: list = []
+    ingest_paths([trace], store, on_outcome=written.append)
+
+    (outcome,) = written
+    assert outcome.append  # only the new lines were read: they start or end no attempt
+    run = queries.get_run(store.engine, queries.resolve_run_id(store.engine, flaky["run_id"]))
+    assert [a["outcome"] for a in run["attributes"]["attempts"]] == [None]
+    assert run["events"] == first_end

@@ -201,15 +201,20 @@ def test_append_only_jsonl_reads_only_new_complete_lines(harness: Harness, watch
     assert [o.append for o in harness.reported(path, 2)] == [False, True]
 
     with open(path, "ab") as handle:  # the half line is finished
-        handle.write(lines[12][40:] + b"".join(lines[13:20]))
-    wait_for(lambda: harness.count(Event) == 20)
+        handle.write(lines[12][40:] + b"".join(lines[13:16]))
+    wait_for(lambda: harness.count(Event) == 16)
     assert [(o.outcome, o.append) for o in harness.reported(path, 3)] == [("loaded", False)] + [
         ("loaded", True)
     ] * 2
 
+    with open(path, "ab") as handle:  # the attempt fails and a resume starts: read whole
+        handle.write(b"".join(lines[16:20]))
+    wait_for(lambda: harness.count(Event) == 20)
+    assert harness.reported(path, 4)[-1].append is False
+
     path.write_bytes(b"".join(lines[:3]))  # truncated (rotated): starts over
     wait_for(lambda: harness.count(Event) == 3)
-    assert harness.reported(path, 4)[-1].append is False
+    assert harness.reported(path, 5)[-1].append is False
 
     with open(path, "ab") as handle:  # a writer that keeps the file open: lines show up anyway
         for number in range(3, 6):
