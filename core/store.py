@@ -39,6 +39,7 @@ from core.timeutil import parse_timestamp, utcnow
 from core.walcheckpoint import WalCheckpointer
 
 CHUNK = 500
+WRITE_LOCK_KEY = 72617  # PostgreSQL advisory lock that Baton's writers take turns at
 OWNED_TABLES = (RunFragment, Event, Price, AgentManifest)
 
 
@@ -145,11 +146,7 @@ class Store:
         prepared = rows.prepare(self.engine.dialect)
         checkpointer = self._checkpointer
         with self.engine.begin() as connection:
-            if self.engine.dialect.name == "sqlite":
-                # Off while a thread checkpoints for us (unless it fell behind); else SQLite's
-                # default, 1,000 pages.
-                deferred = checkpointer is not None and not checkpointer.behind()
-                connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={0 if deferred else 1000}")
+            self._begin_writing(connection, checkpointer)
             paths = [o.path for o in outcomes]
             existing = self._file_ids(connection, paths)
             self._upsert_files(connection, outcomes)
@@ -169,6 +166,21 @@ class Store:
         if checkpointer is not None:
             checkpointer.nudge()
         return touched
+
+    @staticmethod
+    def _begin_writing(connection: Connection, checkpointer: WalCheckpointer | None) -> None:
+        """Take the write lock before the batch reads anything: the file ids it reads first
+        must still hold when it writes (two processes loading one file at once would both
+        take it for new and store its records twice)."""
+        dialect = connection.dialect.name
+        if dialect == "sqlite":
+            # Off while a thread checkpoints for us (unless it fell behind); else SQLite's
+            # default, 1,000 pages.
+            deferred = checkpointer is not None and not checkpointer.behind()
+            connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={0 if deferred else 1000}")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        elif dialect == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
     def _append_bases(self, paths: list[str]) -> dict[str, int]:
         """For files read from an offset: the seq their new events number on from (read
