@@ -119,9 +119,7 @@ def compute_usd(
     if price.tiers:
         total_input = inp + read + write
         input_rate = price.rate("input", total_input)
-        write_field = (
-            "cache_write_1h" if call.cache_ttl == "1h" and price.cache_write_1h is not None else "cache_write"
-        )
+        write_field = _write_rate_field(price, call.cache_ttl)
         rates = (
             input_rate,
             price.rate("output", total_input),
@@ -129,7 +127,7 @@ def compute_usd(
             _or(price.rate(write_field, total_input), input_rate),
         )
     else:
-        rates = _flat_rates(price, call.cache_ttl == "1h")
+        rates = _flat_rates(price, call.cache_ttl)
     r_in, r_out, r_read, r_write = rates
     if (
         (inp and r_in is None)
@@ -143,13 +141,22 @@ def compute_usd(
     ) / 1_000_000
 
 
+def _write_rate_field(price: ModelPrice, cache_ttl: str | None) -> str:
+    """The rate a cache write is billed at: its lifetime's own rate when the price has one
+    ("5m", "1h"), else the base cache-write rate (techrevati's rule)."""
+    field_name = {"5m": "cache_write_5min", "1h": "cache_write_1h"}.get(cache_ttl or "")
+    if field_name is not None and getattr(price, field_name) is not None:
+        return field_name
+    return "cache_write"
+
+
 @lru_cache(maxsize=4096)
 def _flat_rates(
-    price: ModelPrice, one_hour: bool
+    price: ModelPrice, cache_ttl: str | None
 ) -> tuple[float | None, float | None, float | None, float | None]:
     """(input, output, cache read, cache write) rates of a price without tiers, looked up
     once per price rather than once per call; a missing cache rate falls back to input."""
-    write = price.cache_write_1h if one_hour and price.cache_write_1h is not None else price.cache_write
+    write = getattr(price, _write_rate_field(price, cache_ttl))
     return price.input, price.output, _or(price.cache_read, price.input), _or(write, price.input)
 
 

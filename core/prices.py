@@ -20,7 +20,8 @@ User file (TOML)::
     input = 0.2            # USD per 1M uncached input tokens
     output = 0.4
     cache_read = 0.05      # optional
-    cache_write = 0.25     # optional
+    cache_write = 0.25     # optional: cache writes, and the rate of writes of no stated lifetime
+    cache_write_5min = 0.25  # optional: 5-minute cache writes, when they differ (Anthropic)
     cache_write_1h = 0.5   # optional: 1-hour cache writes (Anthropic)
     date = "2026-01-15"    # optional: when the price was taken
 
@@ -46,7 +47,7 @@ from sqlalchemy.engine import Engine
 from core.tables import Price, SourceFile
 
 DEFAULT_USER_PRICES = Path("~/.baton/prices.toml")
-RATE_FIELDS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
+RATE_FIELDS = ("input", "output", "cache_read", "cache_write", "cache_write_5min", "cache_write_1h")
 ORIGINS = ("user", "ingested", "genai-prices")
 _SUFFIX = re.compile(r"^(?:-\d{8}|-\d{4}-\d{2}-\d{2}|@[\w.-]+|-latest|:[\w.-]+)$")  # dates, tags, aliases
 _GENAI_KEYS = {
@@ -75,6 +76,7 @@ class ModelPrice:
     output: float | None = None
     cache_read: float | None = None
     cache_write: float | None = None
+    cache_write_5min: float | None = None
     cache_write_1h: float | None = None
     tiers: tuple[tuple[str, tuple[tuple[int, float], ...]], ...] = ()
 
@@ -305,6 +307,7 @@ def ingested_prices(engine: Engine) -> dict[str, ModelPrice]:
                 # A write without a lifetime is priced at the base rate, as techrevati does;
                 # 5-minute writes are that base when the file gives no base of its own.
                 cache_write=_first(row.cache_write_per_million, row.cache_write_5min_per_million),
+                cache_write_5min=row.cache_write_5min_per_million,
                 cache_write_1h=row.cache_write_1h_per_million,
             )
     return prices

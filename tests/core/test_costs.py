@@ -377,3 +377,51 @@ def test_one_hour_cache_writes_match_techrevati_with_a_user_price(samples: Engin
     # what the package itself recorded for that turn (900 x 0.8 + 200 x 4 + 300 x 1.6 + 500 x 0.08)
     assert costs.price_call(hour[0], book).computed_usd == pytest.approx(hour[0].reported_usd)
     assert hour[0].reported_usd == pytest.approx(0.00204)
+
+
+def test_five_minute_cache_writes_match_techrevati_when_their_rate_differs(tmp_path: Path) -> None:
+    """A pricing.json whose 5-minute rate is not the base cache-write rate: a "5m" write is
+    billed at the 5-minute rate, a write of no stated lifetime at the base, as techrevati's
+    own UsageTracker does."""
+    pricing = json.loads((SAMPLE_RUNS / "techrevati" / "v0.4.0" / "pricing.json").read_text())
+    pricing["models"]["model-a"]["cache_write_5min_per_million"] = 4.5  # base stays 3.75
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    (folder / "pricing.json").write_text(json.dumps(pricing))
+    engine = make_engine(f"sqlite:///{tmp_path / 'baton.db'}")
+    assert ingest_paths([folder], Store(engine)).files_loaded == 1
+    book = prices.load_price_book(engine, user_path=NO_USER_FILE)
+    turns = [
+        {"input_tokens": 1000, "output_tokens": 200, "cache_write_tokens": 4000, "cache_read_tokens": 0},
+        {"input_tokens": 10, "output_tokens": 20, "cache_write_tokens": 3000, "cache_read_tokens": 50}
+        | {"cache_ttl": "5m"},
+        {"input_tokens": 0, "output_tokens": 0, "cache_write_tokens": 2000, "cache_read_tokens": 0}
+        | {"cache_ttl": "1h"},
+    ]
+    ours = {}
+    for index, usage in enumerate(turns):
+        call = Call(
+            f"turn-{index}",
+            "techrevati",
+            model="model-a",
+            input_tokens=usage["input_tokens"],
+            output_tokens=usage["output_tokens"],
+            cache_read_tokens=usage["cache_read_tokens"],
+            cache_write_tokens=usage["cache_write_tokens"],
+            cache_ttl=usage.get("cache_ttl"),
+        )
+        ours[f"turn-{index}"] = costs.price_call(call, book).computed_usd
+    python = framework_python("techrevati-runtime", "0.4.0")
+    runs = {f"turn-{index}": [["model-a", usage]] for index, usage in enumerate(turns)}
+    request = json.dumps({"pricing": str(folder / "pricing.json"), "runs": runs})
+    result = subprocess.run(
+        [str(python), "-c", TRACKER_SCRIPT],
+        input=request,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(result.stdout) == pytest.approx(ours, abs=1e-12)
+    assert ours["turn-1"] == pytest.approx((10 * 3 + 20 * 15 + 3000 * 4.5 + 50 * 0.3) / 1e6)
+    engine.dispose()
