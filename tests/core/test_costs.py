@@ -317,6 +317,21 @@ print(json.dumps(totals))
 """
 
 
+def techrevati_costs(version: str, pricing: Path, runs: dict[str, list]) -> dict[str, float]:
+    """What techrevati-runtime ``version`` itself charges for each run's ``[model, usage]``
+    turns under the pricing file ``pricing``."""
+    python = framework_python("techrevati-runtime", version)
+    result = subprocess.run(
+        [str(python), "-c", TRACKER_SCRIPT],
+        input=json.dumps({"pricing": str(pricing), "runs": runs}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
 @pytest.mark.parametrize("version", ["0.1.0", "0.4.0"])
 def test_techrevati_own_session_cost_equals_ours(samples: Engine, tmp_path: Path, version: str) -> None:
     folder = SAMPLE_RUNS / "techrevati" / f"v{version}"
@@ -338,17 +353,7 @@ def test_techrevati_own_session_cost_equals_ours(samples: Engine, tmp_path: Path
         calls = costs.load_calls(samples, [run], events_only=True)
         priced = [costs.price_call(c, book) for c in calls]
         ours[run] = sum(p.computed_usd or 0.0 for p in priced)
-    python = framework_python("techrevati-runtime", version)
-    request = json.dumps({"pricing": str(folder / "pricing.json"), "runs": runs})
-    result = subprocess.run(
-        [str(python), "-c", TRACKER_SCRIPT],
-        input=request,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    theirs = json.loads(result.stdout)
+    theirs = techrevati_costs(version, folder / "pricing.json", runs)
     assert theirs == pytest.approx(ours, abs=1e-12)
     assert any(value > 0 for value in theirs.values())
 
@@ -411,17 +416,7 @@ def test_five_minute_cache_writes_match_techrevati_when_their_rate_differs(tmp_p
             cache_ttl=usage.get("cache_ttl"),
         )
         ours[f"turn-{index}"] = costs.price_call(call, book).computed_usd
-    python = framework_python("techrevati-runtime", "0.4.0")
     runs = {f"turn-{index}": [["model-a", usage]] for index, usage in enumerate(turns)}
-    request = json.dumps({"pricing": str(folder / "pricing.json"), "runs": runs})
-    result = subprocess.run(
-        [str(python), "-c", TRACKER_SCRIPT],
-        input=request,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert json.loads(result.stdout) == pytest.approx(ours, abs=1e-12)
+    assert techrevati_costs("0.4.0", folder / "pricing.json", runs) == pytest.approx(ours, abs=1e-12)
     assert ours["turn-1"] == pytest.approx((10 * 3 + 20 * 15 + 3000 * 4.5 + 50 * 0.3) / 1e6)
     engine.dispose()
