@@ -28,8 +28,9 @@ class Content:
     """One file as parsers see it. ``kind`` is ``json``, ``jsonl``, ``sqlite`` or ``other``.
 
     For ``jsonl``, ``lines`` holds every complete, decodable line; ``bad_lines`` records
-    the ones that are not JSON (number, message). ``first_line`` is 1 unless the file is
-    being read from a byte offset (append-only tailing).
+    the ones that are not JSON (number, message). ``first_line`` is 1 and ``offset`` 0
+    unless the file is being read from a byte offset (append-only tailing): then they are
+    the line number and byte offset where the content starts.
     """
 
     path: Path
@@ -38,6 +39,7 @@ class Content:
     lines: list[JsonLine] = field(default_factory=list)
     bad_lines: list[tuple[int, str]] = field(default_factory=list)
     first_line: int = 1
+    offset: int = 0
 
     @property
     def first_value(self) -> Any:
@@ -67,24 +69,24 @@ def _json_error(path: Path, data: bytes, exc: orjson.JSONDecodeError) -> ParseEr
     return ParseError(path, f"invalid JSON: {msg}", line)
 
 
-def decode(path: Path, data: bytes, first_line: int = 1) -> Content:
+def decode(path: Path, data: bytes, first_line: int = 1, offset: int = 0) -> Content:
     """Decide the container and decode it. Raises ParseError for broken text."""
     if data.startswith(SQLITE_MAGIC):
         return Content(path=path, kind="sqlite")
     stripped = data.lstrip()
     if not stripped:
         if first_line > 1:
-            return Content(path=path, kind="jsonl", first_line=first_line)
+            return Content(path=path, kind="jsonl", first_line=first_line, offset=offset)
         raise ParseError(path, "empty file")
     if stripped[:1] not in (b"{", b"["):
         return Content(path=path, kind="other")
     try:  # orjson accepts only valid UTF-8, so a document it reads needs no other check
-        return Content(path=path, kind="json", json=orjson.loads(data), first_line=first_line)
+        return Content(path=path, kind="json", json=orjson.loads(data), first_line=first_line, offset=offset)
     except orjson.JSONDecodeError as exc:
         whole_error = exc
     _decode_text(path, data)  # invalid UTF-8 gets its own message, with the byte and line
     # Not one document: JSON Lines if the first line is a complete JSON value.
-    content = Content(path=path, kind="jsonl", first_line=first_line)
+    content = Content(path=path, kind="jsonl", first_line=first_line, offset=offset)
     raw_lines = data.split(b"\n")
     for index, raw in enumerate(raw_lines):
         number = first_line + index

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -46,3 +47,18 @@ def read_fd(fd: int, size_hint: int) -> bytes:
         parts.append(chunk)
         size_hint = 0
     return b"".join(parts)
+
+
+def lines_before(path: str | Path, end: int, block: int = 1 << 16) -> Iterator[bytes]:
+    """The lines of ``path`` before byte ``end``, the last one first, read backwards a block
+    at a time: a caller that stops early reads only the end of a large file."""
+    with open_regular(path) as handle:
+        position, partial = min(end, os.fstat(handle.fileno()).st_size), b""
+        while position > 0:
+            size = min(block, position)
+            position -= size
+            handle.seek(position)
+            lines = (handle.read(size) + partial).split(b"\n")
+            partial = lines[0]
+            yield from reversed(lines[1:])
+        yield partial

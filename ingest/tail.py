@@ -57,16 +57,17 @@ def tailable(kind: str, data: bytes) -> bool:
     return kind == "json" and cut == len(data) and data.count(b"\n") == 1
 
 
-def decode_lines(path: Path, data: bytes, first_line: int = 1) -> Content:
+def decode_lines(path: Path, data: bytes, first_line: int = 1, offset: int = 0) -> Content:
     """Complete lines as JSON Lines content (even a single line, which ``decode`` would call
-    a JSON document). Raises ParseError for text that is not UTF-8."""
+    a JSON document), starting at line ``first_line``, byte ``offset`` of the file. Raises
+    ParseError for text that is not UTF-8."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ParseError(
             path, f"not valid UTF-8 (byte {exc.start})", first_line + data[: exc.start].count(b"\n")
         ) from None
-    content = Content(path=path, kind="jsonl", first_line=first_line)
+    content = Content(path=path, kind="jsonl", first_line=first_line, offset=offset)
     for index, raw in enumerate(data.split(b"\n")):
         if not raw.strip():
             continue
@@ -115,7 +116,7 @@ def read_tail(path: Path, known: KnownFile, spec: FormatSpec, size: int, mtime_n
     digest = fingerprint((head + chunk)[:WINDOW], (tail + chunk)[-WINDOW:], new_offset)
     first_line = known.line_count + 1
     try:
-        parsed = spec.parse(decode_lines(path, chunk, first_line))
+        parsed = spec.parse(decode_lines(path, chunk, first_line, offset))
     except ParseError as exc:
         return FileOutcome(
             outcome="failed",

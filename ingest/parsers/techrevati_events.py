@@ -11,7 +11,6 @@ events without renumbering the ones already loaded.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -22,6 +21,7 @@ from ingest.errors import ParseError
 from ingest.parsers.techrevati_common import FRAMEWORK, is_agent_event, is_usage_record
 from ingest.parsers.techrevati_stream import OpenSession, open_session, stream_records
 from ingest.registry import FormatSpec
+from ingest.regular import lines_before
 
 NAME = "techrevati.events"
 
@@ -45,22 +45,21 @@ def detect(content: Content) -> bool:
     return is_agent_event(doc)
 
 
-def open_session_before(path: Path, first_line: int) -> OpenSession | None:
-    """The session open at the end of the lines before ``first_line`` (where a tail read
-    starts), read backwards from there up to that session's start."""
-    try:
-        earlier = path.read_bytes().split(b"\n")[: first_line - 1]
-    except OSError:
-        return None
+def open_session_before(content: Content) -> OpenSession | None:
+    """The session open where a tail read starts (``content.offset``), from the lines
+    before it read backwards up to that session's start (not the whole file again)."""
 
     def values() -> Iterator[Any]:
-        for raw in reversed(earlier):
+        for raw in lines_before(content.path, content.offset):
             try:
                 yield orjson.loads(raw)
             except orjson.JSONDecodeError:
                 continue
 
-    return open_session(values())
+    try:
+        return open_session(values())
+    except OSError:
+        return None
 
 
 def parse_stream(content: Content, name: str) -> ParsedFile:
@@ -73,7 +72,7 @@ def parse_stream(content: Content, name: str) -> ParsedFile:
             where = "" if line else f" (element {native_id[1:]})"
             raise ParseError(content.path, f"not a techrevati AgentEvent or usage record{where}", line)
         items.append((native_id, value, None))
-    before = open_session_before(content.path, content.first_line) if content.first_line > 1 else None
+    before = open_session_before(content) if content.offset > 0 else None
     runs, events = stream_records(str(content.path), items, before)
     return ParsedFile(format=name, runs=runs, events=events)
 

@@ -339,7 +339,8 @@ def test_a_tail_read_from_a_session_start_gives_the_same_runs_and_event_ids() ->
     lines = data.splitlines(keepends=True)
     start = next(i for i, line in enumerate(lines) if b'"agent.started"' in line and b'"coder"' in line)
     whole = techrevati_events.parse(decode(path, data))
-    tail = techrevati_events.parse(decode(path, b"".join(lines[start:]), first_line=start + 1))
+    offset = len(b"".join(lines[:start]))
+    tail = techrevati_events.parse(decode(path, b"".join(lines[start:]), first_line=start + 1, offset=offset))
     assert {r.native_id for r in tail.runs} < {r.native_id for r in whole.runs}
     whole_ids = {(e.run_native_id, e.native_id) for e in whole.events}
     assert {(e.run_native_id, e.native_id) for e in tail.events} <= whole_ids
@@ -349,3 +350,51 @@ def test_a_tail_read_from_a_session_start_gives_the_same_runs_and_event_ids() ->
 def test_the_grouping_rule_shown_on_runs_is_the_documented_one() -> None:
     documented = " ".join((techrevati_stream.__doc__ or "").strip().split("\n\n")[-1].split())
     assert documented == GROUPING_RULE
+
+
+def _stream_lines() -> tuple[list[bytes], list[bytes]]:
+    """A long event stream whose last session is still open (its start some 150 KB back),
+    and the lines appended next: a usage record (which belongs to that open session), then
+    a new session that starts and ends."""
+    sample = [json.loads(line) for line in (ROOT / "v0.4.0" / "completed.jsonl").read_text().splitlines()]
+
+    def session(project: int, events: list[dict]) -> list[bytes]:
+        out = []
+        for value in events:
+            if "project_id" in value:
+                value = value | {"project_id": project}
+            out.append(json.dumps(value).encode() + b"\n")
+        return out
+
+    started, tool_called, tool_completed, completed = (sample[i] for i in (0, 2, 3, 7))
+    usage = sample[1]
+    head = [line for project in range(40) for line in session(project, sample)]
+    head += session(999, [started] + [tool_called, tool_completed] * 300)
+    tail = session(999, [usage]) + session(1000, [started, completed])
+    return head, tail
+
+
+def _run_tokens(engine: Engine) -> dict[str, tuple[Any, Any]]:
+    return {run["native_id"]: (run["input_tokens"], run["status"]) for run in queries.list_runs(engine)}
+
+
+def test_appending_to_a_long_stream_reads_back_only_to_the_open_session(tmp_path: Path) -> None:
+    head, tail = _stream_lines()
+    assert len(b"".join(head[-601:])) > 2 * 65536  # the open session spans several blocks
+    stream = tmp_path / "long.jsonl"
+    stream.write_bytes(b"".join(head))
+    tailed = Store(make_engine(f"sqlite:///{tmp_path / 'tailed.db'}"))
+    ingest_paths([stream], tailed)
+    with stream.open("ab") as handle:
+        handle.writelines(tail)
+    written: list = []
+    ingest_paths([stream], tailed, on_outcome=written.append)
+    assert [o.append for o in written] == [True]
+
+    whole = Store(make_engine(f"sqlite:///{tmp_path / 'whole.db'}"))
+    ingest_paths([stream], whole)
+    tokens = _run_tokens(tailed.engine)
+    assert tokens == _run_tokens(whole.engine)
+    # The appended usage record went to the session open before it, not to the next one.
+    assert tokens[f"{stream}#researcher/discovery/999"][0] == 1200
+    assert tokens[f"{stream}#researcher/discovery/1000"] == (None, "completed")
