@@ -128,7 +128,7 @@ def read_file(path: Path, known: KnownFile | None) -> FileOutcome | None:
         spec = tail_spec(known)
         if spec is not None:
             try:
-                return read_tail(path, known, spec, size, mtime)
+                return read_tail(path, known, spec, size, mtime, max_text_bytes())
             except StartOver:
                 pass
             except OSError as exc:

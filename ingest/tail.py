@@ -83,11 +83,14 @@ class StartOver(Exception):
     rotated, rewritten), or its new lines need the rest (``ParsedFile.whole_file_needed``)."""
 
 
-def read_tail(path: Path, known: KnownFile, spec: FormatSpec, size: int, mtime_ns: int) -> FileOutcome:
+def read_tail(
+    path: Path, known: KnownFile, spec: FormatSpec, size: int, mtime_ns: int, whole_limit: int
+) -> FileOutcome:
     """New complete lines as an ``append`` outcome, ``unchanged`` when there are none.
 
     Raises StartOver when the consumed prefix is not there any more, or when the parser
-    says the new lines need the whole file.
+    says the new lines need the whole file and it is at most ``whole_limit`` bytes (a
+    larger one keeps growing by its tail, with a warning).
     """
     name = str(path)
     offset = known.read_offset
@@ -137,7 +140,12 @@ def read_tail(path: Path, known: KnownFile, spec: FormatSpec, size: int, mtime_n
             **base,
         )
     if parsed.whole_file_needed:
-        raise StartOver
+        if size <= whole_limit:
+            raise StartOver
+        parsed.warnings.append(
+            f"{name}: only the new lines were read (the file is over the {whole_limit / 1e6:.1f} MB limit"
+            " for whole reads), so what needs the whole file, such as a run's attempt list, is not updated"
+        )
     return FileOutcome(
         outcome="loaded",
         content_hash=digest,

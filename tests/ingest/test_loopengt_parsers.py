@@ -474,6 +474,28 @@ def test_trace_growing_between_ingests_adds_the_new_attempt(tmp_path: Path, stor
     assert attempts[1]["resumed_from"]["run_id"] == flaky["run_id"]
 
 
+def test_a_resume_appended_to_a_trace_over_the_size_limit_is_still_loaded(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (flaky,) = RUN_FILES["flaky-etl"]
+    source = DOT / "runs" / f"{flaky['run_id']}.trace.jsonl"
+    lines = source.read_bytes().splitlines(keepends=True)
+    second = next(i for i, line in enumerate(lines) if i and b'"loop.start"' in line)
+    trace = tmp_path / source.name
+    trace.write_bytes(b"".join(lines[:second]))
+    ingest_paths([trace], store)
+    monkeypatch.setenv("BATON_MAX_FILE_MB", str(len(b"".join(lines[:second])) / 1024 / 1024))
+    with trace.open("ab") as handle:  # the file is now over the limit for whole reads
+        handle.writelines(lines[second:])
+    written: list = []
+    summary = ingest_paths([trace], store, on_outcome=written.append)
+
+    assert summary.files_failed == 0 and [o.append for o in written] == [True]
+    assert "only the new lines were read" in written[0].warnings[0]
+    (run,) = queries.list_runs(store.engine)
+    assert (run["status"], run["events"]) == ("completed", len(lines))
+
+
 def test_appended_steps_within_an_attempt_are_read_as_a_tail(store: Store, tmp_path: Path) -> None:
     (flaky,) = RUN_FILES["flaky-etl"]
     source = DOT / "runs" / f"{flaky['run_id']}.trace.jsonl"
