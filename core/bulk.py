@@ -81,14 +81,15 @@ def insert_prepared(
     conflict: Conflict = "error",
     key: str | None = "id",
     keep_when_null: Sequence[str] = (),
-) -> None:
+) -> int:
+    """Insert the rows; returns how many were written, or -1 when the driver cannot tell
+    (rows skipped on a conflict are not written)."""
     if not prepared.values:
-        return
+        return 0
     table, columns = prepared.table, prepared.columns
     if prepared.sqlite:
         sql = _sqlite_sql(table, columns, conflict, key, keep_when_null)
-        connection.exec_driver_sql(sql, [tuple(values) for values in prepared.values])
-        return
+        return connection.exec_driver_sql(sql, [tuple(values) for values in prepared.values]).rowcount
     statement = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
     if conflict == "nothing":
         statement = statement.on_conflict_do_nothing(index_elements=[key] if key else None)
@@ -101,7 +102,7 @@ def insert_prepared(
             if c != key
         }
         statement = statement.on_conflict_do_update(index_elements=[key], set_=set_)
-    connection.execute(statement, prepared.values)
+    return connection.execute(statement, prepared.values).rowcount
 
 
 def _sqlite_sql(

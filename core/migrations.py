@@ -70,6 +70,12 @@ def _drop_covered_run_indexes(connection: Connection) -> None:
     connection.execute(text("DROP INDEX IF EXISTS ix_run_status"))
 
 
+def _add_event_sources(connection: Connection) -> None:
+    """Which other files hold an event whose stored copy is one file's. Events loaded
+    before have none recorded; a file loaded again records its share."""
+    tables.EventSource.__table__.create(connection, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
     _add_resume_export,
@@ -78,6 +84,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _add_checkpoint_sources,
     _add_cache_write_lifetimes,
     _drop_covered_run_indexes,
+    _add_event_sources,
 ]
 
 

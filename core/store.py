@@ -5,7 +5,7 @@ transaction so a reader never sees half a file. A file that loads again replaces
 what it contributed before (except versioned checkpoints, which keep their history); a
 file that fails keeps what it loaded earlier; a deleted file keeps its records and is
 marked ``deleted`` (the runs it described still happened), except a run status it only
-inferred from being on disk. A checkpoint stays while any file holds it.
+inferred from being on disk. A checkpoint or an event stays while any file holds it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from core.tables import (
     Checkpoint,
     CheckpointSource,
     Event,
+    EventSource,
     Price,
     Run,
     RunFragment,
@@ -249,6 +250,7 @@ class Store:
                         select(table.run_id).where(table.source_file_id.in_(part)).distinct()
                     ).scalars()
                 )
+            self._release_events(connection, list(part))
             for table in OWNED_TABLES:
                 connection.execute(delete(table).where(table.source_file_id.in_(part)))
             self._release_checkpoints(connection, list(part))
@@ -288,6 +290,32 @@ class Store:
             orphans = [key for key in part if key not in holders]
             if orphans:
                 connection.execute(delete(Checkpoint).where(Checkpoint.id.in_(orphans)))
+
+    @staticmethod
+    def _release_events(connection: Connection, file_ids: list[int]) -> None:
+        """The files stop holding their events. An event stored as one of theirs that another
+        file also holds passes to that file (and is kept); the rest go with the caller's delete."""
+        links = EventSource.__table__
+        connection.execute(delete(links).where(links.c.source_file_id.in_(file_ids)))
+        holders = connection.execute(
+            select(links.c.event_id, func.min(links.c.source_file_id))
+            .join(Event.__table__, Event.id == links.c.event_id)
+            .where(Event.source_file_id.in_(file_ids))
+            .group_by(links.c.event_id)
+        ).all()
+        if not holders:
+            return
+        table = Event.__table__
+        connection.execute(
+            update(table).where(table.c.id == bindparam("b_id")).values(source_file_id=bindparam("holder")),
+            [{"b_id": event, "holder": holder} for event, holder in holders],
+        )
+        connection.execute(
+            delete(links).where(
+                links.c.event_id == bindparam("b_id"), links.c.source_file_id == bindparam("holder")
+            ),
+            [{"b_id": event, "holder": holder} for event, holder in holders],
+        )
 
     def _drop_inferred_status(self, connection: Connection, file_ids: list[int]) -> set[str]:
         """A deleted file's run fragments stop claiming a status they only inferred.
@@ -477,6 +505,10 @@ def _batch_rows(loaded: Iterable[FileOutcome], append_bases: dict[str, int]) -> 
             )
     rows.checkpoint_sources = list({(cp["id"], cp["source_file_id"]): None for cp in rows.checkpoints})
     rows.checkpoints = _dedupe(rows.checkpoints)
+    # Only events with a native id can be held by two files (other ids include the path).
+    rows.event_holders = list(
+        {(ev["id"], ev["source_file_id"]): None for ev in rows.events if ev["native_id"]}
+    )
     rows.events = _dedupe(rows.events)
     return rows
 
@@ -510,6 +542,16 @@ def _runs_as_if_new(rows: BatchRows) -> dict[str, dict[str, Any]]:
     return runs
 
 
+def _event_owners(connection: Connection, event_ids: list[str]) -> dict[str, int]:
+    """The file whose copy is stored, for each of ``event_ids`` already stored."""
+    owners: dict[str, int] = {}
+    for part in chunks(event_ids):
+        owners.update(
+            connection.execute(select(Event.id, Event.source_file_id).where(Event.id.in_(part))).all()
+        )
+    return owners
+
+
 def _dedupe(rows: list[dict[str, Any]], key: str = "id") -> list[dict[str, Any]]:
     """Keep the last row per key: one statement may not upsert the same key twice."""
     return list({row[key]: row for row in rows}.values())
@@ -523,6 +565,7 @@ class BatchRows:
     fragments: list[dict[str, Any]] = field(default_factory=list)
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     checkpoint_sources: list[tuple[str, Any]] = field(default_factory=list)  # (checkpoint, file)
+    event_holders: list[tuple[str, Any]] = field(default_factory=list)  # (event with native id, file)
     events: list[dict[str, Any]] = field(default_factory=list)
     prices: list[dict[str, Any]] = field(default_factory=list)
     manifests: list[dict[str, Any]] = field(default_factory=list)
@@ -536,6 +579,7 @@ class BatchRows:
             checkpoints=prepare(dialect, Checkpoint.__table__, self.checkpoints),
             checkpoint_sources=prepare(dialect, CheckpointSource.__table__, links),
             events=prepare(dialect, Event.__table__, self.events),
+            event_holders=self.event_holders,
             prices=self.prices,
             manifests=self.manifests,
         )
@@ -557,6 +601,7 @@ class PreparedBatch:
     checkpoints: Prepared
     checkpoint_sources: Prepared
     events: Prepared
+    event_holders: list[tuple[str, Any]]
     prices: list[dict[str, Any]]
     manifests: list[dict[str, Any]]
 
@@ -568,7 +613,15 @@ class PreparedBatch:
         insert_prepared(connection, self.fragments)
         insert_prepared(connection, self.checkpoints, conflict="update")
         insert_prepared(connection, self.checkpoint_sources, conflict="nothing", key=None)
-        insert_prepared(connection, self.events, conflict="nothing")
+        written = insert_prepared(connection, self.events, conflict="nothing")
+        holders = [(event, file_ids[path]) for event, path in self.event_holders]
+        shared = written != len(self.events.values) or len(holders) > len({event for event, _ in holders})
+        if holders and shared:
+            # Some event is also another file's: the files whose copy is not stored are
+            # recorded as holders (an event stored before stays the earlier file's).
+            owners = _event_owners(connection, list({event: None for event, _ in holders}))
+            extra = [{"event_id": e, "source_file_id": f} for e, f in holders if owners.get(e) != f]
+            bulk_insert(connection, EventSource.__table__, extra, conflict="nothing", key=None)
         if self.prices:
             connection.execute(Price.__table__.insert(), self.prices)
         if self.manifests:

@@ -143,6 +143,18 @@ class CheckpointSource(SQLModel, table=True):
     source_file_id: int = Field(primary_key=True, index=True)
 
 
+class EventSource(SQLModel, table=True):
+    """Files that hold an event whose stored copy is another file's (the same event, by its
+    native id, in a trace and in a copy of it). Only such extra holders get a row, so an
+    event in one file costs nothing here. When the file whose copy is stored stops holding
+    the event, the event passes to one of these files instead of going."""
+
+    __tablename__ = "event_source"
+
+    event_id: str = Field(primary_key=True)
+    source_file_id: int = Field(primary_key=True, index=True)
+
+
 class Event(SQLModel, table=True):
     __tablename__ = "event"
     __table_args__ = (Index("ix_event_run_at", "run_id", "at"), Index("ix_event_run_kind", "run_id", "kind"))
