@@ -1,10 +1,11 @@
 """Ingest speed: cold, unchanged re-ingest, and a raw floor on the same files.
 
-Usage: ``python bench/ingest.py [--files 20000] [--dir DIR] [--keep]``
+Usage: ``python bench/ingest.py [--files 20000] [--repeat 3] [--dir DIR] [--keep]``
 
 Generates N synthetic files of about 1 KB in the formats Baton reads (agent-checkpoint
 documents forming chains, plus loopengt checkpoints when that parser is registered) and
-prints, in one run:
+prints, in one run, the medians of ``--repeat`` rounds (cold ingest and raw floor
+alternate, so a machine whose pace drifts moves both):
 
 * cold ingest (``ingest.loader.ingest_paths`` into a fresh SQLite file): files/s and MB/s;
 * re-ingest of the unchanged tree: files/s;
@@ -27,6 +28,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from statistics import median
 
 import orjson
 
@@ -179,25 +181,39 @@ def timed(action: Callable[[], object]) -> tuple[float, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=20_000)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="rounds of cold ingest and raw floor; medians are printed (default 3)",
+    )
     parser.add_argument("--dir", type=Path, help="work folder (default: a temp folder, removed afterwards)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
 
     work = args.dir or Path(tempfile.mkdtemp(prefix="baton-bench-"))
-    tree, database, floor_db = work / "tree", work / "baton.db", work / "floor.db"
+    tree = work / "tree"
     try:
         tree.mkdir(parents=True, exist_ok=True)
         size = generate(tree, args.files)
         print(f"{args.files} files, {size / args.files:.0f} bytes on average, {size / 1e6:.1f} MB in {tree}")
 
-        store = Store(make_engine(f"sqlite:///{database}"))
-        cold_s, cold = timed(lambda: ingest_paths([tree], store))
-        unchanged_s, again = timed(lambda: ingest_paths([tree], store))
-        floor_s = raw_floor(tree, floor_db)
+        colds, unchangeds, floors, ratios = [], [], [], []
+        for round_ in range(args.repeat):  # cold and floor alternate, each into a new database
+            store = Store(make_engine(f"sqlite:///{work / f'baton-{round_}.db'}"))
+            cold_s, cold = timed(lambda store=store: ingest_paths([tree], store))
+            unchanged_s, again = timed(lambda store=store: ingest_paths([tree], store))
+            store.engine.dispose()
+            floor_s = raw_floor(tree, work / f"floor-{round_}.db")
+            colds.append(cold_s)
+            unchangeds.append(unchanged_s)
+            floors.append(floor_s)
+            ratios.append(cold_s / floor_s)
+        cold_s, unchanged_s, floor_s = median(colds), median(unchangeds), median(floors)
         read_s, write_s = split_phases(tree, work / "split.db")
 
         cold_rate, unchanged_rate = args.files / cold_s, args.files / unchanged_s
-        ratio = cold_s / floor_s
+        ratio = median(ratios)  # each round's cold / floor: the machine's pace moves between rounds
         print(
             f"cold ingest: loaded {cold.files_loaded}, failed {cold.files_failed}, ignored {cold.files_ignored}"
         )
