@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlmodel import create_engine
 
 DEFAULT_DB_PATH = Path("~/.baton/baton.db")
+BUSY_TIMEOUT_S = 30
 
 
 class DatabaseURLError(ValueError):
@@ -33,7 +34,11 @@ def _json_dumps(value: object) -> str:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 (DBAPI objects)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # A writer waits this long for the write lock before "database is locked" (the same as
+    # the driver's connect timeout, which this setting would otherwise cut to 5 s): with
+    # fan-out helpers and the watcher writing at once, a wait of several seconds is normal,
+    # and a writer that gives up records its files as failed. Readers never wait in WAL mode.
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     # 64 MiB of page cache (default 2 MiB): a batch of 2,000 files touches more index pages
@@ -57,7 +62,7 @@ def make_engine(url: str | None = None, migrate: bool = True) -> Engine:
             path = Path(database).expanduser()
             path.parent.mkdir(parents=True, exist_ok=True)
             parsed = parsed.set(database=str(path))
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
     try:
         engine = create_engine(parsed, **kwargs)
     except Exception as exc:  # unknown dialect, missing driver
