@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection, Dialect, Engine
 
 from core import ids
@@ -279,14 +279,11 @@ class Store:
                     .group_by(links.c.checkpoint_id)
                 ).all()
             )
-            if holders:
-                table = Checkpoint.__table__
-                connection.execute(
-                    update(table)
-                    .where(table.c.id == bindparam("b_id"))
-                    .values(source_file_id=bindparam("holder")),
-                    [{"b_id": key, "holder": holder} for key, holder in holders.items()],
-                )
+            _update_by_id(
+                connection,
+                Checkpoint.__table__,
+                [{"b_id": key, "source_file_id": holder} for key, holder in holders.items()],
+            )
             orphans = [key for key in part if key not in holders]
             if orphans:
                 connection.execute(delete(Checkpoint).where(Checkpoint.id.in_(orphans)))
@@ -305,10 +302,10 @@ class Store:
         ).all()
         if not holders:
             return
-        table = Event.__table__
-        connection.execute(
-            update(table).where(table.c.id == bindparam("b_id")).values(source_file_id=bindparam("holder")),
-            [{"b_id": event, "holder": holder} for event, holder in holders],
+        _update_by_id(
+            connection,
+            Event.__table__,
+            [{"b_id": event, "source_file_id": holder} for event, holder in holders],
         )
         connection.execute(
             delete(links).where(
@@ -339,12 +336,7 @@ class Store:
                 data.update(status=None, failure_reason=None, failure_signals={}, inferred=inferred)
                 changes.append({"b_id": row.id, "data": data})
                 touched.add(row.run_id)
-            if changes:
-                table = RunFragment.__table__
-                statement = (
-                    update(table).where(table.c.id == bindparam("b_id")).values(data=bindparam("data"))
-                )
-                connection.execute(statement, changes)
+            _update_by_id(connection, RunFragment.__table__, changes)
         return touched
 
     # -- records -------------------------------------------------------------------------
@@ -399,10 +391,7 @@ class Store:
                 orphans.append(run)
                 continue
             updates.append(run_fields(fragments[run], n_checkpoints, totals) | {"b_id": run})
-        if updates:
-            table = Run.__table__
-            values = {name: bindparam(name) for name in updates[0] if name != "b_id"}
-            connection.execute(update(table).where(table.c.id == bindparam("b_id")).values(values), updates)
+        _update_by_id(connection, Run.__table__, updates)
         if orphans:
             connection.execute(delete(Run).where(Run.id.in_(orphans)))
         self._link_chains(connection, run_ids)
@@ -425,12 +414,15 @@ class Store:
             {"b_id": row["id"], "parent_id": parent}
             for row, parent in chain_parent_changes(connection.execute(query).mappings())
         ]
-        if changes:
-            table = Checkpoint.__table__
-            statement = (
-                update(table).where(table.c.id == bindparam("b_id")).values(parent_id=bindparam("parent_id"))
-            )
-            connection.execute(statement, changes)
+        _update_by_id(connection, Checkpoint.__table__, changes)
+
+
+def _update_by_id(connection: Connection, table: Table, changes: list[dict[str, Any]]) -> None:
+    """Set each change's columns on the row whose id is its ``b_id`` (one executemany;
+    every change names the same columns)."""
+    if changes:
+        values = {name: bindparam(name) for name in changes[0] if name != "b_id"}
+        connection.execute(update(table).where(table.c.id == bindparam("b_id")).values(values), changes)
 
 
 def _batch_rows(loaded: Iterable[FileOutcome], append_bases: dict[str, int]) -> BatchRows:

@@ -35,7 +35,6 @@ class WalCheckpointer:
         self.database = database
         self.wal = database + "-wal"
         self.threshold_bytes = threshold_bytes or THRESHOLD_BYTES
-        self.checkpoints = 0
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="baton-wal-checkpoint", daemon=True)
@@ -85,6 +84,5 @@ class WalCheckpointer:
     def _checkpoint(self, connection: sqlite3.Connection) -> None:
         try:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            self.checkpoints += 1
         except sqlite3.Error as exc:
             log.debug("checkpoint of %s postponed: %s", self.database, exc)
