@@ -9,9 +9,10 @@ released, while the writer goes on reading and parsing. When the pass ends the t
 runs a last checkpoint and stops.
 
 A checkpoint that fails (the database is busy, say) is only tried again later: the pages
-stay safe in the log. Should the thread fall behind (the log past 16 times the
-threshold), the writer checkpoints in its commits again until it has caught up, so the log
-cannot grow without bound.
+stay safe in the log. Should the thread fall behind (its last checkpoint failed, or left
+more than 16 times the threshold uncopied, as a long reader can make it), the writer
+checkpoints in its commits again until it has caught up, so the log cannot grow without
+bound. The log file's size does not say this: SQLite reuses the file and never shrinks it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class WalCheckpointer:
         self.database = database
         self.wal = database + "-wal"
         self.threshold_bytes = threshold_bytes or THRESHOLD_BYTES
+        self._uncopied_bytes = 0  # what the last checkpoint left in the log
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="baton-wal-checkpoint", daemon=True)
@@ -52,8 +54,9 @@ class WalCheckpointer:
         self._thread.join()
 
     def behind(self) -> bool:
-        """The log has grown far past the threshold: the writer should checkpoint too."""
-        return self._log_size() >= BEHIND_FACTOR * self.threshold_bytes
+        """The last checkpoint left far more than the threshold in the log (or failed): the
+        writer should checkpoint too."""
+        return self._uncopied_bytes >= BEHIND_FACTOR * self.threshold_bytes
 
     def _log_size(self) -> int:
         try:
@@ -83,6 +86,10 @@ class WalCheckpointer:
 
     def _checkpoint(self, connection: sqlite3.Connection) -> None:
         try:
-            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            (page_size,) = connection.execute("PRAGMA page_size").fetchone()
+            _busy, log_pages, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except sqlite3.Error as exc:
             log.debug("checkpoint of %s postponed: %s", self.database, exc)
+            self._uncopied_bytes = self._log_size()
+            return
+        self._uncopied_bytes = max(log_pages - copied, 0) * page_size

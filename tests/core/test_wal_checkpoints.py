@@ -93,3 +93,48 @@ def test_no_thread_for_a_database_that_is_not_a_sqlite_file() -> None:
     store = Store(make_engine("sqlite://"))
     with store.background_checkpoints():
         assert _checkpointer_threads() == []
+
+
+def _open_writer(database: Path) -> sqlite3.Connection:
+    """A writer that never checkpoints (kept open: the last connection to close would
+    checkpoint and remove the log)."""
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE IF NOT EXISTS filler (data BLOB)")
+    return writer
+
+
+def _write_log(writer: sqlite3.Connection, megabytes: int) -> None:
+    for _ in range(megabytes * 4):
+        writer.execute("INSERT INTO filler VALUES (randomblob(250000))")
+
+
+def test_a_large_log_file_that_is_copied_is_not_behind(tmp_path: Path) -> None:
+    database = tmp_path / "big.db"
+    writer = _open_writer(database)
+    _write_log(writer, 8)
+    checkpointer = walcheckpoint.WalCheckpointer(str(database), threshold_bytes=64 << 10)
+    checkpointer.start()
+    checkpointer.stop()  # one checkpoint: the log is large
+    # SQLite keeps the log file at its size, far past 16 x the threshold, but all is copied.
+    assert (tmp_path / "big.db-wal").stat().st_size > 16 * (64 << 10)
+    assert not checkpointer.behind()
+    writer.close()
+
+
+def test_a_reader_that_keeps_the_log_uncopied_puts_the_checkpointer_behind(tmp_path: Path) -> None:
+    database = tmp_path / "big.db"
+    writer = _open_writer(database)
+    _write_log(writer, 1)
+    reader = sqlite3.connect(database, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM filler").fetchone()  # a snapshot the copy cannot pass
+    _write_log(writer, 4)
+    checkpointer = walcheckpoint.WalCheckpointer(str(database), threshold_bytes=64 << 10)
+    checkpointer.start()
+    checkpointer.stop()
+    assert checkpointer.behind()
+    reader.execute("COMMIT")
+    reader.close()
+    writer.close()
