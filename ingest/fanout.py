@@ -8,29 +8,38 @@ out as processes finish them: the calling thread takes chunks itself while helpe
 The database serializes the writes; every chunk is written in whole-file batches, one
 transaction each, so a reader never sees half a file, whoever wrote it.
 
-Plain subprocesses, not ``multiprocessing``: that re-imports the caller's main module in each
-worker (the app script, under Streamlit). A helper that dies has its chunk done in-process.
+A process that runs no other thread (``baton ingest``) forks its helpers: they start at
+once with every module imported. Anywhere else (the dashboard, the watcher) helpers are
+plain subprocesses (``python -m ingest.worker``), about a second slower to start; not
+``multiprocessing``, which re-imports the caller's main module in each worker (the app
+script, under Streamlit). ``BATON_INGEST_FORK=0`` turns forking off. A helper that dies has
+its chunk done in-process.
 ``BATON_INGEST_WORKERS`` sets the number of processes, the caller included (``1``: never fan
 out); by default one per core, at most four, from FANOUT_MIN_FILES files on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
+import time
+import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
 from core.outcomes import FileOutcome, KnownFile
 from core.store import Store
 from ingest.loader import IngestSummary, Item, read_and_write
-from ingest.worker import read_message, write_message
+from ingest.worker import read_message, serve, write_message
 
 FANOUT_MIN_FILES = 2000
 CHUNK_FILES = 500
@@ -75,7 +84,34 @@ def chunks_by_folder(items: Sequence[Item], size: int = CHUNK_FILES) -> list[lis
 
 
 class _Helper:
-    """One helper process writing to the database at ``url``."""
+    """A helper process that ingests chunks sent over a pipe (``ingest.worker`` protocol)."""
+
+    def __init__(self, requests: BinaryIO, replies: BinaryIO) -> None:
+        self.requests, self.replies = requests, replies
+
+    def ingest(self, chunk: list[Item]) -> dict:
+        write_message(self.requests, orjson.dumps({"items": chunk}))  # KnownFile as a dict of its fields
+        reply = read_message(self.replies)
+        if reply is None:
+            raise OSError(f"ingest helper exited ({self._status()})")
+        return orjson.loads(reply)
+
+    def close(self) -> None:
+        """End the helper (it exits when its requests end) and wait for it."""
+        with contextlib.suppress(OSError):
+            self.requests.close()
+        self._wait(timeout=30)
+        self.replies.close()
+
+    def _status(self) -> str:
+        raise NotImplementedError
+
+    def _wait(self, timeout: float) -> None:
+        raise NotImplementedError
+
+
+class _SpawnedHelper(_Helper):
+    """``python -m ingest.worker``: a new interpreter (about a second of imports)."""
 
     def __init__(self, url: str) -> None:
         environment = dict(os.environ)
@@ -88,30 +124,118 @@ class _Helper:
             stdout=subprocess.PIPE,
             env=environment,
         )
-        self._send({"db_url": url})
+        assert self.process.stdin is not None and self.process.stdout is not None
+        super().__init__(self.process.stdin, self.process.stdout)
+        write_message(self.requests, orjson.dumps({"db_url": url}))
 
-    def _send(self, message: object) -> None:
-        assert self.process.stdin is not None
-        write_message(self.process.stdin, orjson.dumps(message))
+    def _status(self) -> str:
+        return f"status {self.process.poll()}"
 
-    def ingest(self, chunk: list[Item]) -> dict:
-        assert self.process.stdout is not None
-        self._send({"items": chunk})  # orjson writes KnownFile as a dict of its fields
-        reply = read_message(self.process.stdout)
-        if reply is None:
-            raise OSError(f"ingest helper exited with status {self.process.poll()}")
-        return orjson.loads(reply)
-
-    def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
+    def _wait(self, timeout: float) -> None:
         try:
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+
+
+class _ForkedHelper(_Helper):
+    """A fork of this process: ready at once, with every module already imported.
+
+    Only made while this process runs no other thread (a fork copies the calling thread
+    alone, and a lock another thread held would stay held in the child) and holds no
+    connection to the database (SQLite's file locks are per process: a connection must not
+    be carried across a fork). The child opens its own connection and leaves with
+    ``os._exit``: nothing of the parent's (buffers, pools, atexit hooks) runs twice."""
+
+    def __init__(self, url: str, others: Sequence[_Helper]) -> None:
+        request_read, request_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the helper
+            status = 1
+            try:
+                os.close(request_write)
+                os.close(reply_read)
+                for other in others:  # else a helper would keep another's requests open
+                    other.requests.close()
+                    other.replies.close()
+                serve(os.fdopen(request_read, "rb"), os.fdopen(reply_write, "wb"), url)
+                status = 0
+            except Exception:
+                traceback.print_exc()
+            finally:
+                os._exit(status)
+        os.close(request_read)
+        os.close(reply_write)
+        self.pid = pid
+        super().__init__(os.fdopen(request_write, "wb"), os.fdopen(reply_read, "rb"))
+
+    def _status(self) -> str:
+        pid, status = os.waitpid(self.pid, os.WNOHANG)
+        return f"status {os.waitstatus_to_exitcode(status)}" if pid else "still running"
+
+    def _wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                pid, _status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return  # already waited for (by _status)
+            if pid:
+                return
+            if time.monotonic() > deadline:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+                return
+            time.sleep(0.01)
+
+
+def forkable() -> bool:
+    """Helpers may be forked here: Linux, no other thread in this process, and not turned
+    off with ``BATON_INGEST_FORK=0``."""
+    return (
+        sys.platform.startswith("linux")
+        and threading.active_count() == 1
+        and os.environ.get("BATON_INGEST_FORK", "1").strip() != "0"
+    )
+
+
+class Helpers:
+    """The helper processes of one pass over ``files`` files to read (none for few files).
+
+    Entered before the pass starts threads of its own, so that the helpers can be forked
+    (see ``_ForkedHelper``); otherwise helper processes are spawned as chunks are handed out."""
+
+    def __init__(self, store: Store, files: int) -> None:
+        self.store = store
+        self.count = fanout_workers(files, store) - 1
+        self.ready: list[_Helper] = []
+
+    def __enter__(self) -> Helpers:
+        if self.count and forkable():
+            self.store.engine.dispose()  # no connection is carried across the fork
+            url = _url(self.store)
+            for _ in range(self.count):
+                self.ready.append(_ForkedHelper(url, self.ready))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        while self.ready:
+            self.ready.pop().close()
+
+    def ingest(
+        self,
+        items: Sequence[Item],
+        summary: IngestSummary,
+        step: Callable[[str], None] | None,
+        on_outcome: Callable[[FileOutcome], None] | None,
+    ) -> None:
+        ingest_in_workers(self.store, items, self.count + 1, summary, step, on_outcome, self.ready)
+
+
+def _url(store: Store) -> str:
+    return store.engine.url.render_as_string(hide_password=False)
 
 
 def items_from_message(items: list) -> list[Item]:
@@ -136,14 +260,17 @@ def ingest_in_workers(
     summary: IngestSummary,
     step: Callable[[str], None] | None,
     on_outcome: Callable[[FileOutcome], None] | None,
+    ready: list[_Helper] | None = None,
 ) -> None:
-    """Ingest ``items`` with the calling thread and ``workers - 1`` helper processes."""
+    """Ingest ``items`` with the calling thread and ``workers - 1`` helper processes: those
+    in ``ready`` (taken from the list), then spawned ones."""
     size = max(1, min(CHUNK_FILES, len(items) // (4 * workers)))
     pending = deque(chunks_by_folder(items, size))
     lock = threading.Lock()
     replies: queue.Queue[tuple[list[Item], dict | None]] = queue.Queue()
     stop = threading.Event()
-    url = store.engine.url.render_as_string(hide_password=False)
+    url = _url(store)
+    ready = ready if ready is not None else []
 
     def next_chunk() -> list[Item] | None:
         with lock:
@@ -155,7 +282,9 @@ def ingest_in_workers(
             while (chunk := next_chunk()) is not None:
                 try:
                     if helper is None:
-                        helper = _Helper(url)
+                        with lock:
+                            helper = ready.pop() if ready else None
+                        helper = helper or _SpawnedHelper(url)
                     replies.put((chunk, helper.ingest(chunk)))
                 except (OSError, ValueError):
                     replies.put((chunk, None))  # the helper died: this chunk is done in-process

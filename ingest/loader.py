@@ -13,11 +13,15 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.store import FileOutcome, KnownFile, Store
 from ingest.discover import walk_names
 from ingest.heap import collector_paused
 from ingest.reading import Unstable, read_file, unchanged_json
+
+if TYPE_CHECKING:
+    from ingest.fanout import Helpers
 
 __all__ = ["GONE", "IngestSummary", "Unstable", "ingest_paths", "read_file", "write_resilient"]
 
@@ -67,18 +71,36 @@ def ingest_paths(
     """Ingest every candidate file below ``paths``. ``progress(files_done, files_total,
     path)`` is called after each file; ``on_outcome(outcome)`` after each written outcome
     (loaded, ignored, failed, deleted) once its batch is committed."""
-    with collector_paused(), store.background_checkpoints():
-        return _ingest_paths(paths, store, progress, on_outcome)
+    from ingest.fanout import Helpers  # fanout imports this module
 
-
-def _ingest_paths(
-    paths: Iterable[Path],
-    store: Store,
-    progress: Callable[[int, int, str], None] | None,
-    on_outcome: Callable[[FileOutcome], None] | None,
-) -> IngestSummary:
     started = time.perf_counter()
     summary = IngestSummary()
+    with collector_paused():
+        plan = _plan(paths, store, summary, progress)
+        # Helpers start before this pass starts a thread of its own: they may be forked.
+        with Helpers(store, len(plan.to_read)) as helpers, store.background_checkpoints():
+            _ingest_planned(plan, store, summary, helpers, progress, on_outcome)
+    summary.runs = len(summary.touched_runs)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+@dataclass
+class _Plan:
+    roots: list[Path]
+    known: dict[str, KnownFile]
+    seen: set[str]
+    files: int  # candidates below the roots
+    to_read: list[Item]  # the candidates not known to be unchanged
+
+
+def _plan(
+    paths: Iterable[Path],
+    store: Store,
+    summary: IngestSummary,
+    progress: Callable[[int, int, str], None] | None,
+) -> _Plan:
+    """Walk the roots; count the JSON files whose size and mtime are as stored as unchanged."""
     roots = [Path(p) for p in paths]
     known = _known_below(store, roots)
     seen: set[str] = set()
@@ -100,29 +122,34 @@ def _ingest_paths(
                 progress(summary.files_seen - len(to_read), len(candidates), name)
             continue
         to_read.append((name, previous))
-    done = len(candidates) - len(to_read)
+    return _Plan(roots, known, seen, len(candidates), to_read)
+
+
+def _ingest_planned(
+    plan: _Plan,
+    store: Store,
+    summary: IngestSummary,
+    helpers: Helpers,
+    progress: Callable[[int, int, str], None] | None,
+    on_outcome: Callable[[FileOutcome], None] | None,
+) -> None:
+    done = plan.files - len(plan.to_read)
 
     def step(name: str) -> None:
         nonlocal done
         done += 1
         if progress:
-            progress(done, len(candidates), name)
+            progress(done, plan.files, name)
 
-    from ingest.fanout import fanout_workers, ingest_in_workers  # fanout imports this module
-
-    workers = fanout_workers(len(to_read), store)
-    if workers > 1:
-        ingest_in_workers(store, to_read, workers, summary, step, on_outcome)
+    if helpers.count:
+        helpers.ingest(plan.to_read, summary, step, on_outcome)
     else:
-        read_and_write(store, to_read, summary, step, on_outcome)
-    vanished = _vanished(roots, known, seen)
+        read_and_write(store, plan.to_read, summary, step, on_outcome)
+    vanished = _vanished(plan.roots, plan.known, plan.seen)
     summary.touched_runs |= write_resilient(store, vanished, summary)
     if on_outcome:
         for outcome in vanished:
             on_outcome(outcome)
-    summary.runs = len(summary.touched_runs)
-    summary.seconds = round(time.perf_counter() - started, 3)
-    return summary
 
 
 def read_and_write(

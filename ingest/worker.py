@@ -1,9 +1,11 @@
-"""An ingest helper process: ``python -m ingest.worker`` (started by ``ingest.fanout``).
+"""An ingest helper process: ``python -m ingest.worker``, or a fork running ``serve``
+(both started by ``ingest.fanout``).
 
-Reads messages from stdin, each a 4-byte big-endian length and a JSON payload: first
-``{"db_url": ...}``, then ``{"items": [[path, known-or-null], ...]}`` chunks. For each chunk
-it reads, parses and writes the files (``ingest.loader.read_and_write``) and answers with
-the chunk's summary and its written outcomes (without records). Exits when stdin closes.
+Reads messages from stdin (a fork: from a pipe), each a 4-byte big-endian length and a
+JSON payload: first ``{"db_url": ...}`` (not sent to a fork), then
+``{"items": [[path, known-or-null], ...]}`` chunks. For each chunk it reads, parses and
+writes the files (``ingest.loader.read_and_write``) and answers with the chunk's summary
+and its written outcomes (without records). Exits when its requests end.
 """
 
 from __future__ import annotations
@@ -32,6 +34,17 @@ def write_message(stream: BinaryIO, payload: bytes) -> None:
 def main() -> None:
     import orjson
 
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not corrupt the replies
+    first = read_message(stdin)
+    if first is not None:
+        serve(stdin, stdout, orjson.loads(first)["db_url"])
+
+
+def serve(requests: BinaryIO, replies: BinaryIO, db_url: str) -> None:
+    """Answer ``{"items": ...}`` requests until they end, writing to the database at ``db_url``."""
+    import orjson
+
     from core.db import make_engine
     from core.outcomes import FileOutcome
     from core.store import Store
@@ -39,14 +52,9 @@ def main() -> None:
     from ingest.heap import collector_paused
     from ingest.loader import IngestSummary, read_and_write
 
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # a stray print must not corrupt the replies
-    first = read_message(stdin)
-    if first is None:
-        return
-    store = Store(make_engine(orjson.loads(first)["db_url"], migrate=False))
+    store = Store(make_engine(db_url, migrate=False))
     with collector_paused(), store.background_checkpoints():
-        while (message := read_message(stdin)) is not None:
+        while (message := read_message(requests)) is not None:
             items = items_from_message(orjson.loads(message)["items"])
             summary = IngestSummary()
             written: list[FileOutcome] = []
@@ -57,7 +65,7 @@ def main() -> None:
                 "touched_runs": sorted(summary.touched_runs),
                 "written": [_light(outcome) for outcome in written],
             }
-            write_message(stdout, orjson.dumps(reply))
+            write_message(replies, orjson.dumps(reply))
     store.engine.dispose()
 
 

@@ -3,9 +3,13 @@ the same summary, files, runs and chains, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
+import orjson
 import pytest
 from sqlalchemy import select
 
@@ -13,7 +17,7 @@ from core.db import make_engine
 from core.store import Store
 from core.tables import Checkpoint, Event, Run, SourceFile
 from ingest.loader import ingest_paths
-from tests.conftest import SAMPLE_RUNS
+from tests.conftest import REPO, SAMPLE_RUNS
 
 
 def _state(store: Store) -> dict:
@@ -116,3 +120,61 @@ def test_helpers_that_die_or_never_start_leave_their_chunks_to_the_caller(
     assert _ingest(store, 3, monkeypatch) == expected
     assert _state(store) == _state(alone)
     assert not [t for t in threading.enumerate() if t.name.startswith("baton-ingest")]
+
+
+def _probe(url: str, mode: str, **env: str) -> dict:
+    """``tests/ingest/fanout_probe.py`` in a fresh process (one with no other thread)."""
+    environment = os.environ | {"BATON_INGEST_WORKERS": "3"} | env
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.ingest.fanout_probe", url, mode],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return orjson.loads(done.stdout)
+
+
+@pytest.mark.parametrize(
+    ("mode", "env", "helper_kind"),
+    [
+        ("plain", {}, "fork"),  # baton ingest: a process with no other thread
+        ("with-thread", {}, "spawn"),  # the dashboard, the watcher: never forked
+        ("plain", {"BATON_INGEST_FORK": "0"}, "spawn"),
+    ],
+)
+def test_helpers_are_forked_only_from_a_process_without_other_threads(
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+    env: dict[str, str],
+    helper_kind: str,
+) -> None:
+    alone = Store(make_engine(f"sqlite:///{tmp_path / 'alone.db'}"))
+    expected = _ingest(alone, 1, monkeypatch)
+    probe = _probe(db_url, mode, **env)
+    assert probe["helpers"], "no helper process ran"
+    kinds = {"fork" if helper == "fork" else "spawn" for helper in probe["helpers"]}
+    assert kinds == {helper_kind}
+    if helper_kind == "spawn":
+        assert all("-m ingest.worker" in helper for helper in probe["helpers"])
+    result = probe["summary"] | {"failures": [tuple(f) for f in probe["failures"]]}
+    assert result == expected
+    assert _state(Store(make_engine(db_url))) == _state(alone)
+    assert probe["children_after"] == [] and probe["threads_after"] == []
+
+
+def test_a_forked_helper_killed_mid_pass_leaves_its_chunk_to_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = Store(make_engine(f"sqlite:///{tmp_path / 'alone.db'}"))
+    expected = _ingest(alone, 1, monkeypatch)
+    url = f"sqlite:///{tmp_path / 'baton.db'}"
+    probe = _probe(url, "kill-helper")
+    assert probe["killed"] and set(probe["helpers"]) == {"fork"}
+    assert probe["summary"] | {"failures": [tuple(f) for f in probe["failures"]]} == expected
+    assert _state(Store(make_engine(url))) == _state(alone)
+    assert probe["children_after"] == []
