@@ -267,7 +267,8 @@ def ingest_in_workers(
     size = max(1, min(CHUNK_FILES, len(items) // (4 * workers)))
     pending = deque(chunks_by_folder(items, size))
     lock = threading.Lock()
-    replies: queue.Queue[tuple[list[Item], dict | None]] = queue.Queue()
+    # A chunk with its reply (None: the helper died), or None when a helper thread ends.
+    replies: queue.Queue[tuple[list[Item], dict | None] | None] = queue.Queue()
     stop = threading.Event()
     url = _url(store)
     ready = ready if ready is not None else []
@@ -290,8 +291,11 @@ def ingest_in_workers(
                     replies.put((chunk, None))  # the helper died: this chunk is done in-process
                     return
         finally:
-            if helper is not None:
-                helper.close()
+            try:
+                if helper is not None:
+                    helper.close()
+            finally:
+                replies.put(None)  # wakes the caller at once: no polling for the last helper
 
     threads = [
         threading.Thread(target=helper_loop, name=f"baton-ingest-{n}", daemon=True)
@@ -300,8 +304,14 @@ def ingest_in_workers(
     for thread in threads:
         thread.start()
     retry: list[list[Item]] = []  # chunks of helpers that died, done here at the end
+    ended = 0
 
-    def take(chunk: list[Item], reply: dict | None) -> None:
+    def take(message: tuple[list[Item], dict | None] | None) -> None:
+        nonlocal ended
+        if message is None:
+            ended += 1
+            return
+        chunk, reply = message
         if reply is None:
             retry.append(chunk)
             return
@@ -316,12 +326,9 @@ def ingest_in_workers(
         while (chunk := next_chunk()) is not None:
             read_and_write(store, chunk, summary, step, on_outcome)
             while not replies.empty():
-                take(*replies.get_nowait())
-        while any(thread.is_alive() for thread in threads) or not replies.empty():
-            try:
-                take(*replies.get(timeout=0.5))
-            except queue.Empty:
-                continue
+                take(replies.get_nowait())
+        while ended < len(threads):
+            take(replies.get())
         for chunk in retry:
             read_and_write(store, chunk, summary, step, on_outcome)
     finally:
