@@ -32,7 +32,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import orjson
 
@@ -40,6 +40,10 @@ from core.outcomes import FileOutcome, KnownFile
 from core.store import Store
 from ingest.loader import IngestSummary, Item, read_and_write
 from ingest.worker import read_message, serve, write_message
+
+T = TypeVar("T")
+C = TypeVar("C")  # a chunk of work
+R = TypeVar("R")  # what a helper answers for a chunk
 
 FANOUT_MIN_FILES = 2000
 CHUNK_FILES = 500
@@ -66,13 +70,14 @@ def _shareable(store: Store) -> bool:
     return url.get_backend_name() != "sqlite" or store.database_path is not None
 
 
-def chunks_by_folder(items: Sequence[Item], size: int = CHUNK_FILES) -> list[list[Item]]:
-    """Consecutive chunks of about ``size`` files that cut between folders where possible."""
-    chunks: list[list[Item]] = []
-    current: list[Item] = []
+def chunks_by_folder(items: Sequence[T], size: int = CHUNK_FILES) -> list[list[T]]:
+    """Consecutive chunks of about ``size`` files (paths, or items whose first element is
+    the path) that cut between folders where possible."""
+    chunks: list[list[T]] = []
+    current: list[T] = []
     folder = None
     for item in items:
-        item_folder = os.path.dirname(item[0])
+        item_folder = os.path.dirname(item if isinstance(item, str) else item[0])
         if len(current) >= size and item_folder != folder or len(current) >= 2 * size:
             chunks.append(current)
             current = []
@@ -89,8 +94,9 @@ class _Helper:
     def __init__(self, requests: BinaryIO, replies: BinaryIO) -> None:
         self.requests, self.replies = requests, replies
 
-    def ingest(self, chunk: list[Item]) -> dict:
-        write_message(self.requests, orjson.dumps({"items": chunk}))  # KnownFile as a dict of its fields
+    def request(self, message: dict) -> dict:
+        """Send one request (``ingest.worker`` says which) and wait for its reply."""
+        write_message(self.requests, orjson.dumps(message))  # a KnownFile goes as a dict of its fields
         reply = read_message(self.replies)
         if reply is None:
             raise OSError(f"ingest helper exited ({self._status()})")
@@ -201,37 +207,52 @@ def forkable() -> bool:
     )
 
 
-class Helpers:
-    """The helper processes of one pass over ``files`` files to read (none for few files).
+class HelperPool:
+    """Up to ``size`` helper processes, kept for one pass or for a watcher's lifetime.
 
-    Entered before the pass starts threads of its own, so that the helpers can be forked
-    (see ``_ForkedHelper``); otherwise helper processes are spawned as chunks are handed out."""
+    ``fork()`` (call it before the caller starts threads of its own) forks them at once when
+    ``forkable()``; otherwise ``borrow`` spawns them as they are first needed. A helper given
+    back alive is kept for the next borrower; ``close()`` ends them all."""
 
-    def __init__(self, store: Store, files: int) -> None:
+    def __init__(self, store: Store, size: int) -> None:
         self.store = store
-        self.count = fanout_workers(files, store) - 1
-        self.ready: list[_Helper] = []
+        self.size = max(0, size)
+        self._idle: list[_Helper] = []
+        self._lock = threading.Lock()
 
-    def __enter__(self) -> Helpers:
-        if self.count and forkable():
+    def fork(self) -> HelperPool:
+        if self.size and forkable():
             self.store.engine.dispose()  # no connection is carried across the fork
             url = _url(self.store)
-            for _ in range(self.count):
-                self.ready.append(_ForkedHelper(url, self.ready))
+            for _ in range(self.size):
+                self._idle.append(_ForkedHelper(url, self._idle))
+        return self
+
+    def borrow(self) -> _Helper:
+        """An idle helper, or a newly spawned one (raises OSError if it cannot start)."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return _SpawnedHelper(_url(self.store))
+
+    def give_back(self, helper: _Helper, alive: bool) -> None:
+        if alive:
+            with self._lock:
+                self._idle.append(helper)
+        else:
+            helper.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for helper in idle:
+            helper.close()
+
+    def __enter__(self) -> HelperPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        while self.ready:
-            self.ready.pop().close()
-
-    def ingest(
-        self,
-        items: Sequence[Item],
-        summary: IngestSummary,
-        step: Callable[[str], None] | None,
-        on_outcome: Callable[[FileOutcome], None] | None,
-    ) -> None:
-        ingest_in_workers(self.store, items, self.count + 1, summary, step, on_outcome, self.ready)
+        self.close()
 
 
 def _url(store: Store) -> str:
@@ -253,68 +274,93 @@ def merge_reply(summary: IngestSummary, reply: dict) -> list[FileOutcome]:
     return [FileOutcome(**written) for written in reply["written"]]
 
 
-def ingest_in_workers(
-    store: Store,
-    items: Sequence[Item],
-    workers: int,
-    summary: IngestSummary,
-    step: Callable[[str], None] | None,
-    on_outcome: Callable[[FileOutcome], None] | None,
-    ready: list[_Helper] | None = None,
+def share(
+    chunks: Sequence[C],
+    pool: HelperPool,
+    local: Callable[[C], None],
+    remote: Callable[[_Helper, C], R],
+    take: Callable[[C, R], None],
 ) -> None:
-    """Ingest ``items`` with the calling thread and ``workers - 1`` helper processes: those
-    in ``ready`` (taken from the list), then spawned ones."""
-    size = max(1, min(CHUNK_FILES, len(items) // (4 * workers)))
-    pending = deque(chunks_by_folder(items, size))
+    """Work through ``chunks`` with the calling thread (``local(chunk)``) and the pool's
+    helpers, one thread each (``remote(helper, chunk)``), handing chunks out as they finish.
+    ``take(chunk, result)`` runs on the calling thread for every remote result; the chunks of
+    a helper that died are done locally at the end."""
+    pending = deque(chunks)
     lock = threading.Lock()
-    # A chunk with its reply (None: the helper died), or None when a helper thread ends.
-    replies: queue.Queue[tuple[list[Item], dict | None] | None] = queue.Queue()
+    # (chunk, result, ok), or None when a helper thread ends.
+    results: queue.Queue[tuple[C, R | None, bool] | None] = queue.Queue()
     stop = threading.Event()
-    url = _url(store)
-    ready = ready if ready is not None else []
 
-    def next_chunk() -> list[Item] | None:
+    def next_chunk() -> C | None:
         with lock:
             return pending.popleft() if pending and not stop.is_set() else None
 
     def helper_loop() -> None:
-        helper = None
+        helper, alive = None, True
         try:
             while (chunk := next_chunk()) is not None:
                 try:
-                    if helper is None:
-                        with lock:
-                            helper = ready.pop() if ready else None
-                        helper = helper or _SpawnedHelper(url)
-                    replies.put((chunk, helper.ingest(chunk)))
+                    helper = helper or pool.borrow()
+                    results.put((chunk, remote(helper, chunk), True))
                 except (OSError, ValueError):
-                    replies.put((chunk, None))  # the helper died: this chunk is done in-process
+                    alive = False
+                    results.put((chunk, None, False))  # the helper died: done here instead
                     return
         finally:
             try:
                 if helper is not None:
-                    helper.close()
+                    pool.give_back(helper, alive)
             finally:
-                replies.put(None)  # wakes the caller at once: no polling for the last helper
+                results.put(None)  # wakes the caller at once: no polling for the last helper
 
     threads = [
-        threading.Thread(target=helper_loop, name=f"baton-ingest-{n}", daemon=True)
-        for n in range(workers - 1)
+        threading.Thread(target=helper_loop, name=f"baton-ingest-{n}", daemon=True) for n in range(pool.size)
     ]
     for thread in threads:
         thread.start()
-    retry: list[list[Item]] = []  # chunks of helpers that died, done here at the end
+    retry: list[C] = []
     ended = 0
 
-    def take(message: tuple[list[Item], dict | None] | None) -> None:
+    def handle(message: tuple[C, R | None, bool] | None) -> None:
         nonlocal ended
         if message is None:
             ended += 1
-            return
-        chunk, reply = message
-        if reply is None:
-            retry.append(chunk)
-            return
+        elif not message[2]:
+            retry.append(message[0])
+        else:
+            take(message[0], message[1])  # type: ignore[arg-type]
+
+    try:
+        while (chunk := next_chunk()) is not None:
+            local(chunk)
+            while not results.empty():
+                handle(results.get_nowait())
+        while ended < len(threads):
+            handle(results.get())
+        for chunk in retry:
+            local(chunk)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+
+def chunk_size(items: int, workers: int) -> int:
+    """About four chunks per process, at most CHUNK_FILES files each."""
+    return max(1, min(CHUNK_FILES, items // (4 * workers)))
+
+
+def ingest_in_workers(
+    store: Store,
+    items: Sequence[Item],
+    pool: HelperPool,
+    summary: IngestSummary,
+    step: Callable[[str], None] | None,
+    on_outcome: Callable[[FileOutcome], None] | None,
+) -> None:
+    """Ingest ``items`` with the calling thread and the pool's helper processes."""
+
+    def take(chunk: list[Item], reply: dict) -> None:
         for outcome in merge_reply(summary, reply):
             if on_outcome:
                 on_outcome(outcome)
@@ -322,16 +368,10 @@ def ingest_in_workers(
             for name, _known in chunk:
                 step(name)
 
-    try:
-        while (chunk := next_chunk()) is not None:
-            read_and_write(store, chunk, summary, step, on_outcome)
-            while not replies.empty():
-                take(replies.get_nowait())
-        while ended < len(threads):
-            take(replies.get())
-        for chunk in retry:
-            read_and_write(store, chunk, summary, step, on_outcome)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
+    share(
+        chunks_by_folder(items, chunk_size(len(items), pool.size + 1)),
+        pool,
+        local=lambda chunk: read_and_write(store, chunk, summary, step, on_outcome),
+        remote=lambda helper, chunk: helper.request({"items": chunk}),
+        take=take,
+    )

@@ -21,7 +21,7 @@ from ingest.heap import collector_paused
 from ingest.reading import Unstable, read_file, unchanged_json
 
 if TYPE_CHECKING:
-    from ingest.fanout import Helpers
+    from ingest.fanout import HelperPool
 
 __all__ = ["GONE", "IngestSummary", "Unstable", "ingest_paths", "read_file", "write_resilient"]
 
@@ -67,19 +67,30 @@ def ingest_paths(
     store: Store,
     progress: Callable[[int, int, str], None] | None = None,
     on_outcome: Callable[[FileOutcome], None] | None = None,
+    pool: HelperPool | None = None,
 ) -> IngestSummary:
     """Ingest every candidate file below ``paths``. ``progress(files_done, files_total,
     path)`` is called after each file; ``on_outcome(outcome)`` after each written outcome
-    (loaded, ignored, failed, deleted) once its batch is committed."""
-    from ingest.fanout import Helpers  # fanout imports this module
+    (loaded, ignored, failed, deleted) once its batch is committed. Many files are shared
+    with helper processes: ``pool``'s (a watcher keeps one), else the pass's own."""
+    from ingest.fanout import HelperPool, fanout_workers  # fanout imports this module
 
     started = time.perf_counter()
     summary = IngestSummary()
     with collector_paused():
         plan = _plan(paths, store, summary, progress)
-        # Helpers start before this pass starts a thread of its own: they may be forked.
-        with Helpers(store, len(plan.to_read)) as helpers, store.background_checkpoints():
-            _ingest_planned(plan, store, summary, helpers, progress, on_outcome)
+        helpers_wanted = fanout_workers(len(plan.to_read), store) - 1
+        own_pool = None
+        if pool is None and helpers_wanted:
+            # Before this pass starts a thread of its own: the helpers may be forked.
+            own_pool = pool = HelperPool(store, helpers_wanted).fork()
+        sharing = pool if helpers_wanted and pool is not None and pool.size else None
+        try:
+            with store.background_checkpoints():
+                _ingest_planned(plan, store, summary, sharing, progress, on_outcome)
+        finally:
+            if own_pool is not None:
+                own_pool.close()
     summary.runs = len(summary.touched_runs)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
@@ -129,7 +140,7 @@ def _ingest_planned(
     plan: _Plan,
     store: Store,
     summary: IngestSummary,
-    helpers: Helpers,
+    pool: HelperPool | None,
     progress: Callable[[int, int, str], None] | None,
     on_outcome: Callable[[FileOutcome], None] | None,
 ) -> None:
@@ -141,8 +152,10 @@ def _ingest_planned(
         if progress:
             progress(done, plan.files, name)
 
-    if helpers.count:
-        helpers.ingest(plan.to_read, summary, step, on_outcome)
+    if pool is not None:
+        from ingest.fanout import ingest_in_workers
+
+        ingest_in_workers(store, plan.to_read, pool, summary, step, on_outcome)
     else:
         read_and_write(store, plan.to_read, summary, step, on_outcome)
     vanished = _vanished(plan.roots, plan.known, plan.seen)

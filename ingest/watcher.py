@@ -44,6 +44,7 @@ from core.timeutil import utcnow
 from ingest.changes import load_changes
 from ingest.debounce import ChangeQueue
 from ingest.discover import SKIP_DIRS, is_candidate
+from ingest.fanout import FANOUT_MIN_FILES, HelperPool, fanout_workers
 from ingest.loader import ingest_paths
 from ingest.observers import FolderState, inotify_observer, schedule
 from ingest.writers import open_for_writing
@@ -142,6 +143,8 @@ class Watcher:
         self._observers: list[BaseObserver] = []
         self._worker: threading.Thread | None = None
         self._own_db = store.database_path
+        # Helper processes a burst of files is shared with, kept while watching.
+        self._pool = HelperPool(store, fanout_workers(FANOUT_MIN_FILES, store) - 1)
         self._dir_roots = tuple(str(r).rstrip(os.sep) + os.sep for r in self.roots if not r.is_file())
         self._file_roots = frozenset(str(r) for r in self.roots if r.is_file())
 
@@ -149,6 +152,7 @@ class Watcher:
     def start(self) -> Watcher:
         """Schedule the observers and start the worker (catch-up scan, then live events)."""
         try:
+            self._pool.fork()  # before any thread of ours starts: forked if this process has none
             self._schedule()
             self._worker = threading.Thread(target=self._run, name="baton-watch-worker", daemon=self.daemon)
             self._worker.start()
@@ -169,6 +173,8 @@ class Watcher:
         self.queue.close()
         if self._worker is not None and self._worker is not threading.current_thread():
             self._worker.join(timeout)
+        if self._worker is None:
+            self._pool.close()  # else the worker closes it as it ends
 
     @property
     def running(self) -> bool:
@@ -251,8 +257,11 @@ class Watcher:
 
     # -- worker --------------------------------------------------------------------------
     def _run(self) -> None:
-        with self.store.background_checkpoints():
-            self._watch()
+        try:
+            with self.store.background_checkpoints():
+                self._watch()
+        finally:
+            self._pool.close()
 
     def _watch(self) -> None:
         try:
@@ -277,7 +286,7 @@ class Watcher:
                 raise _Cancelled  # batches written so far are whole; the rest waits for next time
 
         roots = [r for r in self.roots if r.exists()]
-        summary = ingest_paths(roots, self.store, progress=progress, on_outcome=self._report)
+        summary = ingest_paths(roots, self.store, progress=progress, on_outcome=self._report, pool=self._pool)
         for path in summary.busy:
             self.queue.put(("file", path), SETTLE, push_back=True)
 
@@ -297,7 +306,7 @@ class Watcher:
                 self.queue.put(("settle", path), SETTLE, push_back=True)
             else:
                 files.append(path)
-        result = load_changes(self.store, files, gone)
+        result = load_changes(self.store, files, gone, pool=self._pool)
         for path in result.retry:
             self.queue.put(("file", path), SETTLE, push_back=True)
         for outcome in result.written:

@@ -3,9 +3,11 @@
 
 Reads messages from stdin (a fork: from a pipe), each a 4-byte big-endian length and a
 JSON payload: first ``{"db_url": ...}`` (not sent to a fork), then
-``{"items": [[path, known-or-null], ...]}`` chunks. For each chunk it reads, parses and
-writes the files (``ingest.loader.read_and_write``) and answers with the chunk's summary
-and its written outcomes (without records). Exits when its requests end.
+requests: ``{"items": [[path, known-or-null], ...]}`` (a chunk of an ingest pass: it reads,
+parses and writes the files with ``ingest.loader.read_and_write`` and answers with the
+chunk's summary and its written outcomes, without records) or ``{"changes": [path, ...]}``
+(a share of a watcher's batch: ``ingest.changes.load_changes``, answered with the written
+outcomes, the paths to retry and the runs touched). Exits when its requests end.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def serve(requests: BinaryIO, replies: BinaryIO, db_url: str) -> None:
     from core.db import make_engine
     from core.outcomes import FileOutcome
     from core.store import Store
+    from ingest.changes import load_changes
     from ingest.fanout import items_from_message
     from ingest.heap import collector_paused
     from ingest.loader import IngestSummary, read_and_write
@@ -55,16 +58,25 @@ def serve(requests: BinaryIO, replies: BinaryIO, db_url: str) -> None:
     store = Store(make_engine(db_url, migrate=False))
     with collector_paused(), store.background_checkpoints():
         while (message := read_message(requests)) is not None:
-            items = items_from_message(orjson.loads(message)["items"])
-            summary = IngestSummary()
-            written: list[FileOutcome] = []
-            read_and_write(store, items, summary, on_outcome=written.append)
-            reply = summary.as_dict() | {
-                "failures": summary.failures,
-                "busy": summary.busy,
-                "touched_runs": sorted(summary.touched_runs),
-                "written": [_light(outcome) for outcome in written],
-            }
+            request = orjson.loads(message)
+            if "changes" in request:
+                changed = load_changes(store, request["changes"])
+                reply: dict = {
+                    "retry": changed.retry,
+                    "touched_runs": sorted(changed.touched_runs),
+                    "written": [_light(outcome) for outcome in changed.written],
+                }
+            else:
+                items = items_from_message(request["items"])
+                summary = IngestSummary()
+                written: list[FileOutcome] = []
+                read_and_write(store, items, summary, on_outcome=written.append)
+                reply = summary.as_dict() | {
+                    "failures": summary.failures,
+                    "busy": summary.busy,
+                    "touched_runs": sorted(summary.touched_runs),
+                    "written": [_light(outcome) for outcome in written],
+                }
             write_message(replies, orjson.dumps(reply))
     store.engine.dispose()
 
