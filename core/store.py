@@ -17,8 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+import orjson
+from sqlalchemy import String, Table, bindparam, delete, func, literal, select, update
 from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.sql.elements import ColumnElement
 
 from core import ids
 from core.bulk import Prepared, bulk_insert, insert_prepared, prepare
@@ -47,6 +49,20 @@ OWNED_TABLES = (RunFragment, Event, Price, AgentManifest)
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _where_in(dialect: Dialect, column: Any, values: Sequence[Any]) -> Iterator[ColumnElement[bool]]:
+    """``column IN values`` as conditions to run a statement each: chunks of CHUNK values, or
+    on SQLite a single one that reads the values as one JSON array (``json_each``). There,
+    SQLAlchemy's expanding IN lists, rendered for every statement, cost twice the lookups."""
+    if not values:
+        return
+    if dialect.name == "sqlite":
+        array = func.json_each(literal(orjson.dumps(list(values)).decode(), String)).table_valued("value")
+        yield column.in_(select(array.c.value))
+        return
+    for part in chunks(values):
+        yield column.in_(part)
 
 
 def _shallow(record: Any) -> dict[str, Any]:
@@ -127,8 +143,8 @@ class Store:
                     query = query.where(SourceFile.path.startswith(under.rstrip("/") + "/", autoescape=True))
                 return {row[0]: KnownFile(*row[1:]) for row in connection.execute(query).all()}
             known: dict[str, KnownFile] = {}
-            for part in chunks(list(paths)):
-                for row in connection.execute(select(*columns).where(SourceFile.path.in_(part))).all():
+            for condition in _where_in(connection.dialect, SourceFile.path, list(paths)):
+                for row in connection.execute(select(*columns).where(condition)).all():
                     known[row[0]] = KnownFile(*row[1:])
             return known
 
@@ -229,16 +245,15 @@ class Store:
     @staticmethod
     def _file_ids(connection: Connection, paths: list[str]) -> dict[str, int]:
         file_ids: dict[str, int] = {}
-        for part in chunks(paths):
-            query = select(SourceFile.path, SourceFile.id).where(SourceFile.path.in_(part))
-            file_ids.update(dict(connection.execute(query).all()))
+        for condition in _where_in(connection.dialect, SourceFile.path, paths):
+            file_ids.update(connection.execute(select(SourceFile.path, SourceFile.id).where(condition)).all())
         return file_ids
 
     @staticmethod
     def _existing_runs(connection: Connection, run_ids: list[str]) -> set[str]:
         existing: set[str] = set()
-        for part in chunks(run_ids):
-            existing.update(connection.execute(select(Run.id).where(Run.id.in_(part))).scalars())
+        for condition in _where_in(connection.dialect, Run.id, run_ids):
+            existing.update(connection.execute(select(Run.id).where(condition)).scalars())
         return existing
 
     def _delete_owned(self, connection: Connection, file_ids: list[int]) -> set[str]:
