@@ -33,6 +33,24 @@ _TEMP_NAME = re.compile(
 CANDIDATE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".db", ".sqlite", ".sqlite3", ".log")
 
 
+NAME_NOT_UTF8 = "the file name is not valid UTF-8 (rename the file to load it)"
+
+
+def name_problem(path: str) -> str | None:
+    """Why a path cannot be recorded (the database stores paths as UTF-8 text), or None.
+    Linux allows any bytes in a name; Python hands the invalid ones over as surrogates."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return NAME_NOT_UTF8
+    return None
+
+
+def printable(path: str) -> str:
+    """``path`` safe to print and to store: invalid bytes shown as ``\\xff`` escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def is_ignored_name(name: str) -> bool:
     """Editor temp/swap files and SQLite side files."""
     return bool(_TEMP_NAME.search(name)) or name == "4913"  # vim's write test file

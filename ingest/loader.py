@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.store import FileOutcome, KnownFile, Store
-from ingest.discover import walk_names
+from ingest.discover import name_problem, printable, walk_names
 from ingest.heap import collector_paused
 from ingest.reading import Unstable, read_file, unchanged_json
 
@@ -126,6 +126,13 @@ def _plan(
     for name in candidates:
         seen.add(name)
         summary.files_seen += 1
+        problem = name_problem(name)
+        if problem is not None:  # reported, never read or stored (its name cannot be)
+            summary.files_failed += 1
+            summary.failures.append({"path": printable(name), "line": None, "error": problem})
+            if progress:
+                progress(summary.files_seen - len(to_read), len(candidates), printable(name))
+            continue
         previous = known.get(name)
         if previous is not None and unchanged_json(name, previous):
             summary.files_unchanged += 1

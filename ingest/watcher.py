@@ -43,7 +43,7 @@ from core.store import FileOutcome, Store
 from core.timeutil import utcnow
 from ingest.changes import load_changes
 from ingest.debounce import ChangeQueue
-from ingest.discover import SKIP_DIRS, is_candidate
+from ingest.discover import NAME_NOT_UTF8, SKIP_DIRS, is_candidate, name_problem, printable
 from ingest.fanout import FANOUT_MIN_FILES, HelperPool, fanout_workers
 from ingest.loader import ingest_paths
 from ingest.observers import FolderState, inotify_observer, schedule
@@ -98,15 +98,22 @@ class _Router(FileSystemEventHandler):
         w = self.watcher
         kind = event.event_type
         src = os.fsdecode(event.src_path)
+        if name_problem(src) is not None and event.event_type != "moved":
+            w.badly_named(src)  # nothing below such a name is ever stored
+            return
         if event.is_directory:
             # watchdog itself reports the files of a folder created or moved in (and moved
             # within), file by file; a folder deleted or moved away takes its files along.
-            if kind in ("deleted", "moved"):
+            if kind in ("deleted", "moved") and name_problem(src) is None:
                 w.queue.put(("gone", src))
             return
         if kind == "moved":
-            w.file_event(src, "gone")
-            w.file_event(os.fsdecode(event.dest_path), "now")
+            dest = os.fsdecode(event.dest_path)
+            for path, how in ((src, "gone"), (dest, "now")):
+                if name_problem(path) is None:
+                    w.file_event(path, how)
+                else:
+                    w.badly_named(path)
         elif kind in ("closed", "deleted"):
             w.file_event(src, "now")
         elif kind in ("created", "modified"):
@@ -143,6 +150,7 @@ class Watcher:
         self._observers: list[BaseObserver] = []
         self._worker: threading.Thread | None = None
         self._own_db = store.database_path
+        self._badly_named: set[str] = set()
         # Helper processes a burst of files is shared with, kept while watching.
         self._pool = HelperPool(store, fanout_workers(FANOUT_MIN_FILES, store) - 1)
         self._dir_roots = tuple(str(r).rstrip(os.sep) + os.sep for r in self.roots if not r.is_file())
@@ -236,6 +244,12 @@ class Watcher:
         parts = path[len(root) :].split(os.sep)[:-1]
         return not any(part in SKIP_DIRS for part in parts)
 
+    def badly_named(self, path: str) -> None:
+        """A file whose name cannot be recorded: say so once, load nothing."""
+        if path not in self._badly_named and self.accepts(path):
+            self._badly_named.add(path)
+            self._warn(f"{printable(path)}: {NAME_NOT_UTF8}")
+
     def file_event(self, path: str, how: str) -> None:
         """Queue ``path`` for an event: ``now`` (closed, renamed, deleted), ``gone`` (moved
         away), ``created`` or ``modified``."""
@@ -289,6 +303,9 @@ class Watcher:
         summary = ingest_paths(roots, self.store, progress=progress, on_outcome=self._report, pool=self._pool)
         for path in summary.busy:
             self.queue.put(("file", path), SETTLE, push_back=True)
+        for failure in summary.failures:
+            if failure["error"] == NAME_NOT_UTF8:  # not recorded in the database: say it here
+                self._warn(f"{failure['path']}: {NAME_NOT_UTF8}")
 
     def _load(self, batch: list[Hashable]) -> None:
         files: list[str] = []

@@ -4,14 +4,17 @@ user understands, and nothing already loaded is lost."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from core import queries
+from core.db import make_engine
 from core.store import Store
 from ingest.loader import ingest_paths, read_file
-from tests.conftest import SAMPLE_RUNS
+from tests.conftest import REPO, SAMPLE_RUNS
 from tests.helpers import copy_tree, row_counts
 
 BROKEN = SAMPLE_RUNS / "broken"
@@ -139,3 +142,50 @@ def test_fifo_and_device_named_like_checkpoints_fail_instead_of_hanging(tmp_path
         assert outcomes[name].outcome == "failed"
         assert outcomes[name].error == "cannot read: not a regular file (a FIFO, device or socket)"
     assert outcomes["good.json"].outcome == "loaded"
+
+
+def _badly_named(folder: Path) -> Path:
+    """A checkpoint whose file name is not valid UTF-8 (Linux allows any bytes but / and NUL)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = os.fsdecode(os.path.join(os.fsencode(folder), b"draft-\xff\xfe.json"))
+    sample = sorted((SAMPLE_RUNS / "acf" / "v0.1.0").rglob("*.json"))[0]
+    Path(name).write_bytes(sample.read_bytes())
+    return Path(name)
+
+
+def test_a_file_name_that_is_not_utf8_fails_alone_with_a_clear_reason(tmp_path: Path, store: Store) -> None:
+    tree = copy_tree(SAMPLE_RUNS / "acf", tmp_path / "acf")
+    _badly_named(tree / "odd")
+    summary = ingest_paths([tree], store)
+    alone = Store(make_engine(f"sqlite:///{tmp_path / 'alone.db'}"))
+    expected = ingest_paths([SAMPLE_RUNS / "acf"], alone)
+    assert summary.files_loaded == expected.files_loaded and summary.files_failed == expected.files_failed + 1
+    (failure,) = [f for f in summary.failures if "odd" in f["path"]]
+    assert failure["path"].endswith("odd/draft-\\xff\\xfe.json") and "not valid UTF-8" in failure["error"]
+    assert row_counts(store.engine) == row_counts(alone.engine)
+    # The next pass says it again (nothing was stored for the file) and loads nothing new.
+    again = ingest_paths([tree], store)
+    assert again.files_failed == summary.files_failed and again.files_loaded == 0
+
+
+def test_the_cli_lists_a_badly_named_file_without_a_traceback(tmp_path: Path) -> None:
+    _badly_named(tmp_path / "runs")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core.cli",
+            "ingest",
+            str(tmp_path / "runs"),
+            "--db",
+            f"sqlite:///{tmp_path / 'b.db'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert done.returncode == 1
+    assert "1 files seen: 0 loaded, 0 unchanged, 0 ignored, 1 failed" in done.stdout
+    assert "draft-\\xff\\xfe.json: the file name is not valid UTF-8" in done.stderr
+    assert "Traceback" not in done.stderr

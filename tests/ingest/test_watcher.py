@@ -514,3 +514,22 @@ def test_a_single_file_can_be_watched(tmp_path: Path, sqlite_url: str) -> None:
         assert h.outcome_of(tmp_path / "neighbour.json") is None
     finally:
         h.stop()
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_once_and_the_watcher_goes_on(
+    harness: Harness, watched: Path
+) -> None:
+    folder = os.fsencode(watched)  # watched from the start: no event can be missed
+    odd = os.path.join(folder, b"cp-\xff.json")
+    with open(odd, "w") as handle:  # created, written, closed: three events for one file
+        json.dump(acf_doc(30), handle)
+    os.rename(odd, os.path.join(folder, b"cp-\xfe.json"))  # and moved
+    write_json(watched / "good.json", acf_doc(31))
+    wait_for(lambda: harness.outcome_of(watched / "good.json") == "loaded")
+    state = harness.watcher.state()
+    assert state.running and state.last_error is None
+    assert [w for w in state.warnings if "not valid UTF-8" in w] == [
+        f"{watched}/cp-\\xff.json: the file name is not valid UTF-8 (rename the file to load it)",
+        f"{watched}/cp-\\xfe.json: the file name is not valid UTF-8 (rename the file to load it)",
+    ]
+    assert harness.count(SourceFile) == 1
