@@ -8,6 +8,7 @@ moved, a read and a hash. A file that keeps changing while read raises ``Unstabl
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import time
@@ -17,7 +18,7 @@ from core.outcomes import FileOutcome, KnownFile
 from ingest.content import SQLITE_MAGIC, decode, sqlite_problem
 from ingest.errors import ParseError
 from ingest.registry import detect_format
-from ingest.regular import open_regular, open_regular_fd, read_fd
+from ingest.regular import open_regular, open_regular_fd, read_upto
 from ingest.tail import StartOver, complete_part, decode_lines, fingerprint_of, read_tail, tail_spec, tailable
 
 DEFAULT_MAX_FILE_MB = 64
@@ -27,8 +28,13 @@ MAX_SQLITE_BYTES = 1024 * 1024 * 1024
 def max_text_bytes() -> int:
     """Largest JSON/JSONL file read whole (BATON_MAX_FILE_MB, default 64 MB); SQLite
     databases may be up to 1 GiB."""
+    return _max_text_bytes(os.environ.get("BATON_MAX_FILE_MB"))
+
+
+@functools.lru_cache(maxsize=4)
+def _max_text_bytes(setting: str | None) -> int:
     try:
-        return int(float(os.environ.get("BATON_MAX_FILE_MB", DEFAULT_MAX_FILE_MB)) * 1024 * 1024)
+        return int(float(setting or DEFAULT_MAX_FILE_MB) * 1024 * 1024)
     except ValueError:
         return DEFAULT_MAX_FILE_MB * 1024 * 1024
 
@@ -82,7 +88,7 @@ def _read_stable(path: Path, max_text: int, attempts: int = 3) -> tuple[bytes, o
                 data = os.read(fd, 16)
                 if data != SQLITE_MAGIC or before.st_size > MAX_SQLITE_BYTES:
                     raise _TooLarge(before)
-            data += read_fd(fd, before.st_size - len(data))
+            data += read_upto(fd, before.st_size - len(data))
             after = os.fstat(fd)
         finally:
             os.close(fd)

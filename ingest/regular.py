@@ -40,13 +40,14 @@ def open_regular(path: str | Path) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
-def read_fd(fd: int, size_hint: int) -> bytes:
-    """Everything from ``fd``'s position to its end."""
+def read_upto(fd: int, size: int) -> bytes:
+    """``size`` bytes from ``fd``'s position, fewer only where the file ends. A caller that
+    got ``size`` from fstat compares sizes after reading: no read is spent to find the end."""
     parts = []
-    while chunk := os.read(fd, max(size_hint + 1, 1 << 16)):
+    while size > 0 and (chunk := os.read(fd, size)):
         parts.append(chunk)
-        size_hint = 0
-    return b"".join(parts)
+        size -= len(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def lines_before(path: str | Path, end: int, block: int = 1 << 16) -> Iterator[bytes]:
