@@ -237,7 +237,7 @@ class Watcher:
         if path in self._file_roots:
             return True
         root = next((r for r in self._dir_roots if path.startswith(r)), None)
-        if root is None or not is_candidate(Path(path)):
+        if root is None or not is_candidate(path):
             return False
         if self._own_db is not None and path == self._own_db:
             return False
