@@ -518,7 +518,7 @@ def _batch_rows(loaded: Iterable[FileOutcome], append_bases: dict[str, int]) -> 
     rows.event_holders = list(
         {(ev["id"], ev["source_file_id"]): None for ev in rows.events if ev["native_id"]}
     )
-    rows.events = _dedupe(rows.events)
+    rows.events = _keep_fullest(rows.events)
     return rows
 
 
@@ -551,14 +551,48 @@ def _runs_as_if_new(rows: BatchRows) -> dict[str, dict[str, Any]]:
     return runs
 
 
-def _event_owners(connection: Connection, event_ids: list[str]) -> dict[str, int]:
-    """The file whose copy is stored, for each of ``event_ids`` already stored."""
-    owners: dict[str, int] = {}
-    for part in chunks(event_ids):
-        owners.update(
-            connection.execute(select(Event.id, Event.source_file_id).where(Event.id.in_(part))).all()
-        )
-    return owners
+def _stored_events(connection: Connection, event_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """For each of ``event_ids`` already stored: the file whose copy is stored, and how many
+    of EVENT_DETAILS that copy states."""
+    columns = [Event.__table__.c[name] for name in EVENT_DETAILS]
+    stored: dict[str, tuple[int, int]] = {}
+    for condition in _where_in(connection.dialect, Event.id, event_ids):
+        for row in connection.execute(select(Event.id, Event.source_file_id, *columns).where(condition)):
+            stored[row[0]] = (row[1], sum(value is not None for value in row[2:]))
+    return stored
+
+
+# What one copy of an event can state that another lacks: a loopengt trace line has token
+# counts and the model, the same event in its traces.db has neither.
+EVENT_DETAILS = (
+    "at",
+    "agent_id",
+    "step",
+    "tool",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "duration_s",
+    "error",
+)
+
+
+def _details(row: Any) -> int:
+    """How many of EVENT_DETAILS a copy of an event states."""
+    return sum(row[name] is not None for name in EVENT_DETAILS)
+
+
+def _keep_fullest(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per event id: the copy that states the most details (the last of equals)."""
+    kept: dict[str, dict[str, Any]] = {}
+    for event in events:
+        other = kept.get(event["id"])
+        if other is None or _details(event) >= _details(other):
+            kept[event["id"]] = event
+    return list(kept.values())
 
 
 def _dedupe(rows: list[dict[str, Any]], key: str = "id") -> list[dict[str, Any]]:
@@ -626,12 +660,58 @@ class PreparedBatch:
         holders = [(event, file_ids[path]) for event, path in self.event_holders]
         shared = written != len(self.events.values) or len(holders) > len({event for event, _ in holders})
         if holders and shared:
-            # Some event is also another file's: the files whose copy is not stored are
-            # recorded as holders (an event stored before stays the earlier file's).
-            owners = _event_owners(connection, list({event: None for event, _ in holders}))
-            extra = [{"event_id": e, "source_file_id": f} for e, f in holders if owners.get(e) != f]
-            bulk_insert(connection, EventSource.__table__, extra, conflict="nothing", key=None)
+            # Some event is also another file's. The stored copy is the one that states the
+            # most details (a copy stored before is replaced only by a fuller one); the files
+            # whose copy is not stored are recorded as holders.
+            stored = _stored_events(connection, list({event: None for event, _ in holders}))
+            previous = self._store_fuller_copies(connection, stored)
+            extra = [(e, f) for e, f in holders if stored[e][0] != f] + list(previous.items())
+            bulk_insert(
+                connection,
+                EventSource.__table__,
+                [{"event_id": e, "source_file_id": f} for e, f in dict.fromkeys(extra)],
+                conflict="nothing",
+                key=None,
+            )
         if self.prices:
             connection.execute(Price.__table__.insert(), self.prices)
         if self.manifests:
             connection.execute(AgentManifest.__table__.insert(), self.manifests)
+
+    def _store_fuller_copies(
+        self, connection: Connection, stored: dict[str, tuple[int, int]]
+    ) -> dict[str, int]:
+        """Where this batch's copy of a stored event states more details than the stored
+        copy, store this batch's copy instead (and its file as the event's). ``stored`` maps
+        event id to (file, details) and is updated; returns event id -> the file it was."""
+        events = self.events
+        at = {name: events.columns.index(name) for name in ("id", "source_file_id", *EVENT_DETAILS)}
+        fuller, previous = [], {}
+        for row in events.values:
+            get = row.__getitem__ if events.sqlite else None
+            values = {name: (get(index) if get else row[name]) for name, index in at.items()}
+            key, file_id = values["id"], values["source_file_id"]
+            if key not in stored or stored[key][0] == file_id:
+                continue
+            details = sum(values[name] is not None for name in EVENT_DETAILS)
+            if details > stored[key][1]:
+                previous[key] = stored[key][0]
+                stored[key] = (file_id, details)
+                fuller.append(row)
+        if not fuller:
+            return previous
+        columns = [name for name in events.columns if name != "id"]
+        if events.sqlite:
+            index = events.columns.index("id")
+            sets = ", ".join(f'"{name}" = ?' for name in columns)
+            connection.exec_driver_sql(
+                f'UPDATE "event" SET {sets} WHERE "id" = ?',
+                [tuple(v for i, v in enumerate(row) if i != index) + (row[index],) for row in fuller],
+            )
+        else:
+            _update_by_id(
+                connection,
+                Event.__table__,
+                [{name: row[name] for name in columns} | {"b_id": row["id"]} for row in fuller],
+            )
+        return previous

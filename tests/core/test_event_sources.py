@@ -4,15 +4,17 @@ once neither does."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from core import queries
 from core.db import make_engine
 from core.migrations import MIGRATIONS
 from core.store import Store
+from core.tables import Event
 from ingest.loader import ingest_paths
 from tests.conftest import SAMPLE_RUNS
 
@@ -83,3 +85,63 @@ def test_migration_adds_the_table_to_an_older_database(db_url: str, tmp_path: Pa
     ingest_paths([trace], store)
     assert _events(store) == len(lines)
     store.engine.dispose()
+
+
+# A producer that writes its trace to both of loopengt's stores, as the real package writes them.
+BOTH_STORES = """
+import asyncio, sys
+from pathlib import Path
+from loopengt.core.tracing.events import AgentEvent, StepEvent
+from loopengt.core.tracing.store import JSONLTraceStore, SQLiteTraceStore
+
+root = Path(sys.argv[1])
+stores = [JSONLTraceStore(directory=root / "runs"), SQLiteTraceStore(db_path=root / "traces.db")]
+common = {"run_id": "b0th5t0res01", "step_name": "draft", "agent_name": "writer"}
+events = [
+    StepEvent(event_type="step.start", attempt=1, **common),
+    AgentEvent(event_type="agent.response", prompt_tokens=1200, completion_tokens=340, model="gpt-4o-mini", **common),
+    AgentEvent(event_type="agent.response", prompt_tokens=800, completion_tokens=90, model="gpt-4o-mini", **common),
+    StepEvent(event_type="step.complete", attempt=1, **common),
+]
+
+async def main():
+    for event in events:
+        for store in stores:
+            await store.write(event)
+    await stores[1].close()  # else its connection's thread keeps the process alive
+
+asyncio.run(main())
+"""
+
+
+def _both_stores(folder: Path) -> tuple[Path, Path]:
+    from tests.framework_envs import framework_python
+
+    folder.mkdir()
+    python = framework_python("loopengt", "0.1.0")
+    subprocess.run([str(python), "-c", BOTH_STORES, str(folder)], check=True, timeout=60)
+    return folder / "runs" / "b0th5t0res01.trace.jsonl", folder / "traces.db"
+
+
+@pytest.mark.parametrize("first", ["trace", "database", "together"])
+def test_an_event_in_both_loopengt_stores_keeps_the_copy_with_token_counts(
+    store: Store, tmp_path: Path, first: str
+) -> None:
+    trace, database = _both_stores(tmp_path / "loopengt")
+    if first == "together":
+        ingest_paths([tmp_path / "loopengt"], store)
+    else:
+        ingest_paths([trace if first == "trace" else database], store)
+        ingest_paths([database if first == "trace" else trace], store)
+    (run,) = queries.list_runs(store.engine)
+    # traces.db stores no token counts and no model (loopengt drops subclass fields there).
+    assert (run["events"], run["input_tokens"], run["output_tokens"]) == (4, 2000, 430)
+    with store.engine.connect() as connection:
+        models = connection.execute(select(Event.model).where(Event.name == "agent.response")).scalars().all()
+    assert models == ["gpt-4o-mini", "gpt-4o-mini"]
+    # The trace goes: the events stay (traces.db holds them), with what they said.
+    trace.unlink()
+    ingest_paths([tmp_path / "loopengt"], store)
+    database.unlink()
+    (run,) = queries.list_runs(store.engine)
+    assert (run["events"], run["input_tokens"]) == (4, 2000)
