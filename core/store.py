@@ -564,20 +564,9 @@ def _stored_events(connection: Connection, event_ids: list[str]) -> dict[str, tu
 
 # What one copy of an event can state that another lacks: a loopengt trace line has token
 # counts and the model, the same event in its traces.db has neither.
-EVENT_DETAILS = (
-    "at",
-    "agent_id",
-    "step",
-    "tool",
-    "model",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cost_usd",
-    "duration_s",
-    "error",
-)
+EVENT_CONTEXT = ("at", "agent_id", "step", "tool", "model", "duration_s", "error")
+EVENT_USAGE = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd")
+EVENT_DETAILS = EVENT_CONTEXT + EVENT_USAGE
 
 
 def _details(row: Any) -> int:
@@ -687,9 +676,8 @@ class PreparedBatch:
         events = self.events
         at = {name: events.columns.index(name) for name in ("id", "source_file_id", *EVENT_DETAILS)}
         fuller, previous = [], {}
-        for row in events.values:
-            get = row.__getitem__ if events.sqlite else None
-            values = {name: (get(index) if get else row[name]) for name, index in at.items()}
+        for row in events.values:  # value lists on SQLite, dicts elsewhere
+            values = {name: row[index] for name, index in at.items()} if events.sqlite else row
             key, file_id = values["id"], values["source_file_id"]
             if key not in stored or stored[key][0] == file_id:
                 continue
