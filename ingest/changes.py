@@ -1,6 +1,5 @@
 """Load a set of changed paths (what the watcher collected) as one batch, one transaction.
 
-
 A path that exists is read (or tailed, or found unchanged by a stat); one that is gone is
 marked deleted, keeping its records; a folder that is gone marks every file recorded below
 it. A file that kept changing while it was read is handed back to be tried again. A large
