@@ -7,6 +7,7 @@ The schema is created and migrated on first use through an ordered list of migra
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import orjson
@@ -19,8 +20,27 @@ DEFAULT_DB_PATH = Path("~/.baton/baton.db")
 BUSY_TIMEOUT_S = 30
 
 
+def busy_timeout_s() -> float:
+    """How long a SQLite writer waits for the write lock: BATON_BUSY_TIMEOUT_S, default 30."""
+    try:
+        return max(0.0, float(os.environ.get("BATON_BUSY_TIMEOUT_S") or BUSY_TIMEOUT_S))
+    except ValueError:
+        return BUSY_TIMEOUT_S
+
+
 class DatabaseURLError(ValueError):
     """A database URL Baton cannot use; the message says why."""
+
+
+class DatabaseBusy(OSError):
+    """Another process held the database's write lock longer than a writer waits for it;
+    nothing of the batch was written (an OSError: the database is a busy resource)."""
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    """SQLite's "database is locked" once the busy timeout ran out."""
+    orig = getattr(exc, "orig", exc)
+    return isinstance(orig, sqlite3.OperationalError) and "locked" in str(orig)
 
 
 def default_url() -> str:
@@ -33,12 +53,13 @@ def _json_dumps(value: object) -> str:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 (DBAPI objects)
     cursor = dbapi_connection.cursor()
+    busy_ms = int(busy_timeout_s() * 1000)
     cursor.execute("PRAGMA journal_mode=WAL")
     # A writer waits this long for the write lock before "database is locked" (the same as
     # the driver's connect timeout, which this setting would otherwise cut to 5 s): with
     # fan-out helpers and the watcher writing at once, a wait of several seconds is normal,
     # and a writer that gives up records its files as failed. Readers never wait in WAL mode.
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     # 64 MiB of page cache (default 2 MiB): a batch of 2,000 files touches more index pages
@@ -62,7 +83,7 @@ def make_engine(url: str | None = None, migrate: bool = True) -> Engine:
             path = Path(database).expanduser()
             path.parent.mkdir(parents=True, exist_ok=True)
             parsed = parsed.set(database=str(path))
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout_s()}
     try:
         engine = create_engine(parsed, **kwargs)
     except Exception as exc:  # unknown dialect, missing driver

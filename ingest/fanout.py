@@ -36,6 +36,7 @@ from typing import BinaryIO, TypeVar
 
 import orjson
 
+from core.db import DatabaseBusy
 from core.outcomes import FileOutcome, KnownFile
 from core.store import Store
 from ingest.loader import IngestSummary, Item, read_and_write
@@ -100,7 +101,10 @@ class _Helper:
         reply = read_message(self.replies)
         if reply is None:
             raise OSError(f"ingest helper exited ({self._status()})")
-        return orjson.loads(reply)
+        answer = orjson.loads(reply)
+        if "database_busy" in answer:  # an OSError: the chunk is tried here, and fails the same way
+            raise DatabaseBusy(answer["database_busy"])
+        return answer
 
     def close(self) -> None:
         """End the helper (it exits when its requests end) and wait for it."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.db import DatabaseBusy, busy_timeout_s, is_lock_timeout
 from core.store import FileOutcome, KnownFile, Store
 from ingest.discover import name_problem, printable, walk_names
 from ingest.heap import collector_paused
@@ -225,7 +226,8 @@ def write_resilient(
     the database refused is replaced in ``outcomes`` by its failed outcome."""
     try:
         return store.write_batch(outcomes)
-    except Exception:
+    except Exception as exc:
+        _raise_if_locked(exc)
         if len(outcomes) == 1 and outcomes[0].outcome != "loaded":
             raise
     touched: set[str] = set()
@@ -233,6 +235,7 @@ def write_resilient(
         try:
             touched |= store.write_batch([outcome])
         except Exception as exc:
+            _raise_if_locked(exc)
             reason = str(exc).splitlines()[0][:300]
             failed = FileOutcome(
                 path=outcome.path,
@@ -249,6 +252,18 @@ def write_resilient(
                 summary.files_failed += 1
                 summary.failures.append({"path": outcome.path, "line": None, "error": failed.error})
     return touched
+
+
+def _raise_if_locked(exc: Exception) -> None:
+    """A lock held past the busy timeout is no fault of any file: writing file by file would
+    wait again for each, so the pass stops with one clear reason (nothing is lost: files not
+    written are read again next time)."""
+    if is_lock_timeout(exc):
+        raise DatabaseBusy(
+            f"the database is locked: another process held its write lock for more than "
+            f"{busy_timeout_s():g} s; the files not written yet are read on the next ingest "
+            "(BATON_BUSY_TIMEOUT_S sets the wait)"
+        ) from exc
 
 
 def _known_below(store: Store, roots: list[Path]) -> dict[str, KnownFile]:

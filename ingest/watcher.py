@@ -39,6 +39,7 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.api import BaseObserver
 
+from core.db import DatabaseBusy
 from core.store import FileOutcome, Store
 from core.timeutil import utcnow
 from ingest.changes import load_changes
@@ -291,6 +292,10 @@ class Watcher:
             if batch:
                 try:
                     self._load(batch)
+                except DatabaseBusy as exc:  # another process holds the lock: try again later
+                    self._error(str(exc))
+                    for item in batch:
+                        self.queue.put(item, SETTLE, push_back=True)
                 except Exception as exc:
                     self._error(f"loading {len(batch)} changed paths failed: {exc.__class__.__name__}: {exc}")
 

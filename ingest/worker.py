@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import struct
 import sys
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from core.outcomes import FileOutcome
+    from core.store import Store
 
 HEADER = struct.Struct(">I")
 
@@ -44,41 +48,45 @@ def main() -> None:
 
 
 def serve(requests: BinaryIO, replies: BinaryIO, db_url: str) -> None:
-    """Answer ``{"items": ...}`` requests until they end, writing to the database at ``db_url``."""
+    """Answer requests until they end, writing to the database at ``db_url``."""
     import orjson
 
-    from core.db import make_engine
-    from core.outcomes import FileOutcome
+    from core.db import DatabaseBusy, make_engine
     from core.store import Store
-    from ingest.changes import load_changes
-    from ingest.fanout import items_from_message
     from ingest.heap import collector_paused
-    from ingest.loader import IngestSummary, read_and_write
 
     store = Store(make_engine(db_url, migrate=False))
     with collector_paused(), store.background_checkpoints():
         while (message := read_message(requests)) is not None:
-            request = orjson.loads(message)
-            if "changes" in request:
-                changed = load_changes(store, request["changes"])
-                reply: dict = {
-                    "retry": changed.retry,
-                    "touched_runs": sorted(changed.touched_runs),
-                    "written": [_light(outcome) for outcome in changed.written],
-                }
-            else:
-                items = items_from_message(request["items"])
-                summary = IngestSummary()
-                written: list[FileOutcome] = []
-                read_and_write(store, items, summary, on_outcome=written.append)
-                reply = summary.as_dict() | {
-                    "failures": summary.failures,
-                    "busy": summary.busy,
-                    "touched_runs": sorted(summary.touched_runs),
-                    "written": [_light(outcome) for outcome in written],
-                }
+            try:
+                reply = _answer(store, orjson.loads(message))
+            except DatabaseBusy as exc:  # raised again by the caller: it ends the pass
+                reply = {"database_busy": str(exc)}
             write_message(replies, orjson.dumps(reply))
     store.engine.dispose()
+
+
+def _answer(store: Store, request: dict) -> dict:
+    from ingest.changes import load_changes
+    from ingest.fanout import items_from_message
+    from ingest.loader import IngestSummary, read_and_write
+
+    if "changes" in request:
+        changed = load_changes(store, request["changes"])
+        return {
+            "retry": changed.retry,
+            "touched_runs": sorted(changed.touched_runs),
+            "written": [_light(outcome) for outcome in changed.written],
+        }
+    summary = IngestSummary()
+    written: list[FileOutcome] = []
+    read_and_write(store, items_from_message(request["items"]), summary, on_outcome=written.append)
+    return summary.as_dict() | {
+        "failures": summary.failures,
+        "busy": summary.busy,
+        "touched_runs": sorted(summary.touched_runs),
+        "written": [_light(outcome) for outcome in written],
+    }
 
 
 def _light(outcome: object) -> dict:

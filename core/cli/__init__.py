@@ -1,6 +1,7 @@
 """``baton``: the command line. Each command is a module registering itself in COMMANDS.
 
-User mistakes (missing path, bad URL, unknown or ambiguous id) print one line and exit 2.
+User mistakes (missing path, bad URL, unknown or ambiguous id) print one line and exit 2; a
+database another process keeps locked prints one line and exits 1.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 
 from core.cli import costs_cmd, errors_cmd, failures_cmd, ingest_cmd, resume_cmd, runs_cmd, watch_cmd
 from core.cli.output import printable_output
-from core.db import DatabaseURLError
+from core.db import DatabaseBusy, DatabaseURLError
 from core.errors import UserError
 
 COMMANDS = [ingest_cmd, runs_cmd, errors_cmd, resume_cmd, watch_cmd, costs_cmd, failures_cmd]
@@ -35,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         except (UserError, DatabaseURLError) as exc:
             print(f"baton: {exc}", file=sys.stderr)
             return 2
+        except DatabaseBusy as exc:
+            print(f"baton: {exc}", file=sys.stderr)
+            return 1
         except KeyboardInterrupt:
             print("baton: interrupted", file=sys.stderr)
             return 130

@@ -40,3 +40,33 @@ def test_an_ingest_waits_for_another_writer_instead_of_failing(tmp_path: Path) -
     assert summary.files_failed == 0, summary.failures
     assert summary.files_loaded > 0
     assert waited >= HELD_S - 1  # it did wait for the lock
+
+
+def test_a_lock_held_past_the_wait_stops_the_ingest_with_one_clear_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    database = tmp_path / "baton.db"
+    url = f"sqlite:///{database}"
+    make_engine(url).dispose()  # the schema exists; another process then keeps the lock
+    other = sqlite3.connect(database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    command = [sys.executable, "-m", "core.cli", "ingest", str(SAMPLE_RUNS / "acf"), "--db", url]
+    environment = os.environ | {"BATON_BUSY_TIMEOUT_S": "0.5"}
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO, env=environment)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        "baton: the database is locked: another process held its write lock for more than 0.5 s; "
+        "the files not written yet are read on the next ingest (BATON_BUSY_TIMEOUT_S sets the wait)"
+    )
+    assert "Traceback" not in done.stderr
+    # Once the lock is free, the next ingest loads everything.
+    again = subprocess.run(command + ["--json"], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert again.returncode == 0 and '"files_failed":0' in again.stdout.replace(" ", "")

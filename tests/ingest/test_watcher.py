@@ -533,3 +533,27 @@ def test_a_file_name_that_is_not_utf8_is_reported_once_and_the_watcher_goes_on(
         f"{watched}/cp-\\xfe.json: the file name is not valid UTF-8 (rename the file to load it)",
     ]
     assert harness.count(SourceFile) == 1
+
+
+def test_a_batch_that_meets_a_locked_database_is_loaded_once_the_lock_is_free(
+    watched: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BATON_BUSY_TIMEOUT_S", "0.2")
+    database = tmp_path / "baton.db"
+    h = Harness(watched, f"sqlite:///{database}").start()
+    try:
+        assert h.watcher.wait_caught_up(DEADLINE)
+        other = sqlite3.connect(database, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process keeps the write lock
+        try:
+            # Renamed into place: one event, so nothing but the retry can load it later.
+            write_json(watched / "cp.json.tmp", acf_doc(40))
+            os.replace(watched / "cp.json.tmp", watched / "cp.json")
+            wait_for(lambda: "database is locked" in (h.watcher.state().last_error or ""))
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        wait_for(lambda: h.outcome_of(watched / "cp.json") == "loaded")
+        assert h.watcher.running
+    finally:
+        h.stop()
