@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Table, func
+from sqlalchemy import JSON, Table, bindparam, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Dialect
@@ -103,6 +103,35 @@ def insert_prepared(
         }
         statement = statement.on_conflict_do_update(index_elements=[key], set_=set_)
     return connection.execute(statement, prepared.values).rowcount
+
+
+def update_by_id(connection: Connection, table: Table, changes: Sequence[dict[str, Any]]) -> None:
+    """Set each change's columns on the row whose id is its ``b_id`` (one executemany;
+    every change names the same columns)."""
+    if changes:
+        values = {name: bindparam(name) for name in changes[0] if name != "b_id"}
+        connection.execute(update(table).where(table.c.id == bindparam("b_id")).values(values), changes)
+
+
+def update_prepared(connection: Connection, prepared: Prepared) -> None:
+    """Overwrite every other given column of the stored rows with the same ``id``."""
+    if not prepared.values:
+        return
+    columns = prepared.columns
+    others = [name for name in columns if name != "id"]
+    if not prepared.sqlite:
+        update_by_id(
+            connection,
+            prepared.table,
+            [{name: row[name] for name in others} | {"b_id": row["id"]} for row in prepared.values],
+        )
+        return
+    index = columns.index("id")  # SQLite: the values are bound already, so the driver takes them
+    sets = ", ".join(f'"{name}" = ?' for name in others)
+    connection.exec_driver_sql(
+        f'UPDATE "{prepared.table.name}" SET {sets} WHERE "id" = ?',
+        [tuple(v for i, v in enumerate(row) if i != index) + (row[index],) for row in prepared.values],
+    )
 
 
 def _sqlite_sql(

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import String, Table, bindparam, delete, func, literal, select, update
+from sqlalchemy import String, bindparam, delete, func, literal, select
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from core import ids
-from core.bulk import Prepared, bulk_insert, insert_prepared, prepare
+from core.bulk import Prepared, bulk_insert, insert_prepared, prepare, update_by_id, update_prepared
 from core.chains import chain_parent_changes
 from core.outcomes import FileOutcome, KnownFile
 from core.runfields import EventTotals, run_fields, totals_of
@@ -296,7 +296,7 @@ class Store:
                     .group_by(links.c.checkpoint_id)
                 ).all()
             )
-            _update_by_id(
+            update_by_id(
                 connection,
                 Checkpoint.__table__,
                 [{"b_id": key, "source_file_id": holder} for key, holder in holders.items()],
@@ -319,7 +319,7 @@ class Store:
         ).all()
         if not holders:
             return
-        _update_by_id(
+        update_by_id(
             connection,
             Event.__table__,
             [{"b_id": event, "source_file_id": holder} for event, holder in holders],
@@ -353,7 +353,7 @@ class Store:
                 data.update(status=None, failure_reason=None, failure_signals={}, inferred=inferred)
                 changes.append({"b_id": row.id, "data": data})
                 touched.add(row.run_id)
-            _update_by_id(connection, RunFragment.__table__, changes)
+            update_by_id(connection, RunFragment.__table__, changes)
         return touched
 
     # -- records -------------------------------------------------------------------------
@@ -408,7 +408,7 @@ class Store:
                 orphans.append(run)
                 continue
             updates.append(run_fields(fragments[run], n_checkpoints, totals) | {"b_id": run})
-        _update_by_id(connection, Run.__table__, updates)
+        update_by_id(connection, Run.__table__, updates)
         if orphans:
             connection.execute(delete(Run).where(Run.id.in_(orphans)))
         self._link_chains(connection, run_ids)
@@ -431,15 +431,7 @@ class Store:
             {"b_id": row["id"], "parent_id": parent}
             for row, parent in chain_parent_changes(connection.execute(query).mappings())
         ]
-        _update_by_id(connection, Checkpoint.__table__, changes)
-
-
-def _update_by_id(connection: Connection, table: Table, changes: list[dict[str, Any]]) -> None:
-    """Set each change's columns on the row whose id is its ``b_id`` (one executemany;
-    every change names the same columns)."""
-    if changes:
-        values = {name: bindparam(name) for name in changes[0] if name != "b_id"}
-        connection.execute(update(table).where(table.c.id == bindparam("b_id")).values(values), changes)
+        update_by_id(connection, Checkpoint.__table__, changes)
 
 
 def _batch_rows(loaded: Iterable[FileOutcome], append_bases: dict[str, int]) -> BatchRows:
@@ -558,7 +550,7 @@ def _stored_events(connection: Connection, event_ids: list[str]) -> dict[str, tu
     stored: dict[str, tuple[int, int]] = {}
     for condition in _where_in(connection.dialect, Event.id, event_ids):
         for row in connection.execute(select(Event.id, Event.source_file_id, *columns).where(condition)):
-            stored[row[0]] = (row[1], sum(value is not None for value in row[2:]))
+            stored[row.id] = (row.source_file_id, _details(row._mapping))
     return stored
 
 
@@ -681,25 +673,10 @@ class PreparedBatch:
             key, file_id = values["id"], values["source_file_id"]
             if key not in stored or stored[key][0] == file_id:
                 continue
-            details = sum(values[name] is not None for name in EVENT_DETAILS)
+            details = _details(values)
             if details > stored[key][1]:
                 previous[key] = stored[key][0]
                 stored[key] = (file_id, details)
                 fuller.append(row)
-        if not fuller:
-            return previous
-        columns = [name for name in events.columns if name != "id"]
-        if events.sqlite:
-            index = events.columns.index("id")
-            sets = ", ".join(f'"{name}" = ?' for name in columns)
-            connection.exec_driver_sql(
-                f'UPDATE "event" SET {sets} WHERE "id" = ?',
-                [tuple(v for i, v in enumerate(row) if i != index) + (row[index],) for row in fuller],
-            )
-        else:
-            _update_by_id(
-                connection,
-                Event.__table__,
-                [{name: row[name] for name in columns} | {"b_id": row["id"]} for row in fuller],
-            )
+        update_prepared(connection, Prepared(events.table, events.columns, fuller, events.sqlite))
         return previous
