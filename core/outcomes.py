@@ -7,6 +7,7 @@ database layer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from core.records import ParsedFile
 
@@ -31,9 +32,9 @@ class FileOutcome:
     append: bool = False  # new lines of an append-only file: add, do not replace
 
 
-@dataclass(frozen=True, slots=True)
-class KnownFile:
-    """What the database remembers of one file (see ``Store.known_files``)."""
+class KnownFile(NamedTuple):
+    """What the database remembers of one file (see ``Store.known_files``). A named tuple:
+    a re-ingest builds one per file it knows, and a tuple is the cheapest to build."""
 
     size: int
     mtime_ns: int

@@ -143,11 +143,12 @@ class Store:
                 query = select(*columns)
                 if under is not None:
                     query = query.where(SourceFile.path.startswith(under.rstrip("/") + "/", autoescape=True))
-                return {row[0]: KnownFile(*row[1:]) for row in connection.execute(query).all()}
+                make = KnownFile._make
+                return {row[0]: make(row[1:]) for row in connection.execute(query).all()}
             known: dict[str, KnownFile] = {}
             for condition in _where_in(connection.dialect, SourceFile.path, list(paths)):
                 for row in connection.execute(select(*columns).where(condition)).all():
-                    known[row[0]] = KnownFile(*row[1:])
+                    known[row[0]] = KnownFile._make(row[1:])
             return known
 
     def write_batch(self, outcomes: Sequence[FileOutcome]) -> set[str]:

@@ -97,7 +97,7 @@ class _Helper:
 
     def request(self, message: dict) -> dict:
         """Send one request (``ingest.worker`` says which) and wait for its reply."""
-        write_message(self.requests, orjson.dumps(message))  # a KnownFile goes as a dict of its fields
+        write_message(self.requests, orjson.dumps(message))
         reply = read_message(self.replies)
         if reply is None:
             raise OSError(f"ingest helper exited ({self._status()})")
@@ -263,9 +263,14 @@ def _url(store: Store) -> str:
     return store.engine.url.render_as_string(hide_password=False)
 
 
+def items_to_message(items: list[Item]) -> list:
+    """``(path, known)`` items as JSON can carry them: a ``KnownFile`` as the list of its fields."""
+    return [(name, None if known is None else list(known)) for name, known in items]
+
+
 def items_from_message(items: list) -> list[Item]:
     """The ``(path, known)`` items of a helper's request, as ``_Helper.ingest`` sent them."""
-    return [(name, None if known is None else KnownFile(**known)) for name, known in items]
+    return [(name, None if known is None else KnownFile._make(known)) for name, known in items]
 
 
 def merge_reply(summary: IngestSummary, reply: dict) -> list[FileOutcome]:
@@ -376,6 +381,6 @@ def ingest_in_workers(
         chunks_by_folder(items, chunk_size(len(items), pool.size + 1)),
         pool,
         local=lambda chunk: read_and_write(store, chunk, summary, step, on_outcome),
-        remote=lambda helper, chunk: helper.request({"items": chunk}),
+        remote=lambda helper, chunk: helper.request({"items": items_to_message(chunk)}),
         take=take,
     )

@@ -112,16 +112,19 @@ def _plan(
     summary: IngestSummary,
     progress: Callable[[int, int, str], None] | None,
 ) -> _Plan:
-    """Walk the roots; count the JSON files whose size and mtime are as stored as unchanged."""
-    roots = [Path(p) for p in paths]
+    """Walk the roots; count the JSON files whose size and mtime are as stored as unchanged.
+    Relative roots are made absolute, as the CLI and the watcher do: a file is recorded by
+    one path, whatever the folder the pass ran from."""
+    roots = [Path(p).resolve() for p in paths]
     known = _known_below(store, roots)
     seen: set[str] = set()
     own_database = store.database_path
-    own_name = os.path.basename(own_database) if own_database else None
+    own_name = os.path.basename(own_database) if own_database else "\0"  # "\0": in no path
+    own_ending = "/" + own_name
     candidates = [
         name
         for name in walk_names(roots)
-        if os.path.basename(name) != own_name or os.path.realpath(name) != own_database
+        if not (name == own_name or name.endswith(own_ending)) or os.path.realpath(name) != own_database
     ]
     to_read: list[Item] = []
     for name in candidates:

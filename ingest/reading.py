@@ -40,6 +40,7 @@ def _max_text_bytes(setting: str | None) -> int:
 
 
 JSON_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson"})
+_JSON_ENDINGS = tuple(sorted(JSON_SUFFIXES))
 
 
 def _signature(path: Path, info: os.stat_result) -> tuple[int, int]:
@@ -58,7 +59,7 @@ def _signature(path: Path, info: os.stat_result) -> tuple[int, int]:
 
 def unchanged_json(name: str, known: KnownFile) -> bool:
     """The cheap path of a re-ingest: a JSON file whose size and mtime are as stored."""
-    if known.outcome in ("deleted", "failed") or not name.endswith(tuple(JSON_SUFFIXES)):
+    if known.outcome in ("deleted", "failed") or not name.endswith(_JSON_ENDINGS):
         return False
     try:
         info = os.stat(name)

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core import queries
+from core.db import make_engine
 from core.store import Store
 from core.tables import SourceFile
 from ingest.loader import ingest_paths
@@ -173,3 +174,20 @@ def test_whole_sample_tree_loads_with_broken_files_recorded(tmp_path: Path, stor
     assert summary.files_seen == (
         summary.files_loaded + summary.files_ignored + summary.files_failed + summary.files_unchanged
     )
+
+
+def test_the_database_itself_is_never_ingested(tmp_path: Path, monkeypatch) -> None:
+    """Named by its folder, relatively, or directly: Baton's own SQLite file is skipped."""
+    store = Store(make_engine(f"sqlite:///{tmp_path / 'baton.db'}"))
+    _write(tmp_path / "cp.json", _checkpoint(ROOT, "completed"))
+    monkeypatch.chdir(tmp_path)
+    for roots in ([tmp_path], [Path(".")], [Path("baton.db"), Path("cp.json")], [tmp_path / "baton.db"]):
+        summary = ingest_paths(roots, store)
+        assert summary.files_seen == (0 if roots == [tmp_path / "baton.db"] else 1), roots
+        assert summary.files_failed == summary.files_ignored == 0
+    assert [path for path, in _paths(store)] == [str(tmp_path / "cp.json")]
+
+
+def _paths(store: Store) -> list[tuple[str]]:
+    with store.engine.connect() as connection:
+        return list(connection.execute(select(SourceFile.path)).all())
