@@ -49,6 +49,15 @@ class Prepared:
         for row in self.values:
             row[index] = mapping[row[index]]
 
+    def only(self, column: str, keep: set[Any]) -> Prepared:
+        """The rows whose ``column`` is in ``keep`` (a value its bind processor leaves as is)."""
+        if self.sqlite and self.values:
+            index = self.columns.index(column)
+            rows = [row for row in self.values if row[index] in keep]
+        else:
+            rows = [row for row in self.values if row[column] in keep]
+        return Prepared(self.table, self.columns, rows, self.sqlite)
+
 
 def prepare(dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]]) -> Prepared:
     """``rows`` (dicts with the same keys) prepared for ``insert_prepared``."""

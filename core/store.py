@@ -162,14 +162,24 @@ class Store:
         # Everything that needs no lock is done before the write transaction starts: with
         # several ingest processes, the database is the part they take turns at.
         rows = _batch_rows(loaded, self._append_bases([o.path for o in loaded if o.append]))
-        candidate_runs = _runs_as_if_new(rows)
-        prepared = rows.prepare(self.engine.dialect)
+        dialect = self.engine.dialect
+        as_if_new = _runs_as_if_new(rows)
+        candidate_runs = prepare(dialect, Run.__table__, [as_if_new[run] for run in sorted(as_if_new)])
+        prepared = rows.prepare(dialect)
+        files = prepare(dialect, SourceFile.__table__, _file_rows(outcomes))
         checkpointer = self._checkpointer
         with self.engine.begin() as connection:
             self._begin_writing(connection, checkpointer)
             paths = [o.path for o in outcomes]
             existing = self._file_ids(connection, paths)
-            self._upsert_files(connection, outcomes)
+            # A failed or deleted file keeps what describes its last good load.
+            insert_prepared(
+                connection,
+                files,
+                conflict="update",
+                key="path",
+                keep_when_null=("format", "framework", "loaded_at"),
+            )
             file_ids = existing | self._file_ids(connection, [p for p in paths if p not in existing])
             # Only files loaded before can own records to replace; new files skip the deletes.
             replaced = [existing[o.path] for o in loaded if not o.append and o.path in existing]
@@ -177,8 +187,7 @@ class Store:
             gone = [file_ids[o.path] for o in outcomes if o.outcome == "deleted" and o.path in file_ids]
             touched |= self._drop_inferred_status(connection, gone)
             new_runs = set(rows.runs) - touched - self._existing_runs(connection, list(rows.runs))
-            new_rows = [candidate_runs[run] for run in sorted(new_runs)]
-            bulk_insert(connection, Run.__table__, new_rows)
+            insert_prepared(connection, candidate_runs.only("id", new_runs))
             prepared.insert(connection, file_ids)
             touched |= set(rows.runs)
             # Runs that existed are recomputed from the database (chains relinked with it).
@@ -214,37 +223,6 @@ class Store:
             }
 
     # -- files ---------------------------------------------------------------------------
-    def _upsert_files(self, connection: Connection, outcomes: Sequence[FileOutcome]) -> None:
-        now = utcnow()
-        rows = [
-            {
-                "path": o.path,
-                "format": o.format,
-                "framework": o.framework,
-                "size": o.size,
-                "mtime_ns": o.mtime_ns,
-                "content_hash": o.content_hash,
-                "outcome": o.outcome,
-                "error": o.error,
-                "error_line": o.error_line,
-                "warnings": o.warnings,
-                "read_offset": o.read_offset,  # reset when failed or gone: next read is whole
-                "line_count": o.line_count,
-                "seen_at": now,
-                "loaded_at": now if o.outcome == "loaded" else None,
-            }
-            for o in outcomes
-        ]
-        # A failed or deleted file keeps what describes its last good load.
-        bulk_insert(
-            connection,
-            SourceFile.__table__,
-            _dedupe(rows, "path"),
-            conflict="update",
-            key="path",
-            keep_when_null=("format", "framework", "loaded_at"),
-        )
-
     @staticmethod
     def _file_ids(connection: Connection, paths: list[str]) -> dict[str, int]:
         file_ids: dict[str, int] = {}
@@ -575,6 +553,31 @@ def _keep_fullest(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if other is None or _details(event) >= _details(other):
             kept[event["id"]] = event
     return list(kept.values())
+
+
+def _file_rows(outcomes: Sequence[FileOutcome]) -> list[dict[str, Any]]:
+    """The ``source_file`` rows of a batch, one per path."""
+    now = utcnow()
+    rows = [
+        {
+            "path": o.path,
+            "format": o.format,
+            "framework": o.framework,
+            "size": o.size,
+            "mtime_ns": o.mtime_ns,
+            "content_hash": o.content_hash,
+            "outcome": o.outcome,
+            "error": o.error,
+            "error_line": o.error_line,
+            "warnings": o.warnings,
+            "read_offset": o.read_offset,  # reset when failed or gone: next read is whole
+            "line_count": o.line_count,
+            "seen_at": now,
+            "loaded_at": now if o.outcome == "loaded" else None,
+        }
+        for o in outcomes
+    ]
+    return _dedupe(rows, "path")
 
 
 def _dedupe(rows: list[dict[str, Any]], key: str = "id") -> list[dict[str, Any]]:
