@@ -216,12 +216,14 @@ class HelperPool:
 
     ``fork()`` (call it before the caller starts threads of its own) forks them at once when
     ``forkable()``; otherwise ``borrow`` spawns them as they are first needed. A helper given
-    back alive is kept for the next borrower; ``close()`` ends them all."""
+    back alive is kept for the next borrower; ``end_idle`` ends those unused for a while (a
+    later burst spawns new ones), ``close()`` ends them all."""
 
     def __init__(self, store: Store, size: int) -> None:
         self.store = store
         self.size = max(0, size)
         self._idle: list[_Helper] = []
+        self._last_used = time.monotonic()
         self._lock = threading.Lock()
 
     def fork(self) -> HelperPool:
@@ -243,7 +245,18 @@ class HelperPool:
         if alive:
             with self._lock:
                 self._idle.append(helper)
+                self._last_used = time.monotonic()
         else:
+            helper.close()
+
+    def end_idle(self, after_s: float) -> None:
+        """End the kept helpers if none was given back for ``after_s`` seconds: a watcher
+        that saw one burst keeps no process (a spawned one holds ~80 MB) for hours."""
+        with self._lock:
+            if not self._idle or time.monotonic() - self._last_used < after_s:
+                return
+            idle, self._idle = self._idle, []
+        for helper in idle:
             helper.close()
 
     def close(self) -> None:

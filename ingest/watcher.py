@@ -55,6 +55,7 @@ log = logging.getLogger("baton.watch")
 CREATED_GRACE = 0.05  # a created file with no close yet: moved in from outside, or about to be written
 SETTLE = 0.2  # still being written ("modified"): wait for quiet
 SQLITE_SETTLE = 0.1
+HELPERS_IDLE_S = 300.0  # helper processes unused this long end; the next burst starts new ones
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 SIDE_SUFFIXES = ("-wal", "-journal")
 
@@ -152,8 +153,9 @@ class Watcher:
         self._worker: threading.Thread | None = None
         self._own_db = store.database_path
         self._badly_named: set[str] = set()
-        # Helper processes a burst of files is shared with, kept while watching.
+        # Helper processes a burst of files is shared with, kept while bursts come.
         self._pool = HelperPool(store, fanout_workers(FANOUT_MIN_FILES, store) - 1)
+        self.helpers_idle_s = HELPERS_IDLE_S
         self._dir_roots = tuple(str(r).rstrip(os.sep) + os.sep for r in self.roots if not r.is_file())
         self._file_roots = frozenset(str(r) for r in self.roots if r.is_file())
 
@@ -289,7 +291,9 @@ class Watcher:
             self._caught_up.set()
         while not self._stopping.is_set():
             batch = self.queue.get_batch(timeout=0.5)
-            if batch:
+            if not batch:
+                self._pool.end_idle(self.helpers_idle_s)
+            else:
                 try:
                     self._load(batch)
                 except DatabaseBusy as exc:  # another process holds the lock: try again later

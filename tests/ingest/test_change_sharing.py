@@ -140,3 +140,46 @@ def test_a_watcher_shares_a_burst_and_ends_its_helpers_when_stopped(tmp_path: Pa
     finally:
         watcher.stop()
     assert not (_children() - before), "a helper outlived the watcher"
+
+
+@pytest.mark.timeout(120)
+def test_a_watcher_ends_helpers_left_idle_and_starts_new_ones_for_the_next_burst(tmp_path: Path) -> None:
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    store = Store(make_engine(f"sqlite:///{tmp_path / 'baton.db'}"))
+    before = _children()
+    watcher = Watcher([watched], store)
+    watcher.helpers_idle_s = 1.0
+    watcher.start()
+    try:
+        assert watcher.wait_caught_up(10)
+        for burst in ("first", "second"):
+            paths = _tree(tmp_path / burst, 2 * FANOUT_MIN_CHANGES)
+            helpers = _load_burst(store, tmp_path / burst, watched / burst, len(paths) - 1, before)
+            assert helpers, f"the {burst} burst was loaded without a helper process"
+            deadline = time.monotonic() + 15
+            while _children() - before and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not (_children() - before), "an idle helper was kept"
+    finally:
+        watcher.stop()
+
+
+def _load_burst(store: Store, staging: Path, target: Path, files: int, before: set[int]) -> set[int]:
+    """Move ``staging`` in as ``target``; wait until ``files`` more files are loaded; return
+    the helper processes seen meanwhile."""
+    with store.engine.connect() as connection:
+        start = len(connection.execute(select(SourceFile.id).where(SourceFile.outcome == "loaded")).all())
+    shutil.move(str(staging), str(target))
+    deadline = time.monotonic() + 60
+    helpers: set[int] = set()
+    loaded = start
+    while loaded < start + files and time.monotonic() < deadline:
+        helpers |= _children() - before
+        with store.engine.connect() as connection:
+            loaded = len(
+                connection.execute(select(SourceFile.id).where(SourceFile.outcome == "loaded")).all()
+            )
+        time.sleep(0.02)
+    assert loaded == start + files
+    return helpers
