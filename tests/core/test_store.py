@@ -185,7 +185,7 @@ def test_the_database_itself_is_never_ingested(tmp_path: Path, monkeypatch) -> N
         summary = ingest_paths(roots, store)
         assert summary.files_seen == (0 if roots == [tmp_path / "baton.db"] else 1), roots
         assert summary.files_failed == summary.files_ignored == 0
-    assert [path for path, in _paths(store)] == [str(tmp_path / "cp.json")]
+    assert [path for (path,) in _paths(store)] == [str(tmp_path / "cp.json")]
 
 
 def _paths(store: Store) -> list[tuple[str]]:
