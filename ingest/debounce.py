@@ -85,8 +85,10 @@ class ChangeQueue:
 
     def _gather(self, started: float) -> None:
         """Let a burst arrive: while paths keep coming, nap (lock released, not woken by
-        every put) up to max_gather in all."""
-        while not self._closed and len(self._entries) < self.max_batch:
+        every put) up to max_gather in all, or until a full batch is due (paths queued but
+        not due yet, say files just created, do not end the wait: a burst moved in would
+        otherwise start with the few of its files that were due)."""
+        while not self._closed and self._due_count(time.monotonic()) < self.max_batch:
             seen = self._added
             left = started + self.max_gather - time.monotonic()
             if left <= 0:
@@ -98,6 +100,11 @@ class ChangeQueue:
                 self._condition.acquire()
             if self._added == seen:
                 return
+
+    def _due_count(self, now: float) -> int:
+        if len(self._entries) < self.max_batch:
+            return 0  # cannot be a full batch: not worth counting
+        return sum(1 for entry in self._entries.values() if entry.due <= now)
 
     def _take(self, now: float) -> list[Hashable]:
         due = [path for path, entry in self._entries.items() if entry.due <= now][: self.max_batch]
