@@ -40,6 +40,7 @@ from core.db import DatabaseBusy
 from core.outcomes import FileOutcome, KnownFile
 from core.store import Store
 from ingest.loader import IngestSummary, Item, read_and_write
+from ingest.registry import all_formats
 from ingest.worker import read_message, serve, write_message
 
 T = TypeVar("T")
@@ -227,6 +228,9 @@ class HelperPool:
         self._lock = threading.Lock()
 
     def fork(self) -> HelperPool:
+        # The parsers are imported here, once: by forked helpers too (before, each imported
+        # them at its first chunk, and a watcher's own process at its first change).
+        all_formats()
         if self.size and forkable():
             self.store.engine.dispose()  # no connection is carried across the fork
             url = _url(self.store)

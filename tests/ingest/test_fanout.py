@@ -178,3 +178,21 @@ def test_a_forked_helper_killed_mid_pass_leaves_its_chunk_to_the_caller(
     assert probe["summary"] | {"failures": [tuple(f) for f in probe["failures"]]} == expected
     assert _state(Store(make_engine(url))) == _state(alone)
     assert probe["children_after"] == []
+
+
+def test_the_parsers_are_imported_before_helpers_are_forked(sqlite_url: str) -> None:
+    """Forked helpers inherit the parsers instead of each importing them at its first chunk."""
+    script = (
+        "import sys\n"
+        "from core.db import make_engine\n"
+        "from core.store import Store\n"
+        "from ingest.fanout import HelperPool\n"
+        "before = 'ingest.parsers' in sys.modules\n"
+        f"pool = HelperPool(Store(make_engine({sqlite_url!r})), 1).fork()\n"
+        "print(before, 'ingest.parsers' in sys.modules)\n"
+        "pool.close()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.split() == ["False", "True"]
