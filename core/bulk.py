@@ -50,6 +50,17 @@ class Prepared:
         for row in self.values:
             row[index] = mapping[row[index]]
 
+    def add_column(self, dialect: Dialect, column: str, values: Sequence[Any]) -> None:
+        """Give every row a value of ``column`` (one per row, bound like the others)."""
+        if not self.sqlite:
+            for row, value in zip(self.values, values, strict=True):
+                row[column] = value
+            return
+        self.columns.append(column)
+        process = _bind_processor(self.table.c[column].type, dialect)
+        for row, value in zip(self.values, values, strict=True):
+            row.append(process(value) if process is not None else value)
+
     def only(self, column: str, keep: set[Any]) -> Prepared:
         """The rows whose ``column`` is in ``keep`` (a value its bind processor leaves as is)."""
         if self.sqlite and self.values:

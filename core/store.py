@@ -166,12 +166,20 @@ class Store:
         as_if_new = _runs_as_if_new(rows)
         candidate_runs = prepare(dialect, Run.__table__, [as_if_new[run] for run in sorted(as_if_new)])
         prepared = rows.prepare(dialect)
-        files = prepare(dialect, SourceFile.__table__, _file_rows(outcomes))
+        file_rows = _file_rows(outcomes)
+        files = prepare(dialect, SourceFile.__table__, file_rows)
         checkpointer = self._checkpointer
         with self.engine.begin() as connection:
             self._begin_writing(connection, checkpointer)
             paths = [o.path for o in outcomes]
             existing = self._file_ids(connection, paths)
+            # Stamped under the lock: max(seen_at) must grow with every commit (the
+            # dashboard's data version), even one that waited for another writer's.
+            now = utcnow()
+            files.add_column(dialect, "seen_at", [now] * len(file_rows))
+            files.add_column(
+                dialect, "loaded_at", [now if row["outcome"] == "loaded" else None for row in file_rows]
+            )
             # A failed or deleted file keeps what describes its last good load.
             insert_prepared(
                 connection,
@@ -556,8 +564,8 @@ def _keep_fullest(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _file_rows(outcomes: Sequence[FileOutcome]) -> list[dict[str, Any]]:
-    """The ``source_file`` rows of a batch, one per path."""
-    now = utcnow()
+    """The ``source_file`` rows of a batch, one per path (seen_at and loaded_at are added
+    under the write lock)."""
     rows = [
         {
             "path": o.path,
@@ -572,8 +580,6 @@ def _file_rows(outcomes: Sequence[FileOutcome]) -> list[dict[str, Any]]:
             "warnings": o.warnings,
             "read_offset": o.read_offset,  # reset when failed or gone: next read is whole
             "line_count": o.line_count,
-            "seen_at": now,
-            "loaded_at": now if o.outcome == "loaded" else None,
         }
         for o in outcomes
     ]
