@@ -54,7 +54,11 @@ def main() -> None:
 
     def progress(done: int, _total: int, _path: str) -> None:
         for pid in _children():
-            helpers.setdefault(pid, "fork" if _cmdline(pid) == own else _cmdline(pid))
+            # A spawned helper shows this process's command line until its exec: a later
+            # look at it corrects "fork" (a forked helper never changes it).
+            command = _cmdline(pid)
+            if command and helpers.get(pid, "fork") == "fork":
+                helpers[pid] = "fork" if command == own else command
         if mode == "kill-helper" and helpers and not killed and done >= 40:
             killed.append(min(helpers))
             os.kill(killed[0], signal.SIGKILL)
