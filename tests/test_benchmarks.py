@@ -1,0 +1,55 @@
+"""The benchmark scripts run, on a small scale, and print every figure they promise (the
+figures themselves are for people to read: no speed is asserted here)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+NUMBER = r"[\d,.]+"
+
+
+def _run(*args: str) -> tuple[str, str]:
+    """The script's standard output and error."""
+    done = subprocess.run(
+        [sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=240, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout, done.stderr
+
+
+def test_the_ingest_benchmark_loads_every_file_and_prints_each_measure() -> None:
+    out, _ = _run("bench/ingest.py", "--files", "300", "--repeat", "1")
+    assert "cold ingest: loaded 300, failed 0, ignored 0" in out
+    assert "re-ingest:   unchanged 300, loaded 0" in out
+    for measure in (
+        "cold ingest files/s",
+        "cold ingest MB/s",
+        "raw floor files/s",
+        r"cold ingest / raw floor \(time\)",
+        "unchanged re-ingest files/s",
+        "cold ingest CPU us/file",
+        r"read \+ parse only files/s",
+        "store writes only files/s",
+    ):
+        assert re.search(rf"^\s*{measure}\s+{NUMBER}x?\b", out, re.MULTILINE), measure
+
+
+@pytest.mark.timeout(300)
+def test_the_watch_benchmark_measures_each_event_shape_and_a_burst() -> None:
+    out, watcher_says = _run("bench/watch.py", "--per-kind", "5", "--burst", "300")
+    for measure in (
+        "in-place write, from close",
+        "write .tmp + rename, from rename",
+        "JSONL append, from close",
+    ):
+        assert re.search(
+            rf"^{re.escape(measure)}\s+\d+\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s", out, re.MULTILINE
+        ), measure
+    assert re.search(rf"^burst of 300 files moved in\s+300\s+{NUMBER} files/s", out, re.MULTILINE)
+    assert re.search(r"^stopped: \d+ loaded, 0 failed", watcher_says, re.MULTILINE)  # baton watch's own line
