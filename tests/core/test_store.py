@@ -191,3 +191,25 @@ def test_the_database_itself_is_never_ingested(tmp_path: Path, monkeypatch) -> N
 def _paths(store: Store) -> list[tuple[str]]:
     with store.engine.connect() as connection:
         return list(connection.execute(select(SourceFile.path)).all())
+
+
+def test_known_files_below_a_folder_are_exactly_the_files_under_it(tmp_path: Path, store: Store) -> None:
+    """Neighbours whose names share the folder's as a prefix, or hold LIKE's wildcards, are
+    not below it; whether the folder holds a small part of the database (looked up through
+    the path index on SQLite) or most of it (every row read)."""
+    root = tmp_path / "runs_100%"
+    inside = [root / "a.json", root / "deep" / "b.json", root / "0.json"]
+    outside = [
+        tmp_path / "runs_100%0" / "c.json",
+        tmp_path / "runs_100%-x" / "d.json",
+        tmp_path / "runsX100%" / "e.json",
+        tmp_path / "runs_100%.json",
+    ] + [tmp_path / "others" / f"{n}.json" for n in range(20)]
+    for n, path in enumerate(inside + outside):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write(path, _checkpoint(f"00000000-0000-4000-8000-{n:012d}", "completed"))
+    ingest_paths([tmp_path], store)
+    assert sorted(store.known_files(under=str(root))) == sorted(str(p) for p in inside)
+    assert sorted(store.known_files(under=str(root) + "/")) == sorted(str(p) for p in inside)
+    everything = sorted(str(p) for p in inside + outside)
+    assert sorted(store.known_files(under=str(tmp_path))) == everything
