@@ -286,7 +286,7 @@ def items_to_message(items: list[Item]) -> list:
 
 
 def items_from_message(items: list) -> list[Item]:
-    """The ``(path, known)`` items of a helper's request, as ``_Helper.ingest`` sent them."""
+    """The ``(path, known)`` items of a helper's request, as ``items_to_message`` wrote them."""
     return [(name, None if known is None else KnownFile._make(known)) for name, known in items]
 
 

@@ -124,7 +124,7 @@ def _plan(
     candidates = [
         name
         for name in walk_names(roots)
-        if not (name == own_name or name.endswith(own_ending)) or os.path.realpath(name) != own_database
+        if not name.endswith(own_ending) or os.path.realpath(name) != own_database  # names are absolute
     ]
     to_read: list[Item] = []
     for name in candidates:
