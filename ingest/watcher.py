@@ -100,13 +100,14 @@ class _Router(FileSystemEventHandler):
         w = self.watcher
         kind = event.event_type
         src = os.fsdecode(event.src_path)
-        if name_problem(src) is not None and event.event_type != "moved":
-            w.badly_named(src)  # nothing below such a name is ever stored
+        src_named_badly = name_problem(src) is not None  # nothing below such a name is stored
+        if src_named_badly and kind != "moved":  # (a move may bring it to a good name)
+            w.badly_named(src)
             return
         if event.is_directory:
             # watchdog itself reports the files of a folder created or moved in (and moved
             # within), file by file; a folder deleted or moved away takes its files along.
-            if kind in ("deleted", "moved") and name_problem(src) is None:
+            if kind in ("deleted", "moved") and not src_named_badly:
                 w.queue.put(("gone", src))
             return
         if kind == "moved":
