@@ -119,12 +119,11 @@ def _plan(
     known = _known_below(store, roots)
     seen: set[str] = set()
     own_database = store.database_path
-    own_name = os.path.basename(own_database) if own_database else "\0"  # "\0": in no path
-    own_ending = "/" + own_name
+    own_ending = "/" + os.path.basename(own_database) if own_database else None  # names are absolute
     candidates = [
         name
         for name in walk_names(roots)
-        if not name.endswith(own_ending) or os.path.realpath(name) != own_database  # names are absolute
+        if own_ending is None or not name.endswith(own_ending) or os.path.realpath(name) != own_database
     ]
     to_read: list[Item] = []
     for name in candidates:
