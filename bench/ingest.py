@@ -180,7 +180,7 @@ def split_phases(root: Path, db_path: Path) -> tuple[float, float]:
     warm(root)
     with collector_paused():  # as in a pass
         started = time.perf_counter()
-        outcomes = [read_file(Path(name), None) for name in names]
+        outcomes = [read_file(name, None) for name in names]
         read_s = time.perf_counter() - started
         started = time.perf_counter()
         with store.background_checkpoints():

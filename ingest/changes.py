@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.store import FileOutcome, Store
@@ -85,7 +84,7 @@ def _load_changes(store: Store, paths: list[str], gone_folders: Iterable[str]) -
     for name in paths:
         info = known.get(name)
         try:
-            outcome = read_file(Path(name), info)
+            outcome = read_file(name, info)
         except Unstable:
             result.retry.append(name)
             continue

@@ -6,6 +6,7 @@ recognised from content (first bytes, then keys), never from the path alone.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ class JsonLine:
 
 @dataclass(slots=True)
 class Content:
-    """One file as parsers see it. ``kind`` is ``json``, ``jsonl``, ``sqlite`` or ``other``.
+    """One file as parsers see it. ``name`` is its path; ``kind`` is ``json``, ``jsonl``,
+    ``sqlite`` or ``other``.
 
     For ``jsonl``, ``lines`` holds every complete, decodable line; ``bad_lines`` records
     the ones that are not JSON (number, message). ``first_line`` is 1 and ``offset`` 0
@@ -33,13 +35,22 @@ class Content:
     the line number and byte offset where the content starts.
     """
 
-    path: Path
+    name: str
     kind: str
     json: Any = None
     lines: list[JsonLine] = field(default_factory=list)
     bad_lines: list[tuple[int, str]] = field(default_factory=list)
     first_line: int = 1
     offset: int = 0
+    _path: Path | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def path(self) -> Path:
+        """The file as a Path, made on first use: most files parse without needing one
+        (building a Path cost about 3% of a cold ingest)."""
+        if self._path is None:
+            self._path = Path(self.name)
+        return self._path
 
     @property
     def first_value(self) -> Any:
@@ -51,7 +62,7 @@ class Content:
         return None
 
 
-def _decode_text(path: Path, data: bytes) -> None:
+def _decode_text(path: str, data: bytes) -> None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -59,7 +70,7 @@ def _decode_text(path: Path, data: bytes) -> None:
         raise ParseError(path, f"not valid UTF-8 (byte {exc.start})", line) from None
 
 
-def _json_error(path: Path, data: bytes, exc: orjson.JSONDecodeError) -> ParseError:
+def _json_error(path: str, data: bytes, exc: orjson.JSONDecodeError) -> ParseError:
     line = getattr(exc, "lineno", None)
     msg = str(exc).split(":")[0]
     if not data.strip():
@@ -69,24 +80,25 @@ def _json_error(path: Path, data: bytes, exc: orjson.JSONDecodeError) -> ParseEr
     return ParseError(path, f"invalid JSON: {msg}", line)
 
 
-def decode(path: Path, data: bytes, first_line: int = 1, offset: int = 0) -> Content:
+def decode(path: str | Path, data: bytes, first_line: int = 1, offset: int = 0) -> Content:
     """Decide the container and decode it. Raises ParseError for broken text."""
+    path = os.fspath(path)
     if data.startswith(SQLITE_MAGIC):
-        return Content(path=path, kind="sqlite")
+        return Content(name=path, kind="sqlite")
     stripped = data.lstrip()
     if not stripped:
         if first_line > 1:
-            return Content(path=path, kind="jsonl", first_line=first_line, offset=offset)
+            return Content(name=path, kind="jsonl", first_line=first_line, offset=offset)
         raise ParseError(path, "empty file")
     if stripped[:1] not in (b"{", b"["):
-        return Content(path=path, kind="other")
+        return Content(name=path, kind="other")
     try:  # orjson accepts only valid UTF-8, so a document it reads needs no other check
-        return Content(path=path, kind="json", json=orjson.loads(data), first_line=first_line, offset=offset)
+        return Content(name=path, kind="json", json=orjson.loads(data), first_line=first_line, offset=offset)
     except orjson.JSONDecodeError as exc:
         whole_error = exc
     _decode_text(path, data)  # invalid UTF-8 gets its own message, with the byte and line
     # Not one document: JSON Lines if the first line is a complete JSON value.
-    content = Content(path=path, kind="jsonl", first_line=first_line, offset=offset)
+    content = Content(name=path, kind="jsonl", first_line=first_line, offset=offset)
     raw_lines = data.split(b"\n")
     for index, raw in enumerate(raw_lines):
         number = first_line + index
@@ -104,7 +116,7 @@ def decode(path: Path, data: bytes, first_line: int = 1, offset: int = 0) -> Con
     return content
 
 
-def sqlite_problem(path: Path) -> str | None:
+def sqlite_problem(path: str | Path) -> str | None:
     """Why a SQLite file cannot be read (corrupt, encrypted, locked), or None when it can.
 
     Formats claim only databases they recognise; a file none of them can open at all is
@@ -113,7 +125,8 @@ def sqlite_problem(path: Path) -> str | None:
     from contextlib import closing
 
     try:
-        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+        uri = Path(path).resolve().as_uri()
+        with closing(sqlite3.connect(f"{uri}?mode=ro", uri=True)) as connection:
             connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.Error as exc:
         return f"cannot read this SQLite database: {exc}"

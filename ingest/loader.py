@@ -198,7 +198,7 @@ def read_and_write(
 
     for name, previous in items:
         try:
-            outcome = read_file(Path(name), previous)
+            outcome = read_file(name, previous)
         except Unstable:
             summary.busy.append(name)
             if step:

@@ -43,14 +43,13 @@ JSON_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson"})
 _JSON_ENDINGS = tuple(sorted(JSON_SUFFIXES))
 
 
-def _signature(path: Path, info: os.stat_result) -> tuple[int, int]:
+def _signature(name: str, info: os.stat_result) -> tuple[int, int]:
     """Size and mtime; a SQLite database also changes through its -wal file."""
     size, mtime = info.st_size, info.st_mtime_ns
-    if path.suffix in JSON_SUFFIXES:  # only SQLite databases have a -wal file
+    if name.endswith(_JSON_ENDINGS):  # only SQLite databases have a -wal file
         return size, mtime
-    wal = path.with_name(path.name + "-wal")
     try:
-        wal_info = wal.stat()
+        wal_info = os.stat(name + "-wal")
         size, mtime = size + wal_info.st_size, max(mtime, wal_info.st_mtime_ns)
     except OSError:
         pass
@@ -77,7 +76,7 @@ class _TooLarge(Exception):
         self.info = info
 
 
-def _read_stable(path: Path, max_text: int, attempts: int = 3) -> tuple[bytes, os.stat_result]:
+def _read_stable(path: str, max_text: int, attempts: int = 3) -> tuple[bytes, os.stat_result]:
     """The whole file, read while its size and mtime stayed put (a writer rewriting it
     during the read makes the read start again). Text files may have up to ``max_text``
     bytes, SQLite databases up to MAX_SQLITE_BYTES; larger ones raise _TooLarge."""
@@ -101,10 +100,10 @@ def _read_stable(path: Path, max_text: int, attempts: int = 3) -> tuple[bytes, o
     raise Unstable(str(path))
 
 
-def _digest(path: Path, data: bytes) -> str:
+def _digest(name: str, data: bytes) -> str:
     hasher = hashlib.blake2b(data, digest_size=16)
     if data.startswith(SQLITE_MAGIC):  # a WAL database changes through its -wal file too
-        with contextlib.suppress(OSError), open_regular(path.with_name(path.name + "-wal")) as wal:
+        with contextlib.suppress(OSError), open_regular(name + "-wal") as wal:
             hasher.update(wal.read())
     return hasher.hexdigest()
 
@@ -115,17 +114,17 @@ def _cannot_read(name: str, exc: OSError, size: int = 0, mtime: int = 0) -> File
     )
 
 
-def read_file(path: Path, known: KnownFile | None) -> FileOutcome | None:
+def read_file(path: str | Path, known: KnownFile | None) -> FileOutcome | None:
     """Turn one file into an outcome; ``None`` when it is unchanged since ``known``.
 
     A file seen before costs a stat when unchanged; an append-only file loaded before is
     read from its stored offset (``ingest.tail``). Raises Unstable when the file kept
-    changing while it was read.
+    changing while it was read. The path may be a string: the hot path builds no Path.
     """
-    name = str(path)
+    name = os.fspath(path)
     if known is not None and known.outcome != "deleted":
         try:
-            size, mtime = _signature(path, path.stat())
+            size, mtime = _signature(name, os.stat(name))
         except OSError as exc:
             return _cannot_read(name, exc)
         # A failed file is tried again even when unchanged: the cause may have been the limit,
@@ -135,16 +134,16 @@ def read_file(path: Path, known: KnownFile | None) -> FileOutcome | None:
         spec = tail_spec(known)
         if spec is not None:
             try:
-                return read_tail(path, known, spec, size, mtime, max_text_bytes())
+                return read_tail(name, known, spec, size, mtime, max_text_bytes())
             except StartOver:
                 pass
             except OSError as exc:
                 return _cannot_read(name, exc, size, mtime)
     max_text = max_text_bytes()
     try:
-        data, info = _read_stable(path, max_text)
+        data, info = _read_stable(name, max_text)
     except _TooLarge as exc:
-        size, mtime = _signature(path, exc.info)
+        size, mtime = _signature(name, exc.info)
         return FileOutcome(
             path=name,
             outcome="failed",
@@ -155,22 +154,22 @@ def read_file(path: Path, known: KnownFile | None) -> FileOutcome | None:
         )
     except OSError as exc:
         return _cannot_read(name, exc)
-    size, mtime = _signature(path, info)
-    digest = _digest(path, data)
+    size, mtime = _signature(name, info)
+    digest = _digest(name, data)
     if known and known.content_hash == digest and known.outcome not in ("deleted", "failed"):
         return FileOutcome(path=name, outcome="unchanged", size=size, mtime_ns=mtime, content_hash=digest)
-    return parse_bytes(path, data, size, mtime, digest)
+    return parse_bytes(name, data, size, mtime, digest)
 
 
-def parse_bytes(path: Path, data: bytes, size: int, mtime: int, digest: str) -> FileOutcome:
-    name = str(path)
+def parse_bytes(path: str | Path, data: bytes, size: int, mtime: int, digest: str) -> FileOutcome:
+    name = os.fspath(path)
     base = {"path": name, "size": size, "mtime_ns": mtime, "content_hash": digest}
     offset = lines = 0
     try:
-        content = decode(path, data)
+        content = decode(name, data)
         spec = detect_format(content)
         if spec is None:
-            problem = sqlite_problem(path) if content.kind == "sqlite" else None
+            problem = sqlite_problem(name) if content.kind == "sqlite" else None
             if problem:
                 return FileOutcome(outcome="failed", error=problem, **base)
             return FileOutcome(outcome="ignored", error=_ignored_reason(content.kind), **base)
@@ -179,7 +178,7 @@ def parse_bytes(path: Path, data: bytes, size: int, mtime: int, digest: str) -> 
             offset = complete_part(data)
             lines = data.count(b"\n", 0, offset)
             if content.kind != "jsonl" or offset != len(data):  # else decoded as these lines already
-                content = decode_lines(path, data[:offset])
+                content = decode_lines(name, data[:offset])
             base["content_hash"] = fingerprint_of(data, offset)
         parsed = spec.parse(content)
     except ParseError as exc:

@@ -57,7 +57,7 @@ def tailable(kind: str, data: bytes) -> bool:
     return kind == "json" and cut == len(data) and data.count(b"\n") == 1
 
 
-def decode_lines(path: Path, data: bytes, first_line: int = 1, offset: int = 0) -> Content:
+def decode_lines(path: str | Path, data: bytes, first_line: int = 1, offset: int = 0) -> Content:
     """Complete lines as JSON Lines content (even a single line, which ``decode`` would call
     a JSON document), starting at line ``first_line``, byte ``offset`` of the file. Raises
     ParseError for text that is not UTF-8."""
@@ -67,7 +67,7 @@ def decode_lines(path: Path, data: bytes, first_line: int = 1, offset: int = 0) 
         raise ParseError(
             path, f"not valid UTF-8 (byte {exc.start})", first_line + data[: exc.start].count(b"\n")
         ) from None
-    content = Content(path=path, kind="jsonl", first_line=first_line, offset=offset)
+    content = Content(name=os.fspath(path), kind="jsonl", first_line=first_line, offset=offset)
     for index, raw in enumerate(data.split(b"\n")):
         if not raw.strip():
             continue
@@ -84,7 +84,7 @@ class StartOver(Exception):
 
 
 def read_tail(
-    path: Path, known: KnownFile, spec: FormatSpec, size: int, mtime_ns: int, whole_limit: int
+    path: str | Path, known: KnownFile, spec: FormatSpec, size: int, mtime_ns: int, whole_limit: int
 ) -> FileOutcome:
     """New complete lines as an ``append`` outcome, ``unchanged`` when there are none.
 
@@ -92,7 +92,7 @@ def read_tail(
     says the new lines need the whole file and it is at most ``whole_limit`` bytes (a
     larger one keeps growing by its tail, with a warning).
     """
-    name = str(path)
+    name = os.fspath(path)
     offset = known.read_offset
     with open_regular(path) as handle:
         if os.fstat(handle.fileno()).st_size < offset:
