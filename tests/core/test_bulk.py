@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -56,3 +57,14 @@ def test_fast_path_stores_what_sqlalchemy_stores(tmp_path: Path) -> None:
     stored = _stored(fast)
     assert stored == _stored(core)
     assert stored[0][1] == "2026-01-02 03:04:05.000006" and stored[1][1] == "2026-01-02 04:59:59.999999"
+
+
+def test_json_keys_and_values_of_no_json_type_are_stored_as_text(tmp_path: Path) -> None:
+    """A parser's dict may have int keys or hold a value JSON has no type for: stored as
+    text (the serializer's second, slower call), never a failed batch."""
+    url = f"sqlite:///{tmp_path / 'baton.db'}"
+    row = _rows()[0] | {"attributes": {1: "one", "where": Path("/tmp/x"), "plain": [True]}}
+    with make_engine(url).begin() as connection:
+        bulk_insert(connection, Run.__table__, [row])
+    [(_id, _started, _agents, attributes)] = _stored(url)
+    assert json.loads(attributes) == {"1": "one", "where": "/tmp/x", "plain": [True]}
