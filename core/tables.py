@@ -115,7 +115,9 @@ class Checkpoint(SQLModel, table=True):
     source_file_id: int | None = Field(default=None, foreign_key="source_file.id", index=True)
     native_id: str
     parent_native_id: str | None = None
-    parent_id: str | None = Field(default=None, index=True)
+    # Not indexed: parents are followed in Python over a run's checkpoints (read by run_id);
+    # no query looks a checkpoint up by its parent, and every insert paid for the entry.
+    parent_id: str | None = None
     chain_key: str | None = None
     agent_id: str | None = None
     status: str = "unknown"

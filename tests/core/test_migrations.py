@@ -53,3 +53,25 @@ def test_older_database_loses_the_run_indexes_the_composite_ones_cover(db_url: s
     loopengt = queries.list_runs(engine, framework="loopengt")
     assert loopengt and {run["framework"] for run in loopengt} == {"loopengt"}
     engine.dispose()
+
+
+def test_older_database_loses_the_checkpoint_parent_index_and_keeps_its_lineage(db_url: str) -> None:
+    store = Store(make_engine(db_url))
+    ingest_paths([SAMPLE_RUNS / "acf"], store)
+    version = [m.__name__ for m in MIGRATIONS].index("_drop_checkpoint_parent_index") + 1
+    with store.engine.begin() as connection:  # the database as the version before made it
+        connection.execute(text("CREATE INDEX ix_checkpoint_parent_id ON checkpoint (parent_id)"))
+        connection.execute(text(f"DELETE FROM baton_schema WHERE version >= {version}"))
+    store.engine.dispose()
+
+    engine = make_engine(db_url)
+    names = {index["name"] for index in inspect(engine).get_indexes("checkpoint")}
+    assert "ix_checkpoint_parent_id" not in names
+    assert {"ix_checkpoint_run_id", "ix_checkpoint_source_file_id"} <= names
+    forked = [
+        run
+        for run in queries.list_runs(engine, framework="acf")
+        if any(cp["parent_id"] for cp in queries.run_checkpoints(engine, run["id"]))
+    ]
+    assert forked, "the sample ACF runs have chains: children name their parent"
+    engine.dispose()
