@@ -398,6 +398,8 @@ def ingest_in_workers(
         chunks_by_folder(items, chunk_size(len(items), pool.size + 1)),
         pool,
         local=lambda chunk: read_and_write(store, chunk, summary, step, on_outcome),
-        remote=lambda helper, chunk: helper.request({"items": items_to_message(chunk)}),
+        remote=lambda helper, chunk: helper.request(
+            {"items": items_to_message(chunk), "outcomes": on_outcome is not None}
+        ),
         take=take,
     )

@@ -3,10 +3,10 @@
 
 Reads messages from stdin (a fork: from a pipe), each a 4-byte big-endian length and a
 JSON payload: first ``{"db_url": ...}`` (not sent to a fork), then
-requests: ``{"items": [[path, known-or-null], ...]}`` (a chunk of an ingest pass, each
-``known`` a ``KnownFile``'s fields as a list: it reads, parses and writes the files with
-``ingest.loader.read_and_write`` and answers with the chunk's summary and its written
-outcomes, without records) or ``{"changes": [path, ...]}``
+requests: ``{"items": [[path, known-or-null], ...], "outcomes": bool}`` (a chunk of an
+ingest pass, each ``known`` a ``KnownFile``'s fields as a list: it reads, parses and writes
+the files with ``ingest.loader.read_and_write`` and answers with the chunk's summary and,
+unless ``outcomes`` is false, its written outcomes, without records) or ``{"changes": [path, ...]}``
 (a share of a watcher's batch: ``ingest.changes.load_changes``, answered with the written
 outcomes, the paths to retry and the runs touched). Exits when its requests end.
 """
@@ -81,7 +81,10 @@ def _answer(store: Store, request: dict) -> dict:
         }
     summary = IngestSummary()
     written: list[FileOutcome] = []
-    read_and_write(store, items_from_message(request["items"]), summary, on_outcome=written.append)
+    wanted = request.get("outcomes", True)  # a caller that reports no outcome needs none
+    read_and_write(
+        store, items_from_message(request["items"]), summary, on_outcome=written.append if wanted else None
+    )
     return summary.as_dict() | {
         "failures": summary.failures,
         "busy": summary.busy,
