@@ -19,7 +19,7 @@ from core.db import DatabaseBusy, busy_timeout_s, is_lock_timeout
 from core.store import FileOutcome, KnownFile, Store
 from ingest.discover import name_problem, printable, walk_names
 from ingest.heap import collector_paused
-from ingest.reading import Unstable, read_file, unchanged_json
+from ingest.reading import Unstable, max_text_bytes, read_file, unchanged_json
 
 if TYPE_CHECKING:
     from ingest.fanout import HelperPool
@@ -186,6 +186,7 @@ def read_and_write(
     ``summary``; ``step(name)`` after each file, ``on_outcome`` after each written outcome."""
     batch: list[FileOutcome] = []
     pending_records = 0
+    max_text = max_text_bytes()
 
     def flush() -> None:
         nonlocal batch, pending_records
@@ -198,7 +199,7 @@ def read_and_write(
 
     for name, previous in items:
         try:
-            outcome = read_file(name, previous)
+            outcome = read_file(name, previous, max_text)
         except Unstable:
             summary.busy.append(name)
             if step:

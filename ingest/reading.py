@@ -114,14 +114,17 @@ def _cannot_read(name: str, exc: OSError, size: int = 0, mtime: int = 0) -> File
     )
 
 
-def read_file(path: str | Path, known: KnownFile | None) -> FileOutcome | None:
+def read_file(path: str | Path, known: KnownFile | None, max_text: int | None = None) -> FileOutcome | None:
     """Turn one file into an outcome; ``None`` when it is unchanged since ``known``.
 
     A file seen before costs a stat when unchanged; an append-only file loaded before is
     read from its stored offset (``ingest.tail``). Raises Unstable when the file kept
     changing while it was read. The path may be a string: the hot path builds no Path.
+    ``max_text`` is ``max_text_bytes()``, read once by a caller of many files.
     """
     name = os.fspath(path)
+    if max_text is None:
+        max_text = max_text_bytes()
     if known is not None and known.outcome != "deleted":
         try:
             size, mtime = _signature(name, os.stat(name))
@@ -134,12 +137,11 @@ def read_file(path: str | Path, known: KnownFile | None) -> FileOutcome | None:
         spec = tail_spec(known)
         if spec is not None:
             try:
-                return read_tail(name, known, spec, size, mtime, max_text_bytes())
+                return read_tail(name, known, spec, size, mtime, max_text)
             except StartOver:
                 pass
             except OSError as exc:
                 return _cannot_read(name, exc, size, mtime)
-    max_text = max_text_bytes()
     try:
         data, info = _read_stable(name, max_text)
     except _TooLarge as exc:
