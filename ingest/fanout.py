@@ -78,8 +78,8 @@ def chunks_by_folder(items: Sequence[T], size: int = CHUNK_FILES) -> list[list[T
     chunks: list[list[T]] = []
     current: list[T] = []
     folder = None
-    for item in items:
-        item_folder = os.path.dirname(item if isinstance(item, str) else item[0])
+    for item in items:  # the part before the last "/" (cheaper than os.path.dirname)
+        item_folder = (item if isinstance(item, str) else item[0]).rpartition("/")[0]
         if len(current) >= size and item_folder != folder or len(current) >= 2 * size:
             chunks.append(current)
             current = []
@@ -199,7 +199,7 @@ class _ForkedHelper(_Helper):
                 os.kill(self.pid, signal.SIGKILL)
                 os.waitpid(self.pid, 0)
                 return
-            time.sleep(0.01)
+            time.sleep(0.001)  # a helper ends within milliseconds; a pass waits for it
 
 
 def forkable() -> bool:
