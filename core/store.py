@@ -194,15 +194,7 @@ class Store:
             files.add_column(
                 dialect, "loaded_at", [now if row["outcome"] == "loaded" else None for row in file_rows]
             )
-            # A failed or deleted file keeps what describes its last good load.
-            insert_prepared(
-                connection,
-                files,
-                conflict="update",
-                key="path",
-                keep_when_null=("format", "framework", "loaded_at"),
-            )
-            file_ids = existing | self._file_ids(connection, [p for p in paths if p not in existing])
+            file_ids = existing | self._write_files(connection, files, existing)
             # Only files loaded before can own records to replace; new files skip the deletes.
             replaced = [existing[o.path] for o in loaded if not o.append and o.path in existing]
             touched = self._delete_owned(connection, replaced)
@@ -233,6 +225,36 @@ class Store:
         elif dialect == "postgresql":
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
+    def _write_files(
+        self, connection: Connection, files: Prepared, existing: dict[str, int]
+    ) -> dict[str, int]:
+        """Insert or update the batch's ``source_file`` rows; return the new files' ids.
+
+        On SQLite the new files are given their ids here, the next ones after the largest
+        (as SQLite itself would: the write lock is held), so no lookup follows the insert."""
+        keep = ("format", "framework", "loaded_at")  # a failed or deleted file keeps its last good load
+        if not files.sqlite:
+            insert_prepared(connection, files, conflict="update", key="path", keep_when_null=keep)
+            return self._file_ids(
+                connection, [row["path"] for row in files.values if row["path"] not in existing]
+            )
+        index = files.columns.index("path")
+        known = [row for row in files.values if row[index] in existing]
+        new = [row for row in files.values if row[index] not in existing]
+        largest = connection.exec_driver_sql("SELECT max(id) FROM source_file").scalar() or 0
+        ids = {row[index]: largest + number for number, row in enumerate(new, start=1)}
+        for row in new:
+            row.append(ids[row[index]])
+        insert_prepared(connection, Prepared(files.table, [*files.columns, "id"], new, sqlite=True))
+        insert_prepared(
+            connection,
+            Prepared(files.table, files.columns, known, sqlite=True),
+            conflict="update",
+            key="path",
+            keep_when_null=keep,
+        )
+        return ids
+
     def _append_bases(self, paths: list[str]) -> dict[str, int]:
         """For files read from an offset: the seq their new events number on from (read
         before the write transaction; one ingester tails a given file at a time)."""
@@ -247,6 +269,14 @@ class Store:
     # -- files ---------------------------------------------------------------------------
     @staticmethod
     def _file_ids(connection: Connection, paths: list[str]) -> dict[str, int]:
+        if connection.dialect.name == "sqlite" and len(paths) > JSON_EACH_FROM:
+            # The driver's own statement: building SQLAlchemy's select cost as much as the
+            # lookup itself, and a batch looks up every path under the write lock.
+            rows = connection.exec_driver_sql(
+                "SELECT path, id FROM source_file WHERE path IN (SELECT value FROM json_each(?))",
+                (orjson.dumps(paths).decode(),),
+            )
+            return dict(rows.all())
         file_ids: dict[str, int] = {}
         for condition in _where_in(connection.dialect, SourceFile.path, paths):
             file_ids.update(connection.execute(select(SourceFile.path, SourceFile.id).where(condition)).all())

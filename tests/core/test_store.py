@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core import queries
 from core.db import make_engine
 from core.store import Store
-from core.tables import SourceFile
+from core.tables import Checkpoint, SourceFile
 from ingest.loader import ingest_paths
 from tests.conftest import SAMPLE_RUNS
 from tests.helpers import copy_tree, row_counts
@@ -213,3 +213,46 @@ def test_known_files_below_a_folder_are_exactly_the_files_under_it(tmp_path: Pat
     assert sorted(store.known_files(under=str(root) + "/")) == sorted(str(p) for p in inside)
     everything = sorted(str(p) for p in inside + outside)
     assert sorted(store.known_files(under=str(tmp_path))) == everything
+
+
+def _file_ids(store: Store) -> dict[str, int]:
+    with store.engine.connect() as connection:
+        return dict(connection.execute(select(SourceFile.path, SourceFile.id)).all())
+
+
+def test_a_batch_of_new_and_known_files_keeps_the_known_ids_and_numbers_the_new_on(
+    tmp_path: Path, store: Store
+) -> None:
+    """New files are numbered in the batch that adds them (on SQLite by Baton itself):
+    known files keep their ids, and every checkpoint names the file that holds it."""
+    first = tmp_path / "first"
+    first.mkdir()
+    _write(first / "root.json", _checkpoint(ROOT, "partial"))
+    _write(first / "child.json", _checkpoint(CHILD, "partial", parent=ROOT))
+    ingest_paths([tmp_path], store)
+    before = _file_ids(store)
+
+    _write(first / "child.json", _checkpoint(CHILD, "failed", parent=ROOT))  # known, changed
+    second = tmp_path / "second"
+    second.mkdir()
+    others = ["6b0f2f5c-2f0e-4a51-9c1a-1f1e2d3c4b5a", "7c1a3a6d-3a1f-4b62-8d2b-2a2f3e4d5c6b"]
+    for native in others:
+        _write(second / f"{native}.json", _checkpoint(native, "partial", parent=CHILD))
+    summary = ingest_paths([tmp_path], store)
+    assert (summary.files_loaded, summary.files_unchanged) == (3, 1)
+
+    after = _file_ids(store)
+    assert {path: after[path] for path in before} == before
+    new_ids = [after[path] for path in after if path not in before]
+    assert len(new_ids) == 2 and min(new_ids) > max(before.values())
+    query = select(Checkpoint.native_id, SourceFile.path).join(
+        SourceFile, SourceFile.id == Checkpoint.source_file_id
+    )
+    with store.engine.connect() as connection:
+        holders = {native: Path(path).name for native, path in connection.execute(query).all()}
+    assert holders == {
+        ROOT: "root.json",
+        CHILD: "child.json",
+        others[0]: f"{others[0]}.json",
+        others[1]: f"{others[1]}.json",
+    }
