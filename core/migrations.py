@@ -82,6 +82,19 @@ def _drop_checkpoint_parent_index(connection: Connection) -> None:
     connection.execute(text("DROP INDEX IF EXISTS ix_checkpoint_parent_id"))
 
 
+def _keep_only_extra_checkpoint_holders(connection: Connection) -> None:
+    """``checkpoint_source`` lists only the files that hold a checkpoint besides the one
+    whose copy is stored (``checkpoint.source_file_id``), as ``event_source`` does: a
+    checkpoint in one file, nearly all of them, costs no row there."""
+    connection.execute(
+        text(
+            "DELETE FROM checkpoint_source WHERE EXISTS (SELECT 1 FROM checkpoint c"
+            " WHERE c.id = checkpoint_source.checkpoint_id"
+            " AND c.source_file_id = checkpoint_source.source_file_id)"
+        )
+    )
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
     _add_resume_export,
@@ -92,6 +105,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _drop_covered_run_indexes,
     _add_event_sources,
     _drop_checkpoint_parent_index,
+    _keep_only_extra_checkpoint_holders,
 ]
 
 

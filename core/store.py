@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import String, and_, bindparam, delete, func, literal, select
+from sqlalchemy import Column, String, and_, bindparam, delete, func, literal, select
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -79,6 +79,18 @@ def _below(connection: Connection, prefix: str) -> ColumnElement[bool]:
     below = connection.execute(select(func.count()).where(in_range)).scalar_one()  # from the index
     rows = connection.execute(select(func.max(SourceFile.id))).scalar() or 0  # about the table's size
     return in_range if below * 4 < rows else like
+
+
+def _unlink(connection: Connection, record: Column[Any], pairs: Iterable[tuple[str, int]]) -> None:
+    """Delete the (record id, file id) rows of a holders table: ``record`` is its column of
+    record ids (``checkpoint_source.checkpoint_id``, ``event_source.event_id``)."""
+    rows = [{"b_id": key, "holder": holder} for key, holder in pairs]
+    if rows:
+        links = record.table
+        connection.execute(
+            delete(links).where(record == bindparam("b_id"), links.c.source_file_id == bindparam("holder")),
+            rows,
+        )
 
 
 def _shallow(record: Any) -> dict[str, Any]:
@@ -202,7 +214,7 @@ class Store:
             touched |= self._drop_inferred_status(connection, gone)
             new_runs = set(rows.runs) - touched - self._existing_runs(connection, list(rows.runs))
             insert_prepared(connection, candidate_runs.only("id", new_runs))
-            prepared.insert(connection, file_ids)
+            prepared.insert(connection, file_ids, new_runs)
             touched |= set(rows.runs)
             # Runs that existed are recomputed from the database (chains relinked with it).
             self._refresh_runs(connection, touched - new_runs)
@@ -332,6 +344,9 @@ class Store:
                 Checkpoint.__table__,
                 [{"b_id": key, "source_file_id": holder} for key, holder in holders.items()],
             )
+            _unlink(
+                connection, links.c.checkpoint_id, holders.items()
+            )  # the file stored now is no extra holder
             orphans = [key for key in part if key not in holders]
             if orphans:
                 connection.execute(delete(Checkpoint).where(Checkpoint.id.in_(orphans)))
@@ -355,12 +370,7 @@ class Store:
             Event.__table__,
             [{"b_id": event, "source_file_id": holder} for event, holder in holders],
         )
-        connection.execute(
-            delete(links).where(
-                links.c.event_id == bindparam("b_id"), links.c.source_file_id == bindparam("holder")
-            ),
-            [{"b_id": event, "holder": holder} for event, holder in holders],
-        )
+        _unlink(connection, links.c.event_id, holders)
 
     def _drop_inferred_status(self, connection: Connection, file_ids: list[int]) -> set[str]:
         """A deleted file's run fragments stop claiming a status they only inferred.
@@ -535,7 +545,7 @@ def _batch_rows(loaded: Iterable[FileOutcome], append_bases: dict[str, int]) -> 
                     "document": manifest,
                 }
             )
-    rows.checkpoint_sources = list({(cp["id"], cp["source_file_id"]): None for cp in rows.checkpoints})
+    rows.checkpoint_holders = list({(cp["id"], cp["source_file_id"]): None for cp in rows.checkpoints})
     rows.checkpoints = _dedupe(rows.checkpoints)
     # Only events with a native id can be held by two files (other ids include the path).
     rows.event_holders = list(
@@ -642,7 +652,7 @@ class BatchRows:
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> identity columns
     fragments: list[dict[str, Any]] = field(default_factory=list)
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
-    checkpoint_sources: list[tuple[str, Any]] = field(default_factory=list)  # (checkpoint, file)
+    checkpoint_holders: list[tuple[str, Any]] = field(default_factory=list)  # (checkpoint, file)
     event_holders: list[tuple[str, Any]] = field(default_factory=list)  # (event with native id, file)
     events: list[dict[str, Any]] = field(default_factory=list)
     prices: list[dict[str, Any]] = field(default_factory=list)
@@ -651,11 +661,10 @@ class BatchRows:
 
     def prepare(self, dialect: Dialect) -> PreparedBatch:
         """The rows bound for ``dialect``, ready to insert once the files' ids are known."""
-        links = [{"checkpoint_id": key, "source_file_id": path} for key, path in self.checkpoint_sources]
         return PreparedBatch(
             fragments=prepare(dialect, RunFragment.__table__, self.fragments),
             checkpoints=prepare(dialect, Checkpoint.__table__, self.checkpoints),
-            checkpoint_sources=prepare(dialect, CheckpointSource.__table__, links),
+            checkpoint_holders=self.checkpoint_holders,
             events=prepare(dialect, Event.__table__, self.events),
             event_holders=self.event_holders,
             prices=self.prices,
@@ -677,20 +686,20 @@ class PreparedBatch:
 
     fragments: Prepared
     checkpoints: Prepared
-    checkpoint_sources: Prepared
+    checkpoint_holders: list[tuple[str, Any]]
     events: Prepared
     event_holders: list[tuple[str, Any]]
     prices: list[dict[str, Any]]
     manifests: list[dict[str, Any]]
 
-    def insert(self, connection: Connection, file_ids: dict[str, int]) -> None:
-        for part in (self.fragments, self.checkpoints, self.checkpoint_sources, self.events):
+    def insert(self, connection: Connection, file_ids: dict[str, int], new_runs: set[str]) -> None:
+        """Insert the rows; ``new_runs`` are the runs the database did not hold before."""
+        for part in (self.fragments, self.checkpoints, self.events):
             part.replace("source_file_id", file_ids)
         for row in self.prices + self.manifests:
             row["source_file_id"] = file_ids[row["source_file_id"]]
         insert_prepared(connection, self.fragments)
-        insert_prepared(connection, self.checkpoints, conflict="update")
-        insert_prepared(connection, self.checkpoint_sources, conflict="nothing", key=None)
+        self._insert_checkpoints(connection, file_ids, new_runs)
         written = insert_prepared(connection, self.events, conflict="nothing")
         holders = [(event, file_ids[path]) for event, path in self.event_holders]
         shared = written != len(self.events.values) or len(holders) > len({event for event, _ in holders})
@@ -712,6 +721,51 @@ class PreparedBatch:
             connection.execute(Price.__table__.insert(), self.prices)
         if self.manifests:
             connection.execute(AgentManifest.__table__.insert(), self.manifests)
+
+    def _insert_checkpoints(
+        self, connection: Connection, file_ids: dict[str, int], new_runs: set[str]
+    ) -> None:
+        """Store the batch's checkpoints (this batch's copy replaces one stored before: the
+        last file to write a checkpoint holds the stored copy) and record in
+        ``checkpoint_source`` every other file that holds one. Only checkpoints of runs the
+        database held before can have been stored by another file: they alone are looked up."""
+        checkpoints = self.checkpoints
+        if not checkpoints.values:
+            return
+        columns = checkpoints.columns
+        at_id, at_run, at_file = (columns.index(name) for name in ("id", "run_id", "source_file_id"))
+
+        def fields(row: Any) -> tuple[str, str, int]:  # value lists on SQLite, dicts elsewhere
+            if checkpoints.sqlite:
+                return row[at_id], row[at_run], row[at_file]
+            return row["id"], row["run_id"], row["source_file_id"]
+
+        ours: dict[str, int] = {}
+        maybe_stored: list[str] = []
+        for row in checkpoints.values:
+            key, run, file_id = fields(row)
+            ours[key] = file_id
+            if run not in new_runs:
+                maybe_stored.append(key)
+        earlier: dict[str, int] = {}
+        for condition in _where_in(connection.dialect, Checkpoint.id, maybe_stored):
+            earlier.update(
+                connection.execute(select(Checkpoint.id, Checkpoint.source_file_id).where(condition)).all()
+            )
+        insert_prepared(connection, checkpoints, conflict="update")
+        holders = [(key, file_ids[path]) for key, path in self.checkpoint_holders]
+        replaced = [(key, file_id) for key, file_id in earlier.items() if file_id != ours[key]]
+        extra = [(key, file_id) for key, file_id in holders if file_id != ours[key]] + replaced
+        links = CheckpointSource.__table__
+        bulk_insert(
+            connection,
+            links,
+            [{"checkpoint_id": key, "source_file_id": file_id} for key, file_id in dict.fromkeys(extra)],
+            conflict="nothing",
+            key=None,
+        )
+        # The file now stored may have held the checkpoint as an extra holder.
+        _unlink(connection, links.c.checkpoint_id, [(key, ours[key]) for key, _ in replaced])
 
     def _store_fuller_copies(
         self, connection: Connection, stored: dict[str, tuple[int, int]]

@@ -134,10 +134,11 @@ class Checkpoint(SQLModel, table=True):
 
 
 class CheckpointSource(SQLModel, table=True):
-    """Every file that holds a checkpoint (the same document may sit in a ``.json`` file and
-    a JSONL log). ``checkpoint.source_file_id`` names the one whose copy is stored; a file
-    that stops holding the checkpoint drops only its own link, and the checkpoint goes when
-    no file holds it any more."""
+    """Files that hold a checkpoint besides the one whose copy is stored (the same document
+    may sit in a ``.json`` file and a JSONL log). ``checkpoint.source_file_id`` names the
+    stored one; only the other holders get a row, so a checkpoint in one file costs nothing
+    here. A file that stops holding the checkpoint drops only its own link; when it was the
+    stored one, the checkpoint passes to another holder, and it goes when no file holds it."""
 
     __tablename__ = "checkpoint_source"
 
