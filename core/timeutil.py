@@ -14,6 +14,15 @@ def parse_timestamp(value: object) -> datetime | None:
     """
     if value is None or isinstance(value, bool):
         return None
+    if type(value) is str:  # the usual case first: an ISO string as the source wrote it
+        try:
+            parsed = datetime.fromisoformat(value)  # Python 3.11 reads "Z" itself
+        except ValueError:
+            return _parse_text(value)
+        zone = parsed.tzinfo
+        if zone is UTC:
+            return parsed
+        return parsed.replace(tzinfo=UTC) if zone is None else parsed.astimezone(UTC)
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, int | float):
@@ -21,7 +30,12 @@ def parse_timestamp(value: object) -> datetime | None:
             return datetime.fromtimestamp(float(value), tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
-    if not isinstance(value, str) or not value.strip():
+    return _parse_text(value) if isinstance(value, str) else None
+
+
+def _parse_text(value: str) -> datetime | None:
+    """A string the plain ISO parser refused: surrounding blanks, a "Z" elsewhere."""
+    if not value.strip():
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
