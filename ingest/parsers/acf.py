@@ -12,6 +12,7 @@ non-UUID ``task_id`` from ``new_checkpoint``): such documents load with a warnin
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -25,6 +26,17 @@ FRAMEWORK = "acf"
 REQUIRED = ("ac_version", "checkpoint_id", "task_id", "agent_id", "emitted_at", "status", "task_summary")
 STATUS_MAP = {"partial": "running", "failed": "failed", "paused": "paused", "completed": "completed"}
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.I)
+
+
+def _stated(value: Any) -> bool:
+    """A string with something in it besides blanks (``isspace`` builds no stripped copy)."""
+    return isinstance(value, str) and bool(value) and not value.isspace()
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_uuid4(value: str) -> bool:
+    """Cached: every checkpoint of a task names the same task id."""
+    return UUID4.match(value) is not None
 
 
 def _is_checkpoint(value: Any) -> bool:
@@ -65,10 +77,10 @@ def checkpoint_from_document(
     def warn(message: str) -> None:
         warnings.append(f"{content.path}:{line}: {message}" if line else f"{content.path}: {message}")
 
-    missing = [key for key in REQUIRED if not isinstance(doc.get(key), str) or not doc[key].strip()]
+    missing = [key for key in REQUIRED if not _stated(doc.get(key))]
     if missing:
         warn(f"checkpoint {doc['checkpoint_id']} lacks {', '.join(missing)}")
-    if not UUID4.match(doc["task_id"]):
+    if not _is_uuid4(doc["task_id"]):
         warn(f"task_id {doc['task_id']!r} is not a UUIDv4 (ACF's own parse() rejects it)")
     native_status = doc.get("status")
     status = STATUS_MAP.get(native_status) if isinstance(native_status, str) else None
