@@ -15,7 +15,8 @@ from core.timeutil import parse_timestamp
         ("2026-11-01T00:00:05Z", datetime(2026, 11, 1, 0, 0, 5, tzinfo=UTC)),
         ("2026-11-01T00:00:05+00:00", datetime(2026, 11, 1, 0, 0, 5, tzinfo=UTC)),
         ("2026-11-01T02:00:05+02:00", datetime(2026, 11, 1, 0, 0, 5, tzinfo=UTC)),
-        ("2026-11-01T00:00:05.250", datetime(2026, 11, 1, 0, 0, 5, 250000, tzinfo=UTC)),  # loopengt's utcnow()
+        # no offset, as loopengt writes utcnow(): read as UTC
+        ("2026-11-01T00:00:05.250", datetime(2026, 11, 1, 0, 0, 5, 250000, tzinfo=UTC)),
         ("  2026-11-01T00:00:05Z\n", datetime(2026, 11, 1, 0, 0, 5, tzinfo=UTC)),
         ("2026-11-01", datetime(2026, 11, 1, tzinfo=UTC)),
         (1_761_955_205, datetime(2025, 11, 1, 0, 0, 5, tzinfo=UTC)),
