@@ -73,20 +73,24 @@ def _shareable(store: Store) -> bool:
 
 
 def chunks_by_folder(items: Sequence[T], size: int = CHUNK_FILES) -> list[list[T]]:
-    """Consecutive chunks of about ``size`` files (paths, or items whose first element is
-    the path) that cut between folders where possible."""
+    """Consecutive chunks of ``size`` files (paths, or items whose first element is the
+    path), each extended to the end of its last folder, but to no more than ``2 * size``.
+    Only the items near a cut are looked at: this runs before the first chunk starts."""
+
+    def folder(index: int) -> str:  # the part before the last "/" (cheaper than os.path.dirname)
+        item = items[index]
+        return (item if isinstance(item, str) else item[0]).rpartition("/")[0]  # type: ignore[index]
+
     chunks: list[list[T]] = []
-    current: list[T] = []
-    folder = None
-    for item in items:  # the part before the last "/" (cheaper than os.path.dirname)
-        item_folder = (item if isinstance(item, str) else item[0]).rpartition("/")[0]
-        if len(current) >= size and item_folder != folder or len(current) >= 2 * size:
-            chunks.append(current)
-            current = []
-        current.append(item)
-        folder = item_folder
-    if current:
-        chunks.append(current)
+    start, count = 0, len(items)
+    while start < count:
+        end = min(start + size, count)
+        if end < count:
+            limit, last = min(start + 2 * size, count), folder(end - 1)
+            while end < limit and folder(end) == last:
+                end += 1
+        chunks.append(list(items[start:end]))
+        start = end
     return chunks
 
 

@@ -196,3 +196,26 @@ def test_the_parsers_are_imported_before_helpers_are_forked(sqlite_url: str) -> 
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_chunks_cut_between_folders_and_stay_within_twice_the_size() -> None:
+    import random
+
+    from ingest.fanout import chunks_by_folder
+
+    rng = random.Random(7)
+    paths = [
+        f"/runs/{folder:03d}/{n:04d}.json" for folder in range(60) for n in range(rng.choice((1, 3, 40, 90)))
+    ]
+    items = [(path, None) for path in paths]
+    for size in (1, 7, 50, 500):
+        chunks = chunks_by_folder(items, size)
+        assert [item for chunk in chunks for item in chunk] == items
+        for chunk, following in zip(chunks, chunks[1:], strict=False):
+            assert size <= len(chunk) <= 2 * size
+            same_folder = chunk[-1][0].rsplit("/", 1)[0] == following[0][0].rsplit("/", 1)[0]
+            assert not same_folder or len(chunk) == 2 * size  # a folder is split only when too large
+            # ...and never later than needed: the chunk ends where its folder ends past `size`
+            folders = [path.rsplit("/", 1)[0] for path, _ in chunk[size - 1 :]]
+            assert len(chunk) == 2 * size or len(set(folders)) == 1
+    assert chunks_by_folder([], 5) == [] and chunks_by_folder(paths[:3], 5) == [paths[:3]]
