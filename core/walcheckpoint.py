@@ -8,9 +8,14 @@ the store turns its writer's automatic checkpoints off and this thread checkpoin
 released, while the writer goes on reading and parsing. When the pass ends the thread
 runs a last checkpoint and stops.
 
+The thread copies once the log holds 64 MiB, not SQLite's 4 MiB: a cold ingest rewrites
+the same index pages in commit after commit, and every checkpoint copied each of them
+again (with two fsyncs). A 20,000-file cold pass went from 0.99 to 0.94 s, its last
+checkpoint included.
+
 A checkpoint that fails (the database is busy, say) is only tried again later: the pages
 stay safe in the log. Should the thread fall behind (its last checkpoint failed, or left
-more than 16 times the threshold uncopied, as a long reader can make it), the writer
+more than 4 times the threshold uncopied, as a long reader can make it), the writer
 checkpoints in its commits again until it has caught up, so the log cannot grow without
 bound. The log file's size does not say this: SQLite reuses the file and never shrinks it.
 """
@@ -24,8 +29,8 @@ import threading
 
 log = logging.getLogger(__name__)
 
-THRESHOLD_BYTES = 4 << 20  # the automatic checkpoint's own default: 1,000 pages of 4 KiB
-BEHIND_FACTOR = 16
+THRESHOLD_BYTES = 64 << 20
+BEHIND_FACTOR = 4  # 256 MiB uncopied: the writer checkpoints in its commits too
 
 
 class WalCheckpointer:
