@@ -99,10 +99,15 @@ class _Helper:
 
     def __init__(self, requests: BinaryIO, replies: BinaryIO) -> None:
         self.requests, self.replies = requests, replies
+        self.pending: list[Item] | None = None  # a first chunk given at the fork, not answered yet
 
     def request(self, message: dict) -> dict:
         """Send one request (``ingest.worker`` says which) and wait for its reply."""
         write_message(self.requests, orjson.dumps(message))
+        return self.reply()
+
+    def reply(self) -> dict:
+        """The answer to the request under way."""
         reply = read_message(self.replies)
         if reply is None:
             raise OSError(f"ingest helper exited ({self._status()})")
@@ -163,7 +168,7 @@ class _ForkedHelper(_Helper):
     be carried across a fork). The child opens its own connection and leaves with
     ``os._exit``: nothing of the parent's (buffers, pools, atexit hooks) runs twice."""
 
-    def __init__(self, url: str, others: Sequence[_Helper]) -> None:
+    def __init__(self, url: str, others: Sequence[_Helper], first: dict | None = None) -> None:
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         pid = os.fork()
@@ -175,7 +180,7 @@ class _ForkedHelper(_Helper):
                 for other in others:  # else a helper would keep another's requests open
                     other.requests.close()
                     other.replies.close()
-                serve(os.fdopen(request_read, "rb"), os.fdopen(reply_write, "wb"), url)
+                serve(os.fdopen(request_read, "rb"), os.fdopen(reply_write, "wb"), url, first)
                 status = 0
             except Exception:
                 traceback.print_exc()
@@ -231,16 +236,33 @@ class HelperPool:
         self._last_used = time.monotonic()
         self._lock = threading.Lock()
 
-    def fork(self) -> HelperPool:
+    def fork(self, first_chunks: Sequence[list[Item]] = (), outcomes: bool = True) -> HelperPool:
+        """Fork the helpers when ``forkable()``. Each of ``first_chunks`` (only given when
+        forkable) is a helper's first chunk: it starts on it at once, from its copy of this
+        process's memory, and ``share`` collects the answer (with written outcomes only
+        when ``outcomes``)."""
         # The parsers are imported here, once: by forked helpers too (before, each imported
         # them at its first chunk, and a watcher's own process at its first change).
         all_formats()
         if self.size and forkable():
             self.store.engine.dispose()  # no connection is carried across the fork
             url = _url(self.store)
-            for _ in range(self.size):
-                self._idle.append(_ForkedHelper(url, self._idle))
+            for number in range(self.size):
+                chunk = first_chunks[number] if number < len(first_chunks) else None
+                first = {"items": items_to_message(chunk), "outcomes": outcomes} if chunk else None
+                helper = _ForkedHelper(url, self._idle, first)
+                helper.pending = chunk
+                self._idle.append(helper)
         return self
+
+    def borrow_pending(self) -> _Helper | None:
+        """An idle helper still working on the first chunk it was forked with, if any."""
+        with self._lock:
+            for helper in self._idle:
+                if helper.pending is not None:
+                    self._idle.remove(helper)
+                    return helper
+        return None
 
     def borrow(self) -> _Helper:
         """An idle helper, or a newly spawned one (raises OSError if it cannot start)."""
@@ -326,8 +348,16 @@ def share(
             return pending.popleft() if pending and not stop.is_set() else None
 
     def helper_loop() -> None:
-        helper, alive = None, True
+        helper, alive = pool.borrow_pending(), True
         try:
+            if helper is not None and helper.pending is not None:  # forked with a first chunk
+                chunk, helper.pending = helper.pending, None
+                try:
+                    results.put((chunk, helper.reply(), True))  # type: ignore[arg-type]
+                except (OSError, ValueError):
+                    alive = False
+                    results.put((chunk, None, False))  # type: ignore[arg-type]
+                    return
             while (chunk := next_chunk()) is not None:
                 try:
                     helper = helper or pool.borrow()
@@ -373,6 +403,13 @@ def share(
         stop.set()
         for thread in threads:
             thread.join()
+
+
+def early_chunks(items: Sequence[Item], helpers: int) -> list[list[Item]]:
+    """Chunks for ``helpers`` helpers to start on while the walk goes on, from the files
+    to read found so far: whole folders (the last folder seen may not be complete yet)."""
+    chunks = chunks_by_folder(items, max(1, len(items) // (2 * (helpers + 1))))
+    return chunks[: min(helpers, len(chunks) - 1)]
 
 
 def chunk_size(items: int, workers: int) -> int:

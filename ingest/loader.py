@@ -74,15 +74,30 @@ def ingest_paths(
     path)`` is called after each file; ``on_outcome(outcome)`` after each written outcome
     (loaded, ignored, failed, deleted) once its batch is committed. Many files are shared
     with helper processes: ``pool``'s (a watcher keeps one), else the pass's own."""
-    from ingest.fanout import HelperPool, fanout_workers  # fanout imports this module
+    from ingest.fanout import FANOUT_MIN_FILES, HelperPool, early_chunks, fanout_workers, forkable
 
     started = time.perf_counter()
     summary = IngestSummary()
+    own_pool: HelperPool | None = None
+
+    def start_helpers(items: list[Item]) -> int:
+        """Fork the helpers while the walk goes on, each with a first chunk of ``items``;
+        returns how many of them were handed out."""
+        nonlocal own_pool
+        wanted = fanout_workers(len(items), store) - 1
+        if wanted <= 0 or not forkable():
+            return 0
+        chunks = early_chunks(items, wanted)
+        own_pool = HelperPool(store, wanted).fork(chunks, outcomes=on_outcome is not None)
+        return sum(len(chunk) for chunk in chunks)
+
     with collector_paused():
-        plan = _plan(paths, store, summary, progress)
+        early = (FANOUT_MIN_FILES, start_helpers) if pool is None else None
+        plan = _plan(paths, store, summary, progress, early)
         helpers_wanted = fanout_workers(len(plan.to_read), store) - 1
-        own_pool = None
-        if pool is None and helpers_wanted:
+        if own_pool is not None:
+            pool = own_pool
+        elif pool is None and helpers_wanted:
             # Before this pass starts a thread of its own: the helpers may be forked.
             own_pool = pool = HelperPool(store, helpers_wanted).fork()
         sharing = pool if helpers_wanted and pool is not None and pool.size else None
@@ -104,6 +119,7 @@ class _Plan:
     seen: set[str]
     files: int  # candidates below the roots
     to_read: list[Item]  # the candidates not known to be unchanged
+    handed_out: int = 0  # of to_read, the first ones given to helpers during the walk
 
 
 def _plan(
@@ -111,21 +127,31 @@ def _plan(
     store: Store,
     summary: IngestSummary,
     progress: Callable[[int, int, str], None] | None,
+    early: tuple[int, Callable[[list[Item]], int]] | None = None,
 ) -> _Plan:
     """Walk the roots; count the JSON files whose size and mtime are as stored as unchanged.
     Relative roots are made absolute, as the CLI and the watcher do: a file is recorded by
-    one path, whatever the folder the pass ran from."""
+    one path, whatever the folder the pass ran from.
+
+    With ``early`` = (n, start): once n files to read are found, ``start(to_read)`` may
+    hand the first of them to helpers, which work while the walk goes on. A pass that
+    reports progress lists every file before it looks at any (its total must be known), so
+    its helpers start only after the listing."""
     roots = [Path(p).resolve() for p in paths]
     known = _known_below(store, roots)
     seen: set[str] = set()
     own_database = store.database_path
     own_ending = "/" + os.path.basename(own_database) if own_database else None  # names are absolute
-    candidates = [
+    candidates: Iterable[str] = (
         name
         for name in walk_names(roots)
         if own_ending is None or not name.endswith(own_ending) or os.path.realpath(name) != own_database
-    ]
+    )
+    if progress is not None:
+        candidates = list(candidates)
+        total = len(candidates)
     to_read: list[Item] = []
+    handed_out = 0
     for name in candidates:
         seen.add(name)
         summary.files_seen += 1
@@ -134,16 +160,19 @@ def _plan(
             summary.files_failed += 1
             summary.failures.append({"path": printable(name), "line": None, "error": problem})
             if progress:
-                progress(summary.files_seen - len(to_read), len(candidates), printable(name))
+                progress(summary.files_seen - len(to_read), total, printable(name))
             continue
         previous = known.get(name)
         if previous is not None and unchanged_json(name, previous):
             summary.files_unchanged += 1
             if progress:
-                progress(summary.files_seen - len(to_read), len(candidates), name)
+                progress(summary.files_seen - len(to_read), total, name)
             continue
         to_read.append((name, previous))
-    return _Plan(roots, known, seen, len(candidates), to_read)
+        if early is not None and len(to_read) == early[0]:
+            handed_out = early[1](to_read)
+            early = None
+    return _Plan(roots, known, seen, summary.files_seen, to_read, handed_out)
 
 
 def _ingest_planned(
@@ -165,7 +194,7 @@ def _ingest_planned(
     if pool is not None:
         from ingest.fanout import ingest_in_workers
 
-        ingest_in_workers(store, plan.to_read, pool, summary, step, on_outcome)
+        ingest_in_workers(store, plan.to_read[plan.handed_out :], pool, summary, step, on_outcome)
     else:
         read_and_write(store, plan.to_read, summary, step, on_outcome)
     vanished = _vanished(plan.roots, plan.known, plan.seen)

@@ -48,23 +48,31 @@ def main() -> None:
         serve(stdin, stdout, orjson.loads(first)["db_url"])
 
 
-def serve(requests: BinaryIO, replies: BinaryIO, db_url: str) -> None:
-    """Answer requests until they end, writing to the database at ``db_url``."""
+def serve(requests: BinaryIO, replies: BinaryIO, db_url: str, first: dict | None = None) -> None:
+    """Answer requests until they end, writing to the database at ``db_url``; ``first`` (a
+    fork's first request, in its memory) is answered before any is read."""
     import orjson
 
-    from core.db import DatabaseBusy, make_engine
+    from core.db import make_engine
     from core.store import Store
     from ingest.heap import collector_paused
 
     store = Store(make_engine(db_url, migrate=False))
     with collector_paused(), store.background_checkpoints():
+        if first is not None:
+            write_message(replies, orjson.dumps(_reply(store, first)))
         while (message := read_message(requests)) is not None:
-            try:
-                reply = _answer(store, orjson.loads(message))
-            except DatabaseBusy as exc:  # raised again by the caller: it ends the pass
-                reply = {"database_busy": str(exc)}
-            write_message(replies, orjson.dumps(reply))
+            write_message(replies, orjson.dumps(_reply(store, orjson.loads(message))))
     store.engine.dispose()
+
+
+def _reply(store: Store, request: dict) -> dict:
+    from core.db import DatabaseBusy
+
+    try:
+        return _answer(store, request)
+    except DatabaseBusy as exc:  # raised again by the caller: it ends the pass
+        return {"database_busy": str(exc)}
 
 
 def _answer(store: Store, request: dict) -> dict:

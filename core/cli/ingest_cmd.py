@@ -51,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
     store = Store(make_engine(args.db))
     bar = ProgressBar()
     try:
-        summary = ingest_paths([p.resolve() for p in args.paths], store, progress=bar)
+        # A bar needs the total up front; without one the helpers start while the walk goes on.
+        progress = bar if bar.enabled else None
+        summary = ingest_paths([p.resolve() for p in args.paths], store, progress=progress)
     finally:
         bar.close()
     if args.json:

@@ -219,3 +219,32 @@ def test_chunks_cut_between_folders_and_stay_within_twice_the_size() -> None:
             folders = [path.rsplit("/", 1)[0] for path, _ in chunk[size - 1 :]]
             assert len(chunk) == 2 * size or len(set(folders)) == 1
     assert chunks_by_folder([], 5) == [] and chunks_by_folder(paths[:3], 5) == [paths[:3]]
+
+
+def test_helpers_forked_during_the_walk_load_exactly_what_one_process_loads(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a progress bar, helpers are forked as soon as the walk has found enough
+    files to read, each with a first chunk; the pass gives what one process gives."""
+    import ingest.fanout as fanout
+
+    alone = Store(make_engine(f"sqlite:///{tmp_path / 'alone.db'}"))
+    expected = _ingest(alone, 1, monkeypatch)
+    handed: list[int] = []
+    real = fanout.early_chunks
+
+    def early_chunks(items: list, helpers: int) -> list:
+        chunks = real(items, helpers)
+        handed.extend(len(chunk) for chunk in chunks)
+        return chunks
+
+    monkeypatch.setattr(fanout, "early_chunks", early_chunks)
+    monkeypatch.setattr(fanout, "FANOUT_MIN_FILES", 60)
+    fanned = Store(make_engine(db_url))
+    seen_outcomes: list[str] = []
+    summary = _ingest(fanned, 3, monkeypatch, on_outcome=lambda outcome: seen_outcomes.append(outcome.path))
+    assert len(handed) == 2 and all(handed), "both helpers started on a chunk during the walk"
+    assert summary == expected
+    assert _state(fanned) == _state(alone)
+    assert sorted(seen_outcomes) == sorted(_state(alone)["files"])
+    assert not [t for t in threading.enumerate() if t.name.startswith("baton-ingest")]
