@@ -51,15 +51,18 @@ class Prepared:
             row[index] = mapping[row[index]]
 
     def add_column(self, dialect: Dialect, column: str, values: Sequence[Any]) -> None:
-        """Give every row a value of ``column`` (one per row, bound like the others)."""
+        """Give every row a value of ``column`` (one per row, bound like the others; the
+        values are hashable, and each distinct one is bound once: a batch's rows share a
+        time stamped under the write lock)."""
         if not self.sqlite:
             for row, value in zip(self.values, values, strict=True):
                 row[column] = value
             return
         self.columns.append(column)
         process = _bind_processor(self.table.c[column].type, dialect)
+        bound = {value: process(value) if process is not None else value for value in set(values)}
         for row, value in zip(self.values, values, strict=True):
-            row.append(process(value) if process is not None else value)
+            row.append(bound[value])
 
     def only(self, column: str, keep: set[Any]) -> Prepared:
         """The rows whose ``column`` is in ``keep`` (a value its bind processor leaves as is)."""

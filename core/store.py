@@ -67,6 +67,14 @@ def _where_in(dialect: Dialect, column: Any, values: Sequence[Any]) -> Iterator[
         yield column.in_(part)
 
 
+def _sqlite_rows_in(connection: Connection, query: str, values: Sequence[Any]) -> list[Any]:
+    """The rows of ``query`` (ending in the column to match) for a value among ``values``, in
+    the driver's own statement: building SQLAlchemy's select cost as much as the lookup, and
+    a batch makes its lookups under the write lock."""
+    sql = f"{query} IN (SELECT value FROM json_each(?))"
+    return connection.exec_driver_sql(sql, (orjson.dumps(list(values)).decode(),)).all()
+
+
 def _below(connection: Connection, prefix: str) -> ColumnElement[bool]:
     """Paths starting with ``prefix`` (a folder ending in "/"). LIKE reads every row: right
     when the folder holds much of the database. For a small part of it on SQLite, a range
@@ -282,13 +290,7 @@ class Store:
     @staticmethod
     def _file_ids(connection: Connection, paths: list[str]) -> dict[str, int]:
         if connection.dialect.name == "sqlite" and len(paths) > JSON_EACH_FROM:
-            # The driver's own statement: building SQLAlchemy's select cost as much as the
-            # lookup itself, and a batch looks up every path under the write lock.
-            rows = connection.exec_driver_sql(
-                "SELECT path, id FROM source_file WHERE path IN (SELECT value FROM json_each(?))",
-                (orjson.dumps(paths).decode(),),
-            )
-            return dict(rows.all())
+            return dict(_sqlite_rows_in(connection, "SELECT path, id FROM source_file WHERE path", paths))
         file_ids: dict[str, int] = {}
         for condition in _where_in(connection.dialect, SourceFile.path, paths):
             file_ids.update(connection.execute(select(SourceFile.path, SourceFile.id).where(condition)).all())
@@ -296,6 +298,8 @@ class Store:
 
     @staticmethod
     def _existing_runs(connection: Connection, run_ids: list[str]) -> set[str]:
+        if connection.dialect.name == "sqlite" and len(run_ids) > JSON_EACH_FROM:
+            return {row[0] for row in _sqlite_rows_in(connection, "SELECT id FROM run WHERE id", run_ids)}
         existing: set[str] = set()
         for condition in _where_in(connection.dialect, Run.id, run_ids):
             existing.update(connection.execute(select(Run.id).where(condition)).scalars())
