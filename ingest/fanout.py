@@ -120,6 +120,10 @@ class _Helper:
         """End the helper (it exits when its requests end) and wait for it."""
         with contextlib.suppress(OSError):
             self.requests.close()
+        if self.pending is not None:  # a pass that stopped early: read the answer it writes
+            with contextlib.suppress(OSError, ValueError):
+                read_message(self.replies)
+            self.pending = None
         self._wait(timeout=30)
         self.replies.close()
 

@@ -93,15 +93,15 @@ def ingest_paths(
 
     with collector_paused():
         early = (FANOUT_MIN_FILES, start_helpers) if pool is None else None
-        plan = _plan(paths, store, summary, progress, early)
-        helpers_wanted = fanout_workers(len(plan.to_read), store) - 1
-        if own_pool is not None:
-            pool = own_pool
-        elif pool is None and helpers_wanted:
-            # Before this pass starts a thread of its own: the helpers may be forked.
-            own_pool = pool = HelperPool(store, helpers_wanted).fork()
-        sharing = pool if helpers_wanted and pool is not None and pool.size else None
-        try:
+        try:  # helpers forked during the walk end with the pass, however it ends
+            plan = _plan(paths, store, summary, progress, early)
+            helpers_wanted = fanout_workers(len(plan.to_read), store) - 1
+            if own_pool is not None:
+                pool = own_pool
+            elif pool is None and helpers_wanted:
+                # Before this pass starts a thread of its own: the helpers may be forked.
+                own_pool = pool = HelperPool(store, helpers_wanted).fork()
+            sharing = pool if helpers_wanted and pool is not None and pool.size else None
             with store.background_checkpoints():
                 _ingest_planned(plan, store, summary, sharing, progress, on_outcome)
         finally:

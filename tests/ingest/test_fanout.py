@@ -248,3 +248,50 @@ def test_helpers_forked_during_the_walk_load_exactly_what_one_process_loads(
     assert _state(fanned) == _state(alone)
     assert sorted(seen_outcomes) == sorted(_state(alone)["files"])
     assert not [t for t in threading.enumerate() if t.name.startswith("baton-ingest")]
+
+
+def test_a_pass_stopped_after_its_helpers_were_forked_leaves_no_helper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk finds enough files to fork the helpers with a first chunk each, then the
+    pass stops (here: its progress callback raises at a file it already knows): the
+    helpers finish their chunk, are waited for, and every file they wrote is whole."""
+    import json
+    import time
+    import uuid
+
+    import ingest.fanout as fanout
+
+    monkeypatch.setattr(fanout, "FANOUT_MIN_FILES", 60)
+    monkeypatch.setenv("BATON_INGEST_WORKERS", "3")
+    template = json.loads(next((SAMPLE_RUNS / "acf" / "v0.1.0").rglob("*.json")).read_text())
+    for folder, count in (("a", 40), ("b", 40), ("c", 40), ("z", 1)):
+        (tmp_path / folder).mkdir()
+        for _ in range(count):
+            doc = dict(template, checkpoint_id=str(uuid.uuid4()), task_id=str(uuid.uuid4()))
+            doc.pop("parent_checkpoint_id", None)
+            (tmp_path / folder / f"{doc['checkpoint_id']}.json").write_text(json.dumps(doc))
+    store = Store(make_engine(f"sqlite:///{tmp_path / 'baton.db'}"))
+    ingest_paths([tmp_path / "z"], store)  # known and unchanged: the plan reports it
+
+    class Stop(Exception):
+        pass
+
+    def progress(_done: int, _total: int, path: str) -> None:
+        if "/z/" in path:
+            raise Stop
+
+    started = time.monotonic()
+    with pytest.raises(Stop):
+        ingest_paths([tmp_path], store, progress=progress)
+    assert time.monotonic() - started < 10  # the helpers were not left to a 30 s timeout
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # every helper was waited for
+    with store.engine.connect() as connection:
+        loaded = set(
+            connection.execute(select(SourceFile.id).where(SourceFile.outcome == "loaded")).scalars()
+        )
+        with_checkpoints = set(connection.execute(select(Checkpoint.source_file_id)).scalars())
+    assert len(loaded) > 1 and loaded == with_checkpoints  # the helpers' chunks were written whole
+    finished = ingest_paths([tmp_path], store)
+    assert finished.files_failed == 0 and finished.files_loaded + finished.files_unchanged == 121
