@@ -348,9 +348,8 @@ class Store:
                 Checkpoint.__table__,
                 [{"b_id": key, "source_file_id": holder} for key, holder in holders.items()],
             )
-            _unlink(
-                connection, links.c.checkpoint_id, holders.items()
-            )  # the file stored now is no extra holder
+            # The file whose copy is stored now is no extra holder.
+            _unlink(connection, links.c.checkpoint_id, holders.items())
             orphans = [key for key in part if key not in holders]
             if orphans:
                 connection.execute(delete(Checkpoint).where(Checkpoint.id.in_(orphans)))
