@@ -248,6 +248,8 @@ def test_helpers_forked_during_the_walk_load_exactly_what_one_process_loads(
     assert _state(fanned) == _state(alone)
     assert sorted(seen_outcomes) == sorted(_state(alone)["files"])
     assert not [t for t in threading.enumerate() if t.name.startswith("baton-ingest")]
+    fanned.engine.dispose()
+    alone.engine.dispose()
 
 
 def test_a_pass_stopped_after_its_helpers_were_forked_leaves_no_helper(
@@ -295,3 +297,4 @@ def test_a_pass_stopped_after_its_helpers_were_forked_leaves_no_helper(
     assert len(loaded) > 1 and loaded == with_checkpoints  # the helpers' chunks were written whole
     finished = ingest_paths([tmp_path], store)
     assert finished.files_failed == 0 and finished.files_loaded + finished.files_unchanged == 121
+    store.engine.dispose()
