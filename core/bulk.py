@@ -112,7 +112,7 @@ def insert_prepared(
         return 0
     table, columns = prepared.table, prepared.columns
     if prepared.sqlite:
-        return driver_executemany(
+        return _driver_executemany(
             connection, _sqlite_sql(table, columns, conflict, key, keep_when_null), prepared.values
         )
     statement = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
@@ -153,14 +153,14 @@ def update_prepared(connection: Connection, prepared: Prepared) -> None:
         return
     index = columns.index("id")  # SQLite: the values are bound already, so the driver takes them
     sets = ", ".join(f'"{name}" = ?' for name in others)
-    driver_executemany(
+    _driver_executemany(
         connection,
         f'UPDATE "{prepared.table.name}" SET {sets} WHERE "id" = ?',
         [[v for i, v in enumerate(row) if i != index] + [row[index]] for row in prepared.values],
     )
 
 
-def driver_executemany(connection: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+def _driver_executemany(connection: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
     """SQLite: ``sql`` run for each of ``rows`` (value lists, bound already) by the driver
     itself, inside the connection's transaction; returns the rows changed. SQLAlchemy's own
     path wants tuples and adds a statement context each time: about 1 us a file of a

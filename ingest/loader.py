@@ -147,6 +147,7 @@ def _plan(
         for name in walk_names(roots)
         if own_ending is None or not name.endswith(own_ending) or os.path.realpath(name) != own_database
     )
+    total = 0  # known up front only when progress is reported
     if progress is not None:
         candidates = list(candidates)
         total = len(candidates)
