@@ -1,0 +1,12 @@
+"""The one list of frameworks Baton reads. Each has one module here with its core knowledge
+(failure rules, what is usable for resume, resume mapping and native form, token conventions),
+one parser package in ``ingest/parsers/<name>/`` and one folder in ``sample_runs/<name>/``;
+a test fails when any of them is missing.
+
+The list is plain names so that the command line can offer ``--framework`` choices without
+importing anything heavy.
+"""
+
+from __future__ import annotations
+
+NAMES: tuple[str, ...] = ("acf", "loopengt", "harness", "techrevati")
