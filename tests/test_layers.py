@@ -122,6 +122,7 @@ def _cycles() -> list[list[str]]:
     return found
 
 
+@PENDING
 def test_the_packages_exist() -> None:
     for package in PACKAGES:
         assert (REPO / package).is_dir(), f"there is no {package}/"
