@@ -16,6 +16,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import create_engine
 
+# Defined without SQLAlchemy so that the command line can catch them cheaply; importable from
+# here as before.
+from core.errors import DatabaseBusy as DatabaseBusy
+from core.errors import DatabaseURLError
+
 DEFAULT_DB_PATH = Path("~/.baton/baton.db")
 BUSY_TIMEOUT_S = 30
 
@@ -26,15 +31,6 @@ def busy_timeout_s() -> float:
         return max(0.0, float(os.environ.get("BATON_BUSY_TIMEOUT_S") or BUSY_TIMEOUT_S))
     except ValueError:
         return BUSY_TIMEOUT_S
-
-
-class DatabaseURLError(ValueError):
-    """A database URL Baton cannot use; the message says why."""
-
-
-class DatabaseBusy(OSError):
-    """Another process held the database's write lock longer than a writer waits for it;
-    nothing of the batch was written (an OSError: the database is a busy resource)."""
 
 
 def is_lock_timeout(exc: BaseException) -> bool:

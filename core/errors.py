@@ -13,3 +13,12 @@ class NotFound(UserError):
 
 class Ambiguous(UserError):
     pass
+
+
+class DatabaseURLError(ValueError):
+    """A database URL Baton cannot use; the message says why."""
+
+
+class DatabaseBusy(OSError):
+    """Another process held the database's write lock longer than a writer waits for it;
+    nothing of the batch was written (an OSError: the database is a busy resource)."""
