@@ -1,7 +1,7 @@
-"""``python -m core.cli``: the same as the ``baton`` console script."""
+"""``python -m baton``: the same as the ``baton`` console script."""
 
 import sys
 
-from core.cli import main
+from baton.cli import main
 
 sys.exit(main())

@@ -1,29 +1,77 @@
-"""``baton``: the command line. Each command is a module registering itself in COMMANDS.
+"""``baton``: the command line. The command list, the parser, and ``main()``, the one place
+where errors become one line and an exit code.
 
 User mistakes (missing path, bad URL, unknown or ambiguous id) print one line and exit 2; a
 database another process keeps locked prints one line and exits 1.
+
+Each command is a module in ``baton.commands`` with ``HELP``, ``add_arguments(parser)`` and
+``run(args)``. A command's arguments are added only when that command is parsed or its help
+is shown: some choices (cost groupings, failure classes, resume formats) live in modules that
+import SQLAlchemy, and ``baton --help`` should not pay for them.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
 
-from core.cli import costs_cmd, errors_cmd, failures_cmd, ingest_cmd, resume_cmd, runs_cmd, watch_cmd
-from core.cli.output import printable_output
-from core.db import DatabaseBusy, DatabaseURLError
-from core.errors import UserError
+from baton.commands import costs, errors, exports, failures, ingest, resume, runs, show, watch
+from baton.output import printable_output
+from core.errors import DatabaseBusy, DatabaseURLError, UserError
 
-COMMANDS = [ingest_cmd, runs_cmd, errors_cmd, resume_cmd, watch_cmd, costs_cmd, failures_cmd]
+# In the order `baton --help` lists them.
+COMMANDS: dict[str, ModuleType] = {
+    "ingest": ingest,
+    "runs": runs,
+    "show": show,
+    "errors": errors,
+    "resume": resume,
+    "exports": exports,
+    "watch": watch,
+    "costs": costs,
+    "failures": failures,
+}
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A command's parser that adds the command's arguments the first time it parses or
+    formats its help."""
+
+    def __init__(self, *args: Any, command: ModuleType, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._command: ModuleType | None = command
+
+    def _add_command_arguments(self) -> None:
+        command, self._command = self._command, None
+        if command is not None:
+            command.add_arguments(self)
+            self.set_defaults(handler=command.run)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._add_command_arguments()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self._add_command_arguments()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._add_command_arguments()
+        return super().format_help()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="baton", description="Inspect AI-agent runs: checkpoints, costs, failures."
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMANDS:
-        module.register(sub)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=CommandParser)
+    for name, module in COMMANDS.items():
+        sub.add_parser(name, help=module.HELP, command=module)
     return parser
 
 

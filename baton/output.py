@@ -1,4 +1,6 @@
-"""Plain-text tables and JSON for the terminal."""
+"""What every command prints: plain-text tables, JSON, money, times, ``path:line: error``
+lines and warnings, and the filter that keeps control characters from input files off the
+terminal. Cheap to import (stdlib and orjson): ``baton --help`` loads it."""
 
 from __future__ import annotations
 
@@ -65,3 +67,42 @@ def add_db_option(parser: Any) -> None:
 
 def format_time(value: str | None) -> str:
     return (value or "")[:19].replace("T", " ")
+
+
+def error_line(path: str, line: int | None, error: str) -> str:
+    """``path:line: error``, or ``path: error`` when the line is not known."""
+    return path + (f":{line}" if line else "") + f": {error}"
+
+
+def print_warnings(warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        print(f"baton: warning: {warning}", file=sys.stderr)
+
+
+def format_usd(value: float) -> str:
+    """Dollars with enough digits to be seen: ``$1.23``, ``$0.0123``, ``$0.000081``."""
+    if value == 0 or value >= 1:
+        return f"${value:,.2f}"
+    return f"${value:.4f}" if value >= 0.01 else f"${value:.6f}"
+
+
+def money(cost: float | None, unpriced_calls: int) -> str:
+    """``$0.0123``, ``$0.0123 + 2 unpriced``, ``unpriced (2 calls)``, or ``-`` without usage."""
+    unpriced = f"{unpriced_calls} unpriced call{'s' if unpriced_calls != 1 else ''}"
+    if cost is None:
+        return unpriced if unpriced_calls else "-"
+    return format_usd(cost) + (f" + {unpriced}" if unpriced_calls else "")
+
+
+def cost_text(run: dict[str, Any]) -> str:
+    """A run's priced cost plus its unpriced calls; never "$0" for calls without a price."""
+    if run.get("cost_usd") is None and not run.get("unpriced_calls"):
+        return ""
+    return money(run.get("cost_usd"), run.get("unpriced_calls") or 0)
+
+
+def failure_text(run: dict[str, Any]) -> str | None:
+    """``[class] reason`` of a failed run, or its bare reason."""
+    if run.get("failure_class"):
+        return f"[{run['failure_class']}] {run['failure_reason'] or ''}".strip()
+    return run.get("failure_reason")

@@ -190,7 +190,7 @@ def main() -> None:
     root.mkdir(), staging.mkdir()
     url = f"sqlite:///{db}"
     engine = make_engine(url)
-    command = [sys.executable, "-m", "core.cli", "watch", str(root), "--db", url, "--quiet"]
+    command = [sys.executable, "-m", "baton", "watch", str(root), "--db", url, "--quiet"]
     watcher = subprocess.Popen(
         command + (["--poll"] if args.poll else []), cwd=REPO, stderr=subprocess.PIPE, text=True
     )

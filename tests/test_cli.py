@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
+from baton.cli import main
 from tests.conftest import SAMPLE_RUNS
 
 SUMMARY_KEYS = [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
+from baton.cli import main
 from tests.conftest import SAMPLE_RUNS
 
 COST_KEYS = {"key", "input_tokens", "output_tokens", "cost_usd", "provenance", "unpriced_calls"}

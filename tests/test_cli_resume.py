@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from core.cli import main
+from baton.cli import main
 from ingest.parsers import REGISTERED
 from tests.conftest import SAMPLE_RUNS
 from tests.core.test_resume_acf import acf_parse

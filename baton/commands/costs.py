@@ -8,14 +8,14 @@ current prices, so an edited prices file shows at once.
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core import costs, queries
-from core.cli.output import add_db_option, print_json, print_table
-from core.db import make_engine
-from core.errors import UserError
-from core.prices import load_price_book
+from baton.output import add_db_option, money, print_json, print_table, print_warnings
+
+if TYPE_CHECKING:
+    from core.costs import CostSummary
+
+HELP = "tokens and cost, with where each figure comes from"
 
 PRICES_HELP = """prices, USD per 1M tokens; precedence: your file > price files in ingested folders
 (techrevati pricing.json) > genai-prices' bundled data (never fetched). Your file is
@@ -30,17 +30,17 @@ $BATON_PRICES or ~/.baton/prices.toml:
 """
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "costs",
-        help="tokens and cost, with where each figure comes from",
-        description="Tokens and cost with provenance: reported (by the source), computed (tokens x a named, "
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from core.costs import GROUPINGS
+
+    parser.description = (
+        "Tokens and cost with provenance: reported (by the source), computed (tokens x a named, "
         "dated price) or unpriced (never counted as $0). input_tokens are uncached input; cache reads and "
-        "writes have their own columns (each framework's own counting is normalized, see core/costs.py).",
-        epilog=PRICES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "writes have their own columns (each framework's own counting is normalized, see core/costs.py)."
     )
-    parser.add_argument("--by", choices=costs.GROUPINGS, default="run", help="group rows by (default: run)")
+    parser.epilog = PRICES_HELP
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--by", choices=GROUPINGS, default="run", help="group rows by (default: run)")
     parser.add_argument(
         "--run", metavar="RUN_ID", help="only this run (an id from 'baton runs', or a prefix)"
     )
@@ -52,25 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON array")
-    parser.set_defaults(handler=show_costs)
 
 
-def format_usd(value: float) -> str:
-    """Dollars with enough digits to be seen: ``$1.23``, ``$0.0123``, ``$0.000081``."""
-    if value == 0 or value >= 1:
-        return f"${value:,.2f}"
-    return f"${value:.4f}" if value >= 0.01 else f"${value:.6f}"
-
-
-def money(cost: float | None, unpriced_calls: int) -> str:
-    """``$0.0123``, ``$0.0123 + 2 unpriced``, ``unpriced (2 calls)``, or ``-`` without usage."""
-    unpriced = f"{unpriced_calls} unpriced call{'s' if unpriced_calls != 1 else ''}"
-    if cost is None:
-        return unpriced if unpriced_calls else "-"
-    return format_usd(cost) + (f" + {unpriced}" if unpriced_calls else "")
-
-
-def _row(summary: costs.CostSummary, by: str, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _row(summary: CostSummary, by: str, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     row = summary.to_dict()
     if by == "run" and summary.key in runs:
         run = runs[summary.key]
@@ -78,11 +62,15 @@ def _row(summary: costs.CostSummary, by: str, runs: dict[str, dict[str, Any]]) -
     return row
 
 
-def show_costs(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    from core import costs, queries
+    from core.db import make_engine
+    from core.errors import UserError
+    from core.prices import load_price_book
+
     engine = make_engine(args.db)
     book = load_price_book(engine)
-    for warning in book.warnings:
-        print(f"baton: warning: {warning}", file=sys.stderr)
+    print_warnings(book.warnings)
     run_ids = [queries.resolve_run_id(engine, args.run)] if args.run else None
     if args.between:
         if not run_ids:
@@ -149,7 +137,7 @@ def _label(row: dict[str, Any], by: str) -> str:
     return str(row["key"])
 
 
-def _merge(total: costs.CostSummary, part: costs.CostSummary) -> None:
+def _merge(total: CostSummary, part: CostSummary) -> None:
     for name in (
         "calls",
         "input_tokens",

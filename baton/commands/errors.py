@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-from core import queries
-from core.cli.output import add_db_option, print_json
-from core.db import make_engine
+from baton.output import add_db_option, error_line, print_json
+
+HELP = "list files that failed to load, with reasons"
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("errors", help="list files that failed to load, with reasons")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_db_option(parser)
     parser.add_argument("--json", action="store_true")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from core import queries
+    from core.db import make_engine
+
     failures = queries.failed_files(make_engine(args.db))
     if args.json:
         print_json(failures)
@@ -24,6 +25,5 @@ def run(args: argparse.Namespace) -> int:
         print("No failed files.")
     else:
         for failure in failures:
-            where = failure["path"] + (f":{failure['line']}" if failure["line"] else "")
-            print(f"{where}: {failure['error']}")
+            print(error_line(failure["path"], failure["line"], failure["error"]))
     return 0

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from core import failures
-from core.cli.output import add_db_option, print_json, print_table
-from core.db import make_engine
+from baton.output import add_db_option, print_json, print_table
+
+HELP = "failed runs grouped by failure class and reason"
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "failures",
-        help="failed runs grouped by failure class and reason",
-        description="Failed runs in one taxonomy across frameworks, grouped so that the same failure "
-        "counts once. Classes: " + ", ".join(failures.CLASSES) + ".",
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from core import failures
+
+    parser.description = (
+        "Failed runs in one taxonomy across frameworks, grouped so that the same failure "
+        "counts once. Classes: " + ", ".join(failures.CLASSES) + "."
     )
     parser.add_argument(
         "--by",
@@ -25,10 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--runs", action="store_true", help="list each failed run instead of groups")
     add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON array")
-    parser.set_defaults(handler=show_failures)
 
 
-def show_failures(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    from core import failures
+    from core.db import make_engine
+
     infos = failures.failed_runs(make_engine(args.db))
     if args.runs:
         rows = [info.to_dict() for info in infos]

@@ -7,18 +7,15 @@ import sys
 import time
 from pathlib import Path
 
-from core.cli.output import add_db_option, print_json
-from core.db import make_engine
-from core.errors import UserError
-from core.store import Store
+from baton.output import add_db_option, error_line, print_json
+
+HELP = "load agent checkpoint and trace files into the database"
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("ingest", help="load agent checkpoint and trace files into the database")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders to read")
     add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    parser.set_defaults(handler=run)
 
 
 class ProgressBar:
@@ -43,6 +40,9 @@ class ProgressBar:
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.db import make_engine
+    from core.errors import UserError
+    from core.store import Store
     from ingest.loader import ingest_paths
 
     missing = [str(p) for p in args.paths if not p.exists()]
@@ -66,6 +66,5 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"{s.runs} runs, {s.checkpoints} checkpoints, {s.events} events in {s.seconds:.2f} s")
     for failure in summary.failures:
-        where = failure["path"] + (f":{failure['line']}" if failure["line"] else "")
-        print(f"failed: {where}: {failure['error']}", file=sys.stderr)
+        print(f"failed: {error_line(failure['path'], failure['line'], failure['error'])}", file=sys.stderr)
     return 1 if summary.files_failed else 0

@@ -1,24 +1,24 @@
-"""``baton resume CHECKPOINT_ID``: export a resume checkpoint; ``baton exports``: the log."""
+"""``baton resume CHECKPOINT_ID``: export a resume checkpoint (``baton exports`` lists them)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from core import queries
-from core.cli.output import add_db_option, format_time, print_json, print_table
-from core.db import make_engine
-from core.resume.export import ExportResult, export_checkpoint
-from core.resume.options import FORMATS, RETRY_STRATEGIES, ExportOptions
-from core.resume.outbox import default_outbox
-from core.resume.trim import DEFAULT_MAX_BYTES
+from baton.output import add_db_option, print_json
+
+if TYPE_CHECKING:
+    from core.resume.export import ExportResult
+
+HELP = "export a resume checkpoint another agent (or the framework) can continue from"
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    resume = sub.add_parser(
-        "resume", help="export a resume checkpoint another agent (or the framework) can continue from"
-    )
+def add_arguments(resume: argparse.ArgumentParser) -> None:
+    from core.resume.options import FORMATS, RETRY_STRATEGIES
+    from core.resume.trim import DEFAULT_MAX_BYTES
+
     resume.add_argument(
         "checkpoint_id",
         metavar="CHECKPOINT_ID",
@@ -66,13 +66,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--stdout", action="store_true", help="print the document instead of writing a file")
     resume.add_argument("--json", action="store_true", help="print a JSON summary of the export")
     add_db_option(resume)
-    resume.set_defaults(handler=run_resume)
-
-    exports = sub.add_parser("exports", help="list past resume exports")
-    exports.add_argument("--checkpoint", metavar="CHECKPOINT_ID", help="only exports of this checkpoint")
-    exports.add_argument("--json", action="store_true")
-    add_db_option(exports)
-    exports.set_defaults(handler=list_exports)
 
 
 def _target(out: str | None) -> tuple[Path | None, Path | None]:
@@ -100,7 +93,11 @@ def _describe(result: ExportResult) -> list[str]:
     return lines
 
 
-def run_resume(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    from core.db import make_engine
+    from core.resume.export import export_checkpoint
+    from core.resume.options import ExportOptions
+
     options = ExportOptions(
         format=args.format,
         agent_id=args.agent,
@@ -133,32 +130,4 @@ def run_resume(args: argparse.Namespace) -> int:
     for line in _describe(result):
         print(line)
     print(f"{'resume' if result.format != 'acf' else 'check'}: {result.command()}")
-    return 0
-
-
-def list_exports(args: argparse.Namespace) -> int:
-    engine = make_engine(args.db)
-    checkpoint = queries.resolve_checkpoint_id(engine, args.checkpoint) if args.checkpoint else None
-    rows = queries.list_exports(engine, checkpoint_id=checkpoint)
-    if args.json:
-        print_json(rows)
-        return 0
-    if not rows:
-        print(f"No exports yet. Make one with: baton resume CHECKPOINT_ID (files go to {default_outbox()})")
-        return 0
-    print_table(
-        ("when", "checkpoint", "format", "redacted", "trimmed", "destination"),
-        [
-            (
-                format_time(r["created_at"]),
-                r["checkpoint_id"],
-                r["format"],
-                r["redacted"],
-                "yes" if r["trimmed"] else "",
-                r["destination"],
-            )
-            for r in rows
-        ],
-        max_width=80,
-    )
     return 0

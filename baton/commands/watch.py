@@ -13,20 +13,21 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from core.cli.output import add_db_option
-from core.db import make_engine
-from core.errors import UserError
-from core.store import FileOutcome, Store
+from baton.output import add_db_option, error_line
+
+if TYPE_CHECKING:
+    from core.store import FileOutcome
+
+HELP = "load agent files now and again whenever they change"
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("watch", help="load agent files now and again whenever they change")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folders or files to watch")
     add_db_option(parser)
     parser.add_argument("--poll", action="store_true", help="poll instead of inotify (network filesystems)")
     parser.add_argument("--quiet", action="store_true", help="print no line per file")
-    parser.set_defaults(handler=run)
 
 
 def describe(outcome: FileOutcome) -> str | None:
@@ -36,14 +37,16 @@ def describe(outcome: FileOutcome) -> str | None:
         verb = "appended" if outcome.append else "loaded"
         return f"{verb} {outcome.path}: {len(parsed.checkpoints)} checkpoints, {len(parsed.events)} events"
     if outcome.outcome == "failed":
-        where = outcome.path + (f":{outcome.error_line}" if outcome.error_line else "")
-        return f"failed {where}: {outcome.error}"
+        return f"failed {error_line(outcome.path, outcome.error_line, outcome.error)}"
     if outcome.outcome == "deleted":
         return f"deleted {outcome.path} (its records are kept)"
     return None
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.db import make_engine
+    from core.errors import UserError
+    from core.store import Store
     from ingest.watcher import Watcher
 
     missing = [str(p) for p in args.paths if not p.exists()]

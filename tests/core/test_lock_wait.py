@@ -58,7 +58,7 @@ def test_a_lock_held_past_the_wait_stops_the_ingest_with_one_clear_line(tmp_path
     make_engine(url).dispose()  # the schema exists; another process then keeps the lock
     other = sqlite3.connect(database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
-    command = [sys.executable, "-m", "core.cli", "ingest", str(SAMPLE_RUNS / "acf"), "--db", url]
+    command = [sys.executable, "-m", "baton", "ingest", str(SAMPLE_RUNS / "acf"), "--db", url]
     environment = os.environ | {"BATON_BUSY_TIMEOUT_S": "0.5"}
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO, env=environment)

@@ -174,7 +174,7 @@ def test_the_cli_lists_a_badly_named_file_without_a_traceback(tmp_path: Path) ->
         [
             sys.executable,
             "-m",
-            "core.cli",
+            "baton",
             "ingest",
             str(tmp_path / "runs"),
             "--db",

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from baton.cli import main
 from core import queries
-from core.cli import main
 from core.db import make_engine
 from core.store import Store
 from ingest.content import decode

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from baton.cli import main
 from core import queries
-from core.cli import main
 from core.db import make_engine
 from core.store import Store
 from core.tables import Event, Price

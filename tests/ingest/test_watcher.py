@@ -422,7 +422,7 @@ def test_baton_watch_prints_a_line_per_file_and_exits_cleanly(
 ) -> None:
     write_json(watched / "before.json", acf_doc(30))
     process = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "watch", str(watched), "--db", sqlite_url],
+        [sys.executable, "-m", "baton", "watch", str(watched), "--db", sqlite_url],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
