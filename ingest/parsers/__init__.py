@@ -22,7 +22,7 @@ from ingest.parsers import (
     techrevati_usage,
     techrevati_worker,
 )
-from ingest.registry import FormatSpec
+from ingest.spec import FormatSpec
 
 REGISTERED: list[FormatSpec] = [
     # agent-checkpoint-framework

@@ -20,7 +20,7 @@ from core.records import CheckpointRecord, ParsedFile, RunRecord
 from core.timeutil import parse_timestamp
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.registry import FormatSpec
+from ingest.spec import FormatSpec
 
 FRAMEWORK = "acf"
 REQUIRED = ("ac_version", "checkpoint_id", "task_id", "agent_id", "emitted_at", "status", "task_summary")

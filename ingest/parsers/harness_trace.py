@@ -21,7 +21,7 @@ from core.timeutil import parse_timestamp
 from ingest.content import Content
 from ingest.errors import ParseError
 from ingest.parsers import harness_common as hc
-from ingest.registry import FormatSpec
+from ingest.spec import FormatSpec
 
 FIELDS = {"type", "agent_id", "payload", "timestamp"}
 KINDS = {

@@ -23,7 +23,7 @@ from ingest.parsers.loopengt_common import (
     step_summary,
     text,
 )
-from ingest.registry import FormatSpec
+from ingest.spec import FormatSpec
 
 RUN_FILE_PRIORITY = 10
 KEYS = frozenset({"run_id", "loop_name", "status", "step_states"})

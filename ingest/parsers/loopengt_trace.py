@@ -25,7 +25,7 @@ from ingest.parsers.loopengt_common import (
     run_from_events,
     text,
 )
-from ingest.registry import FormatSpec
+from ingest.spec import FormatSpec
 
 SUFFIX = ".trace.jsonl"
 CORE_KEYS = frozenset({"event_id", "event_type", "timestamp", "run_id"})

@@ -20,7 +20,7 @@ from core.records import EventRecord, ParsedFile
 from ingest.content import Content
 from ingest.errors import ParseError
 from ingest.parsers.loopengt_common import FRAMEWORK, event_record, run_from_events, text
-from ingest.registry import FormatSpec
+from ingest.spec import FormatSpec
 
 REQUIRED_COLUMNS = frozenset({"event_id", "run_id", "event_type", "timestamp", "data"})
 OPTIONAL_COLUMNS = tuple(

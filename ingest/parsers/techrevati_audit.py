@@ -19,7 +19,7 @@ from ingest.content import Content
 from ingest.errors import ParseError
 from ingest.parsers.techrevati_common import FRAMEWORK, is_agent_event, is_usage_record
 from ingest.parsers.techrevati_stream import stream_records
-from ingest.registry import FormatSpec
+from ingest.spec import FormatSpec
 
 NAME = "techrevati.audit"
 GENESIS = "0" * 64

@@ -20,8 +20,8 @@ from ingest.content import Content
 from ingest.errors import ParseError
 from ingest.parsers.techrevati_common import FRAMEWORK, is_agent_event, is_usage_record
 from ingest.parsers.techrevati_stream import OpenSession, open_session, stream_records
-from ingest.registry import FormatSpec
 from ingest.regular import lines_before
+from ingest.spec import FormatSpec
 
 NAME = "techrevati.events"
 

@@ -17,7 +17,7 @@ from typing import Any
 from core.records import ParsedFile, PriceRecord
 from ingest.content import Content
 from ingest.parsers.techrevati_common import FRAMEWORK
-from ingest.registry import FormatSpec
+from ingest.spec import FormatSpec
 
 NAME = "techrevati.pricing"
 RATES = (

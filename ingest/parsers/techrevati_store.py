@@ -33,7 +33,7 @@ from ingest.errors import ParseError
 from ingest.parsers.techrevati_audit import chain_state
 from ingest.parsers.techrevati_common import FRAMEWORK, is_agent_event
 from ingest.parsers.techrevati_stream import GROUPING_RULE, group_records, group_stream
-from ingest.registry import FormatSpec
+from ingest.spec import FormatSpec
 
 NAME = "techrevati.store"
 METADATA = "techrevati_runtime_metadata"

@@ -30,7 +30,7 @@ from ingest.parsers.techrevati_common import (
     usage_record,
 )
 from ingest.parsers.techrevati_events import parse_stream
-from ingest.registry import FormatSpec
+from ingest.spec import FormatSpec
 
 NAME = "techrevati.usage"
 SUMMARY_KEYS = frozenset({"turns", "total_input_tokens", "total_output_tokens", "total_cost_usd"})

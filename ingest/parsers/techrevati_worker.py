@@ -15,7 +15,7 @@ from core.timeutil import parse_timestamp
 from ingest.content import Content
 from ingest.errors import ParseError
 from ingest.parsers.techrevati_common import FRAMEWORK, circuit_facts
-from ingest.registry import FormatSpec
+from ingest.spec import FormatSpec
 
 NAME = "techrevati.worker"
 WORKER_KEYS = frozenset({"worker_id", "role", "phase", "status", "retry_count", "events"})
