@@ -3,7 +3,7 @@
 One line per audit record: ``{sequence, timestamp, event_type, payload, prev_hash,
 record_hash, signature?}``. Payloads are AgentEvent dicts, or ``{model, cost_usd, usage}``
 for ``event_type == "usage.recorded"``; they are grouped into runs like any event stream
-(:mod:`ingest.parsers.techrevati_stream`). The hash chain is re-computed the package's way
+(:mod:`ingest.parsers.techrevati.stream`). The hash chain is re-computed the package's way
 (``sha256(prev_hash + canonical JSON)``) and its state kept in the run attributes; a
 signature cannot be checked without the key.
 """
@@ -17,8 +17,8 @@ from typing import Any
 from core.records import ParsedFile
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers.techrevati_common import FRAMEWORK, is_agent_event, is_usage_record
-from ingest.parsers.techrevati_stream import stream_records
+from ingest.parsers.techrevati.common import FRAMEWORK, is_agent_event, is_usage_record
+from ingest.parsers.techrevati.stream import stream_records
 from ingest.spec import FormatSpec
 
 NAME = "techrevati.audit"

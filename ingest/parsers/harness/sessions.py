@@ -22,7 +22,7 @@ from core.records import EventRecord, ParsedFile, RunRecord
 from core.timeutil import parse_timestamp
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers import harness_common as hc
+from ingest.parsers.harness import common as hc
 from ingest.spec import FormatSpec
 
 TABLES = {"sessions", "session_messages"}

@@ -3,7 +3,7 @@
 a sink that is both an EventSink and a UsageSink interleaved.
 
 The package writes no event file itself; whatever sink wrote the file, the events are
-grouped into runs by the rule of :mod:`ingest.parsers.techrevati_stream` (by file, then
+grouped into runs by the rule of :mod:`ingest.parsers.techrevati.stream` (by file, then
 role/phase/project_id). Line numbers are kept as event ids, so an appended tail adds
 events without renumbering the ones already loaded.
 """
@@ -18,8 +18,8 @@ import orjson
 from core.records import ParsedFile
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers.techrevati_common import FRAMEWORK, is_agent_event, is_usage_record
-from ingest.parsers.techrevati_stream import OpenSession, open_session, stream_records
+from ingest.parsers.techrevati.common import FRAMEWORK, is_agent_event, is_usage_record
+from ingest.parsers.techrevati.stream import OpenSession, open_session, stream_records
 from ingest.regular import lines_before
 from ingest.spec import FormatSpec
 

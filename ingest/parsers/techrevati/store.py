@@ -5,7 +5,7 @@ with exactly the package's columns; any other database is not ours. Tables:
 
 * ``agent_events`` (payload = ``AgentEvent.to_json()``) and ``usage_records`` are read as one
   stream in time order and grouped like any event stream
-  (:mod:`ingest.parsers.techrevati_stream`), with ``<table>:<id>`` as event ids;
+  (:mod:`ingest.parsers.techrevati.stream`), with ``<table>:<id>`` as event ids;
 * ``audit_log`` rows become that stream only when the file has neither of those tables
   (the same sink would otherwise count twice); its hash chain is verified either way;
 * ``checkpoints`` (one per successful turn of ``session(thread_id=…)``, ``parent_id`` never
@@ -30,9 +30,9 @@ from core.records import CheckpointRecord, EventRecord, ParsedFile, RunRecord
 from core.timeutil import parse_timestamp
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers.techrevati_audit import chain_state
-from ingest.parsers.techrevati_common import FRAMEWORK, is_agent_event
-from ingest.parsers.techrevati_stream import GROUPING_RULE, group_records, group_stream
+from ingest.parsers.techrevati.audit import chain_state
+from ingest.parsers.techrevati.common import FRAMEWORK, is_agent_event
+from ingest.parsers.techrevati.stream import GROUPING_RULE, group_records, group_stream
 from ingest.spec import FormatSpec
 
 NAME = "techrevati.store"

@@ -14,7 +14,7 @@ from core.records import EventRecord, ParsedFile, RunRecord
 from core.timeutil import parse_timestamp
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers.techrevati_common import FRAMEWORK, circuit_facts
+from ingest.parsers.techrevati.common import FRAMEWORK, circuit_facts
 from ingest.spec import FormatSpec
 
 NAME = "techrevati.worker"

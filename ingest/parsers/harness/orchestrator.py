@@ -14,7 +14,7 @@ from typing import Any
 from core.records import CheckpointRecord, ParsedFile, RunRecord
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers import harness_common as hc
+from ingest.parsers.harness import common as hc
 from ingest.spec import FormatSpec
 
 LEGACY_KEYS = {"run_id", "goal", "plan", "completed"}

@@ -17,7 +17,7 @@ from typing import Any
 from core.records import EventRecord, ParsedFile
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers.loopengt_common import (
+from ingest.parsers.loopengt.common import (
     FRAMEWORK,
     TRACE_BASE_KEYS,
     changes_attempts,

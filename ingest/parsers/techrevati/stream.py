@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.records import EventRecord, RunRecord
-from ingest.parsers.techrevati_common import (
+from ingest.parsers.techrevati.common import (
     FRAMEWORK,
     budget_facts,
     circuit_facts,

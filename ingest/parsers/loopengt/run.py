@@ -15,7 +15,7 @@ from core.records import ParsedFile, RunRecord
 from core.timeutil import parse_timestamp
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers.loopengt_common import (
+from ingest.parsers.loopengt.common import (
     FRAMEWORK,
     STATUS_MAP,
     step_error,

@@ -15,9 +15,9 @@ from typing import Any
 from core.records import ParsedFile
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers.techrevati_common import FRAMEWORK, event_record, is_agent_event, tracker_totals
-from ingest.parsers.techrevati_stream import session_outcome
-from ingest.parsers.techrevati_worker import is_worker, worker_records
+from ingest.parsers.techrevati.common import FRAMEWORK, event_record, is_agent_event, tracker_totals
+from ingest.parsers.techrevati.stream import session_outcome
+from ingest.parsers.techrevati.worker import is_worker, worker_records
 from ingest.spec import FormatSpec
 
 NAME = "techrevati.session"

@@ -19,7 +19,7 @@ import orjson
 from core.records import EventRecord, ParsedFile
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers.loopengt_common import FRAMEWORK, event_record, run_from_events, text
+from ingest.parsers.loopengt.common import FRAMEWORK, event_record, run_from_events, text
 from ingest.spec import FormatSpec
 
 REQUIRED_COLUMNS = frozenset({"event_id", "run_id", "event_type", "timestamp", "data"})
