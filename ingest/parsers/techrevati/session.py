@@ -15,9 +15,15 @@ from typing import Any
 from core.records import ParsedFile
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers.techrevati.common import FRAMEWORK, event_record, is_agent_event, tracker_totals
+from ingest.parsers.techrevati.common import (
+    FRAMEWORK,
+    event_record,
+    is_agent_event,
+    is_worker,
+    tracker_totals,
+    worker_records,
+)
 from ingest.parsers.techrevati.stream import session_outcome
-from ingest.parsers.techrevati.worker import is_worker, worker_records
 from ingest.spec import FormatSpec
 
 NAME = "techrevati.session"

@@ -30,8 +30,7 @@ from core.records import CheckpointRecord, EventRecord, ParsedFile, RunRecord
 from core.timeutil import parse_timestamp
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers.techrevati.audit import chain_state
-from ingest.parsers.techrevati.common import FRAMEWORK, is_agent_event
+from ingest.parsers.techrevati.common import FRAMEWORK, chain_state, is_agent_event
 from ingest.parsers.techrevati.stream import GROUPING_RULE, group_records, group_stream
 from ingest.spec import FormatSpec
 

@@ -29,7 +29,7 @@ from ingest.parsers.techrevati.common import (
     tracker_totals,
     usage_record,
 )
-from ingest.parsers.techrevati.events import parse_stream
+from ingest.parsers.techrevati.stream import parse_stream
 from ingest.spec import FormatSpec
 
 NAME = "techrevati.usage"
