@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ingest.errors import ParseError
+
+if TYPE_CHECKING:
+    import sqlite3
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -116,6 +119,14 @@ def decode(path: str | Path, data: bytes, first_line: int = 1, offset: int = 0) 
     return content
 
 
+def connect_read_only(path: str | Path) -> sqlite3.Connection:
+    """The one way a source SQLite database is opened: read-only by URI (``mode=ro``), so
+    reading a database never writes to it. The caller closes it; failures are sqlite3.Error."""
+    import sqlite3
+
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+
+
 def sqlite_problem(path: str | Path) -> str | None:
     """Why a SQLite file cannot be read (corrupt, encrypted, locked), or None when it can.
 
@@ -125,8 +136,7 @@ def sqlite_problem(path: str | Path) -> str | None:
     from contextlib import closing
 
     try:
-        uri = Path(path).resolve().as_uri()
-        with closing(sqlite3.connect(f"{uri}?mode=ro", uri=True)) as connection:
+        with closing(connect_read_only(path)) as connection:
             connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.Error as exc:
         return f"cannot read this SQLite database: {exc}"

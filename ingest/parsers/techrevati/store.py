@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import sqlite3
 from typing import Any
-from urllib.parse import quote
 
 import orjson
 
 from core.records import CheckpointRecord, EventRecord, ParsedFile, RunRecord
 from core.timeutil import parse_timestamp
-from ingest.content import Content
+from ingest.content import Content, connect_read_only
 from ingest.errors import ParseError
 from ingest.parsers.techrevati.common import FRAMEWORK, chain_state, is_agent_event
 from ingest.parsers.techrevati.stream import GROUPING_RULE, group_records, group_stream
@@ -45,10 +44,6 @@ COLUMNS = {
 }
 
 
-def _connect(content: Content) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{quote(str(content.path))}?mode=ro", uri=True)
-
-
 def _tables(connection: sqlite3.Connection) -> set[str]:
     names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     ours = {
@@ -63,7 +58,7 @@ def detect(content: Content) -> bool:
     if content.kind != "sqlite":
         return False
     try:
-        connection = _connect(content)
+        connection = connect_read_only(content.path)
         try:
             tables = _tables(connection)
         finally:
@@ -245,7 +240,7 @@ def _read(connection: sqlite3.Connection, prefix: str) -> ParsedFile:
 
 def parse(content: Content) -> ParsedFile:
     try:
-        connection = _connect(content)
+        connection = connect_read_only(content.path)
         try:
             return _read(connection, str(content.path))
         finally:
