@@ -119,6 +119,24 @@ def decode(path: str | Path, data: bytes, first_line: int = 1, offset: int = 0) 
     return content
 
 
+def line_values(content: Content, skipped: list[str] | None = None) -> list[tuple[int, Any]]:
+    """Each value of a JSON Lines file with its line number: the one way parsers of line
+    formats read them. A line that is not JSON raises ParseError (its number, its reason),
+    or, given ``skipped``, is reported there as ``path:line: skipped: reason`` and left out.
+    Other content is one value on line ``first_line`` (a file of one line decodes as a JSON
+    document)."""
+    if content.kind != "jsonl":
+        return [(content.first_line, content.json)]
+    if skipped is None:
+        for number, message in content.bad_lines:
+            raise ParseError(content.path, message, number)
+    else:
+        skipped.extend(
+            f"{content.path}:{number}: skipped: {message}" for number, message in content.bad_lines
+        )
+    return [(line.number, line.value) for line in content.lines]
+
+
 def connect_read_only(path: str | Path) -> sqlite3.Connection:
     """The one way a source SQLite database is opened: read-only by URI (``mode=ro``), so
     reading a database never writes to it. The caller closes it; failures are sqlite3.Error."""

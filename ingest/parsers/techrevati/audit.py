@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.records import ParsedFile
-from ingest.content import Content
+from ingest.content import Content, line_values
 from ingest.errors import ParseError
 from ingest.parsers.techrevati.common import FRAMEWORK, chain_state, is_agent_event, is_usage_record
 from ingest.parsers.techrevati.stream import stream_records
@@ -50,14 +50,8 @@ def audit_items(
 
 
 def parse(content: Content) -> ParsedFile:
-    if content.kind == "jsonl":
-        for number, message in content.bad_lines:
-            raise ParseError(content.path, message, number)
-        lines = [(line.number, line.value) for line in content.lines]
-    else:
-        lines = [(content.first_line, content.json)]
     records: list[tuple[str, dict[str, Any]]] = []
-    for number, value in lines:
+    for number, value in line_values(content):
         if not is_audit_record(value) or not isinstance(value["payload"], dict):
             raise ParseError(
                 content.path, "not a techrevati audit record (sequence, event_type, payload, hashes)", number

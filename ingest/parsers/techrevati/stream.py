@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from core.records import EventRecord, ParsedFile, RunRecord
-from ingest.content import Content
+from ingest.content import Content, line_values
 from ingest.errors import ParseError
 from ingest.parsers.techrevati.common import (
     FRAMEWORK,
@@ -243,13 +243,9 @@ def stream_records(
 
 
 def _values(content: Content) -> list[tuple[str, Any]]:
-    if content.kind == "jsonl":
-        for number, message in content.bad_lines:
-            raise ParseError(content.path, message, number)
-        return [(f"L{line.number}", line.value) for line in content.lines]
-    if isinstance(content.json, list):
+    if content.kind == "json" and isinstance(content.json, list):
         return [(f"#{index}", value) for index, value in enumerate(content.json)]
-    return [(f"L{content.first_line}", content.json)]
+    return [(f"L{number}", value) for number, value in line_values(content)]
 
 
 def open_session_before(content: Content) -> OpenSession | None:
