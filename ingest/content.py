@@ -1,7 +1,9 @@
 """A file's bytes, decoded once into the container shape every sniffer and parser shares.
 
 Containers: a JSON document, JSON Lines, a SQLite database, or something else. Formats are
-recognised from content (first bytes, then keys), never from the path alone.
+recognised from content (first bytes, then keys), never from the path alone. Parsers read the
+containers only the ways given here: JSON Lines values with their bad lines reported
+(``line_values``) and a SQLite database opened read-only (``connect_read_only``).
 """
 
 from __future__ import annotations
