@@ -1,7 +1,9 @@
 """A file's bytes, decoded once into the container shape every sniffer and parser shares.
 
 Containers: a JSON document, JSON Lines, a SQLite database, or something else. Formats are
-recognised from content (first bytes, then keys), never from the path alone.
+recognised from content (first bytes, then keys), never from the path alone. Parsers read the
+containers only the ways given here: JSON Lines values with their bad lines reported
+(``line_values``) and a SQLite database opened read-only (``connect_read_only``).
 """
 
 from __future__ import annotations
@@ -9,11 +11,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ingest.errors import ParseError
+
+if TYPE_CHECKING:
+    import sqlite3
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -116,6 +121,32 @@ def decode(path: str | Path, data: bytes, first_line: int = 1, offset: int = 0) 
     return content
 
 
+def line_values(content: Content, skipped: list[str] | None = None) -> list[tuple[int, Any]]:
+    """Each value of a JSON Lines file with its line number: the one way parsers of line
+    formats read them. A line that is not JSON raises ParseError (its number, its reason),
+    or, given ``skipped``, is reported there as ``path:line: skipped: reason`` and left out.
+    Other content is one value on line ``first_line`` (a file of one line decodes as a JSON
+    document)."""
+    if content.kind != "jsonl":
+        return [(content.first_line, content.json)]
+    if skipped is None:
+        for number, message in content.bad_lines:
+            raise ParseError(content.path, message, number)
+    else:
+        skipped.extend(
+            f"{content.path}:{number}: skipped: {message}" for number, message in content.bad_lines
+        )
+    return [(line.number, line.value) for line in content.lines]
+
+
+def connect_read_only(path: str | Path) -> sqlite3.Connection:
+    """The one way a source SQLite database is opened: read-only by URI (``mode=ro``), so
+    reading a database never writes to it. The caller closes it; failures are sqlite3.Error."""
+    import sqlite3
+
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+
+
 def sqlite_problem(path: str | Path) -> str | None:
     """Why a SQLite file cannot be read (corrupt, encrypted, locked), or None when it can.
 
@@ -125,8 +156,7 @@ def sqlite_problem(path: str | Path) -> str | None:
     from contextlib import closing
 
     try:
-        uri = Path(path).resolve().as_uri()
-        with closing(sqlite3.connect(f"{uri}?mode=ro", uri=True)) as connection:
+        with closing(connect_read_only(path)) as connection:
             connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.Error as exc:
         return f"cannot read this SQLite database: {exc}"

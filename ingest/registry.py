@@ -1,34 +1,25 @@
-"""The one explicit list of formats Baton reads. The registry, not the loader, decides.
+"""The registry decides which format a file is, not the loader.
 
-Each format is a module in ``ingest/parsers`` exposing ``FORMAT: FormatSpec``. Order
-matters: the first format whose ``detect`` accepts a file parses it.
+The formats and their order are the one explicit list in ``ingest/parsers`` (each
+framework's package exposes ``FORMATS``). Order matters: the first format whose ``detect``
+accepts a file parses it.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from core.records import ParsedFile
 from ingest.content import Content
-
-
-@dataclass(frozen=True, slots=True)
-class FormatSpec:
-    name: str  # e.g. "acf.checkpoint"
-    framework: str  # acf, loopengt, harness, techrevati
-    description: str
-    detect: Callable[[Content], bool]  # cheap: looks at kind, keys and first bytes only
-    parse: Callable[[Content], ParsedFile]  # pure: raises ingest.errors.ParseError
-    # True when the file only ever grows by whole lines (tail it from a byte offset).
-    append_only: bool = False
+from ingest.spec import FormatSpec
 
 
 @functools.cache
 def _registered() -> list[FormatSpec]:
-    # Imported late (parsers import this module for FormatSpec), once: an import statement
-    # run per file cost about 1% of a cold ingest.
+    # Imported on first use, not at module top (no cycle: the parsers import ingest.spec, never
+    # this module): importing every parser takes a tenth of a second or more, which a pass over
+    # unchanged files never needs, and a fanout pass imports them just before it forks its
+    # helpers (tests/ingest/test_fanout.py). Once: an import statement run per file cost about
+    # 1% of a cold ingest.
     from ingest.parsers import REGISTERED
 
     return REGISTERED

@@ -19,8 +19,9 @@ import orjson
 from core.outcomes import FileOutcome, KnownFile
 from ingest.content import Content, JsonLine
 from ingest.errors import ParseError
-from ingest.registry import FormatSpec, all_formats
+from ingest.registry import all_formats
 from ingest.regular import open_regular
+from ingest.spec import FormatSpec
 
 WINDOW = 4096
 

@@ -10,7 +10,7 @@ from core import queries
 from core.store import Store
 from ingest.content import decode
 from ingest.loader import ingest_paths
-from ingest.parsers import acf
+from ingest.parsers.acf import checkpoint as acf
 from tests.conftest import SAMPLE_RUNS
 from tests.ingest.acf_scenarios import assert_acf_scenarios
 

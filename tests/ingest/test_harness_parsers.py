@@ -18,7 +18,9 @@ from core.store import Store
 from ingest.content import decode
 from ingest.errors import ParseError
 from ingest.loader import ingest_paths, read_file
-from ingest.parsers import harness_agent_checkpoint, harness_sessions, harness_trace
+from ingest.parsers.harness import agent_checkpoint as harness_agent_checkpoint
+from ingest.parsers.harness import sessions as harness_sessions
+from ingest.parsers.harness import trace as harness_trace
 from ingest.registry import all_formats
 from tests.conftest import SAMPLE_RUNS
 from tests.helpers import copy_tree, row_counts

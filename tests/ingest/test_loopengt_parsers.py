@@ -23,7 +23,10 @@ from core.records import ParsedFile
 from core.store import Store
 from ingest.content import decode
 from ingest.loader import ingest_paths
-from ingest.parsers import loopengt_checkpoint, loopengt_run, loopengt_trace, loopengt_tracedb
+from ingest.parsers.loopengt import checkpoint as loopengt_checkpoint
+from ingest.parsers.loopengt import run as loopengt_run
+from ingest.parsers.loopengt import trace as loopengt_trace
+from ingest.parsers.loopengt import tracedb as loopengt_tracedb
 from ingest.registry import detect_format
 from tests.conftest import SAMPLE_RUNS
 from tests.helpers import copy_tree, row_counts

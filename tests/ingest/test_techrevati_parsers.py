@@ -20,8 +20,10 @@ from core.store import Store
 from core.tables import Event, Price
 from ingest.content import decode
 from ingest.loader import ingest_paths
-from ingest.parsers import techrevati_events, techrevati_store, techrevati_stream
-from ingest.parsers.techrevati_stream import GROUPING_RULE
+from ingest.parsers.techrevati import events as techrevati_events
+from ingest.parsers.techrevati import store as techrevati_store
+from ingest.parsers.techrevati import stream as techrevati_stream
+from ingest.parsers.techrevati.stream import GROUPING_RULE
 from ingest.registry import all_formats, detect_format
 from tests.conftest import SAMPLE_RUNS
 from tests.helpers import row_counts

@@ -18,10 +18,10 @@ from typing import Any
 
 from core.records import EventRecord, ParsedFile, RunRecord
 from core.timeutil import parse_timestamp
-from ingest.content import Content
+from ingest.content import Content, line_values
 from ingest.errors import ParseError
-from ingest.parsers import harness_common as hc
-from ingest.registry import FormatSpec
+from ingest.parsers.harness import common as hc
+from ingest.spec import FormatSpec
 
 FIELDS = {"type", "agent_id", "payload", "timestamp"}
 KINDS = {
@@ -55,12 +55,6 @@ def _is_event(value: Any) -> bool:
 
 def detect(content: Content) -> bool:
     return content.kind in ("json", "jsonl") and _is_event(content.first_value)
-
-
-def _lines(content: Content) -> list[tuple[int, Any]]:
-    if content.kind == "json":
-        return [(content.first_line, content.json)]
-    return [(line.number, line.value) for line in content.lines]
 
 
 def _event(run: str, ev: dict[str, Any]) -> EventRecord:
@@ -162,11 +156,10 @@ class _RunState:
 
 def parse(content: Content) -> ParsedFile:
     parsed = ParsedFile(format="harness.trace")
-    for number, message in content.bad_lines:
-        parsed.warnings.append(f"{content.path}:{number}: skipped: {message}")
+    lines = line_values(content, skipped=parsed.warnings)  # a bad line is skipped with a warning
     main_id = hc.run_id_in_name(content.path) or f"trace:{content.path}"
     runs: dict[str, _RunState] = {}
-    for number, ev in _lines(content):
+    for number, ev in lines:
         if not _is_event(ev):
             raise ParseError(
                 content.path, "not a harness trace event (type, agent_id, payload, timestamp)", number

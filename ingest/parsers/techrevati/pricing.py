@@ -16,8 +16,8 @@ from typing import Any
 
 from core.records import ParsedFile, PriceRecord
 from ingest.content import Content
-from ingest.parsers.techrevati_common import FRAMEWORK
-from ingest.registry import FormatSpec
+from ingest.parsers.techrevati.common import FRAMEWORK
+from ingest.spec import FormatSpec
 
 NAME = "techrevati.pricing"
 RATES = (

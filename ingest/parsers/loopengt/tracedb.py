@@ -17,10 +17,10 @@ from typing import Any
 import orjson
 
 from core.records import EventRecord, ParsedFile
-from ingest.content import Content
+from ingest.content import Content, connect_read_only
 from ingest.errors import ParseError
-from ingest.parsers.loopengt_common import FRAMEWORK, event_record, run_from_events, text
-from ingest.registry import FormatSpec
+from ingest.parsers.loopengt.common import FRAMEWORK, event_record, run_from_events, text
+from ingest.spec import FormatSpec
 
 REQUIRED_COLUMNS = frozenset({"event_id", "run_id", "event_type", "timestamp", "data"})
 OPTIONAL_COLUMNS = tuple(
@@ -31,7 +31,7 @@ JSON_COLUMNS = ("data", "metadata")
 
 @contextmanager
 def _connect(path: Path) -> Iterator[sqlite3.Connection]:
-    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    connection = connect_read_only(path)
     connection.text_factory = lambda raw: raw.decode("utf-8", "replace")  # one bad row must not fail the file
     try:
         yield connection

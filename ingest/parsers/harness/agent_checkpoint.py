@@ -16,9 +16,9 @@ from typing import Any
 from core.records import CheckpointRecord, ParsedFile, RunRecord
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers import harness_common as hc
-from ingest.parsers.harness_steps import actions, decided_steps, pending_approvals, step_text
-from ingest.registry import FormatSpec
+from ingest.parsers.harness import common as hc
+from ingest.parsers.harness.steps import actions, decided_steps, pending_approvals, step_text
+from ingest.spec import FormatSpec
 
 LEGACY_KEYS = {"run_id", "agent_id", "task", "step", "memory"}
 PHASES = {"think": 0, "approve": 1, "act": 2, "observe": 3, "done": 4, "failed": 5}

@@ -2,7 +2,7 @@
 
 * Usage JSONL: one ``{recorded_at, model, cost_usd, usage: UsageSnapshot}`` per
   ``UsageSink.record`` call, from a sink that records usage only. It is read like an event
-  stream (:mod:`ingest.parsers.techrevati_stream`): usage names a model, never a session,
+  stream (:mod:`ingest.parsers.techrevati.stream`): usage names a model, never a session,
   so with no event to attach to, a file's records form the run ``<file>#unattributed``
   (status unknown). Should events follow later in the same file, the lines read so far keep
   their run and the new ones are grouped as in any stream.
@@ -21,7 +21,7 @@ from typing import Any
 
 from core.records import ParsedFile, RunRecord
 from ingest.content import Content
-from ingest.parsers.techrevati_common import (
+from ingest.parsers.techrevati.common import (
     FRAMEWORK,
     is_agent_event,
     is_usage_record,
@@ -29,8 +29,8 @@ from ingest.parsers.techrevati_common import (
     tracker_totals,
     usage_record,
 )
-from ingest.parsers.techrevati_events import parse_stream
-from ingest.registry import FormatSpec
+from ingest.parsers.techrevati.stream import parse_stream
+from ingest.spec import FormatSpec
 
 NAME = "techrevati.usage"
 SUMMARY_KEYS = frozenset({"turns", "total_input_tokens", "total_output_tokens", "total_cost_usd"})

@@ -18,9 +18,9 @@ from typing import Any
 
 from core.records import CheckpointRecord, ParsedFile, RunRecord
 from core.timeutil import parse_timestamp
-from ingest.content import Content
+from ingest.content import Content, line_values
 from ingest.errors import ParseError
-from ingest.registry import FormatSpec
+from ingest.spec import FormatSpec
 
 FRAMEWORK = "acf"
 REQUIRED = ("ac_version", "checkpoint_id", "task_id", "agent_id", "emitted_at", "status", "task_summary")
@@ -52,9 +52,7 @@ def detect(content: Content) -> bool:
 
 def _documents(content: Content) -> list[tuple[int | None, Any]]:
     if content.kind == "jsonl":
-        for number, message in content.bad_lines:
-            raise ParseError(content.path, message, number)
-        return [(line.number, line.value) for line in content.lines]
+        return line_values(content)
     if isinstance(content.json, list):
         return [(None, doc) for doc in content.json]
     return [(None, content.json)]

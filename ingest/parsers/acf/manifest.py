@@ -9,7 +9,7 @@ from __future__ import annotations
 from core.records import ParsedFile
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.registry import FormatSpec
+from ingest.spec import FormatSpec
 
 
 def detect(content: Content) -> bool:

@@ -14,8 +14,8 @@ from typing import Any
 from core.records import CheckpointRecord, ParsedFile, RunRecord
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers import harness_common as hc
-from ingest.registry import FormatSpec
+from ingest.parsers.harness import common as hc
+from ingest.spec import FormatSpec
 
 LEGACY_KEYS = {"run_id", "goal", "plan", "completed"}
 TASK_PROGRESS = {"pending": 0, "running": 1, "failed": 2, "done": 3, "skipped": 3}

@@ -16,28 +16,23 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from core.records import EventRecord, ParsedFile, RunRecord
 from core.timeutil import parse_timestamp
-from ingest.content import Content
+from ingest.content import Content, connect_read_only
 from ingest.errors import ParseError
-from ingest.parsers import harness_common as hc
-from ingest.registry import FormatSpec
+from ingest.parsers.harness import common as hc
+from ingest.spec import FormatSpec
 
 TABLES = {"sessions", "session_messages"}
 ERROR_PREFIX = "ERROR: "
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
 
 
 def detect(content: Content) -> bool:
     if content.kind != "sqlite":
         return False
     try:
-        with closing(_connect(content.path)) as db:
+        with closing(connect_read_only(content.path)) as db:
             names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         return names >= TABLES
     except sqlite3.Error:  # unreadable: claim it only if its schema page names our tables
@@ -58,7 +53,7 @@ def _json(text: Any) -> Any:
 
 def _read(path: Path) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
     try:
-        with closing(_connect(path)) as db:
+        with closing(connect_read_only(path)) as db:
             db.row_factory = sqlite3.Row
             sessions = db.execute("SELECT * FROM sessions ORDER BY session_id").fetchall()
             messages = db.execute(

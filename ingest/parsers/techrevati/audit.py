@@ -3,26 +3,23 @@
 One line per audit record: ``{sequence, timestamp, event_type, payload, prev_hash,
 record_hash, signature?}``. Payloads are AgentEvent dicts, or ``{model, cost_usd, usage}``
 for ``event_type == "usage.recorded"``; they are grouped into runs like any event stream
-(:mod:`ingest.parsers.techrevati_stream`). The hash chain is re-computed the package's way
+(:mod:`ingest.parsers.techrevati.stream`). The hash chain is re-computed the package's way
 (``sha256(prev_hash + canonical JSON)``) and its state kept in the run attributes; a
 signature cannot be checked without the key.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from core.records import ParsedFile
-from ingest.content import Content
+from ingest.content import Content, line_values
 from ingest.errors import ParseError
-from ingest.parsers.techrevati_common import FRAMEWORK, is_agent_event, is_usage_record
-from ingest.parsers.techrevati_stream import stream_records
-from ingest.registry import FormatSpec
+from ingest.parsers.techrevati.common import FRAMEWORK, chain_state, is_agent_event, is_usage_record
+from ingest.parsers.techrevati.stream import stream_records
+from ingest.spec import FormatSpec
 
 NAME = "techrevati.audit"
-GENESIS = "0" * 64
 AUDIT_KEYS = frozenset({"sequence", "timestamp", "event_type", "payload", "prev_hash", "record_hash"})
 
 
@@ -32,24 +29,6 @@ def is_audit_record(value: Any) -> bool:
 
 def detect(content: Content) -> bool:
     return is_audit_record(content.first_value)
-
-
-def record_hash(record: dict[str, Any]) -> str:
-    body = {key: record.get(key) for key in ("sequence", "timestamp", "event_type", "payload", "prev_hash")}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256((str(record.get("prev_hash")) + canonical).encode("utf-8")).hexdigest()
-
-
-def chain_state(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Whether each record links to the previous one and hashes to its ``record_hash``."""
-    previous = GENESIS if records and records[0].get("sequence") == 0 else None
-    for record in records:
-        if (previous is not None and record.get("prev_hash") != previous) or record_hash(
-            record
-        ) != record.get("record_hash"):
-            return {"records": len(records), "verified": False, "first_bad_sequence": record.get("sequence")}
-        previous = record.get("record_hash")
-    return {"records": len(records), "verified": True, "signed": any(r.get("signature") for r in records)}
 
 
 def audit_items(
@@ -71,14 +50,8 @@ def audit_items(
 
 
 def parse(content: Content) -> ParsedFile:
-    if content.kind == "jsonl":
-        for number, message in content.bad_lines:
-            raise ParseError(content.path, message, number)
-        lines = [(line.number, line.value) for line in content.lines]
-    else:
-        lines = [(content.first_line, content.json)]
     records: list[tuple[str, dict[str, Any]]] = []
-    for number, value in lines:
+    for number, value in line_values(content):
         if not is_audit_record(value) or not isinstance(value["payload"], dict):
             raise ParseError(
                 content.path, "not a techrevati audit record (sequence, event_type, payload, hashes)", number

@@ -15,7 +15,7 @@ from core.records import ParsedFile, RunRecord
 from core.timeutil import parse_timestamp
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers.loopengt_common import (
+from ingest.parsers.loopengt.common import (
     FRAMEWORK,
     STATUS_MAP,
     step_error,
@@ -23,7 +23,7 @@ from ingest.parsers.loopengt_common import (
     step_summary,
     text,
 )
-from ingest.registry import FormatSpec
+from ingest.spec import FormatSpec
 
 RUN_FILE_PRIORITY = 10
 KEYS = frozenset({"run_id", "loop_name", "status", "step_states"})

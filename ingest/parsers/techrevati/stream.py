@@ -21,21 +21,27 @@ continues, with its earlier events.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.records import EventRecord, RunRecord
-from ingest.parsers.techrevati_common import (
+import orjson
+
+from core.records import EventRecord, ParsedFile, RunRecord
+from ingest.content import Content, line_values
+from ingest.errors import ParseError
+from ingest.parsers.techrevati.common import (
     FRAMEWORK,
     budget_facts,
     circuit_facts,
     event_record,
     is_agent_event,
     is_terminal,
+    is_usage_record,
     recovery_facts,
     usage_record,
 )
+from ingest.regular import lines_before
 
 # The docstring's last paragraph, word for word (tests check that they agree).
 GROUPING_RULE = (
@@ -234,3 +240,41 @@ def stream_records(
         runs.append(run)
         events.extend(group_events)
     return runs, events
+
+
+def _values(content: Content) -> list[tuple[str, Any]]:
+    if content.kind == "json" and isinstance(content.json, list):
+        return [(f"#{index}", value) for index, value in enumerate(content.json)]
+    return [(f"L{number}", value) for number, value in line_values(content)]
+
+
+def open_session_before(content: Content) -> OpenSession | None:
+    """The session open where a tail read starts (``content.offset``), from the lines
+    before it read backwards up to that session's start (not the whole file again)."""
+
+    def values() -> Iterator[Any]:
+        for raw in lines_before(content.path, content.offset):
+            try:
+                yield orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue
+
+    try:
+        return open_session(values())
+    except OSError:
+        return None
+
+
+def parse_stream(content: Content, name: str) -> ParsedFile:
+    """AgentEvents and usage records in file order, grouped into runs (shared with the
+    usage-only format, so a usage file that later gains events keeps its run ids)."""
+    items = []
+    for native_id, value in _values(content):
+        if not (is_agent_event(value) or is_usage_record(value)):
+            line = int(native_id[1:]) if native_id.startswith("L") else None
+            where = "" if line else f" (element {native_id[1:]})"
+            raise ParseError(content.path, f"not a techrevati AgentEvent or usage record{where}", line)
+        items.append((native_id, value, None))
+    before = open_session_before(content) if content.offset > 0 else None
+    runs, events = stream_records(str(content.path), items, before)
+    return ParsedFile(format=name, runs=runs, events=events)

@@ -5,7 +5,7 @@ with exactly the package's columns; any other database is not ours. Tables:
 
 * ``agent_events`` (payload = ``AgentEvent.to_json()``) and ``usage_records`` are read as one
   stream in time order and grouped like any event stream
-  (:mod:`ingest.parsers.techrevati_stream`), with ``<table>:<id>`` as event ids;
+  (:mod:`ingest.parsers.techrevati.stream`), with ``<table>:<id>`` as event ids;
 * ``audit_log`` rows become that stream only when the file has neither of those tables
   (the same sink would otherwise count twice); its hash chain is verified either way;
 * ``checkpoints`` (one per successful turn of ``session(thread_id=…)``, ``parent_id`` never
@@ -22,18 +22,16 @@ from __future__ import annotations
 
 import sqlite3
 from typing import Any
-from urllib.parse import quote
 
 import orjson
 
 from core.records import CheckpointRecord, EventRecord, ParsedFile, RunRecord
 from core.timeutil import parse_timestamp
-from ingest.content import Content
+from ingest.content import Content, connect_read_only
 from ingest.errors import ParseError
-from ingest.parsers.techrevati_audit import chain_state
-from ingest.parsers.techrevati_common import FRAMEWORK, is_agent_event
-from ingest.parsers.techrevati_stream import GROUPING_RULE, group_records, group_stream
-from ingest.registry import FormatSpec
+from ingest.parsers.techrevati.common import FRAMEWORK, chain_state, is_agent_event
+from ingest.parsers.techrevati.stream import GROUPING_RULE, group_records, group_stream
+from ingest.spec import FormatSpec
 
 NAME = "techrevati.store"
 METADATA = "techrevati_runtime_metadata"
@@ -44,10 +42,6 @@ COLUMNS = {
     "checkpoint_steps": {"thread_id", "step_key", "created_at", "state_json"},
     "audit_log": {"sequence", "timestamp", "event_type", "payload", "prev_hash", "record_hash", "signature"},
 }
-
-
-def _connect(content: Content) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{quote(str(content.path))}?mode=ro", uri=True)
 
 
 def _tables(connection: sqlite3.Connection) -> set[str]:
@@ -64,7 +58,7 @@ def detect(content: Content) -> bool:
     if content.kind != "sqlite":
         return False
     try:
-        connection = _connect(content)
+        connection = connect_read_only(content.path)
         try:
             tables = _tables(connection)
         finally:
@@ -246,7 +240,7 @@ def _read(connection: sqlite3.Connection, prefix: str) -> ParsedFile:
 
 def parse(content: Content) -> ParsedFile:
     try:
-        connection = _connect(content)
+        connection = connect_read_only(content.path)
         try:
             return _read(connection, str(content.path))
         finally:

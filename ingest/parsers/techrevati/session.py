@@ -15,10 +15,16 @@ from typing import Any
 from core.records import ParsedFile
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers.techrevati_common import FRAMEWORK, event_record, is_agent_event, tracker_totals
-from ingest.parsers.techrevati_stream import session_outcome
-from ingest.parsers.techrevati_worker import is_worker, worker_records
-from ingest.registry import FormatSpec
+from ingest.parsers.techrevati.common import (
+    FRAMEWORK,
+    event_record,
+    is_agent_event,
+    is_worker,
+    tracker_totals,
+    worker_records,
+)
+from ingest.parsers.techrevati.stream import session_outcome
+from ingest.spec import FormatSpec
 
 NAME = "techrevati.session"
 RULE = "a session summary names its worker: one run per worker_id"

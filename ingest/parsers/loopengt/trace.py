@@ -12,12 +12,10 @@ for ACF JSONL); what an earlier ingest loaded from it is kept.
 
 from __future__ import annotations
 
-from typing import Any
-
 from core.records import EventRecord, ParsedFile
-from ingest.content import Content
+from ingest.content import Content, line_values
 from ingest.errors import ParseError
-from ingest.parsers.loopengt_common import (
+from ingest.parsers.loopengt.common import (
     FRAMEWORK,
     TRACE_BASE_KEYS,
     changes_attempts,
@@ -25,7 +23,7 @@ from ingest.parsers.loopengt_common import (
     run_from_events,
     text,
 )
-from ingest.registry import FormatSpec
+from ingest.spec import FormatSpec
 
 SUFFIX = ".trace.jsonl"
 CORE_KEYS = frozenset({"event_id", "event_type", "timestamp", "run_id"})
@@ -38,19 +36,11 @@ def detect(content: Content) -> bool:
     return first.keys() >= TRACE_BASE_KEYS or content.path.name.endswith(SUFFIX)
 
 
-def _lines(content: Content) -> list[tuple[int, Any]]:
-    if content.kind == "jsonl":
-        for number, message in content.bad_lines:
-            raise ParseError(content.path, message, number)
-        return [(line.number, line.value) for line in content.lines]
-    return [(content.first_line, content.json)]  # a trace of one line decodes as one document
-
-
 def parse(content: Content) -> ParsedFile:
     parsed = ParsedFile(format="loopengt.trace")
     name_hint = content.path.name[: -len(SUFFIX)] if content.path.name.endswith(SUFFIX) else None
     by_run: dict[str, list[EventRecord]] = {}
-    for number, value in _lines(content):
+    for number, value in line_values(content):  # a trace of one line decodes as one document
         if not isinstance(value, dict) or text(value.get("event_type")) is None:
             raise ParseError(content.path, "not a loopengt trace event (no 'event_type')", number)
         run_id = text(value.get("run_id")) or name_hint

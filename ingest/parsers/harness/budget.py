@@ -14,8 +14,8 @@ from __future__ import annotations
 from core.records import ParsedFile, RunRecord
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers import harness_common as hc
-from ingest.registry import FormatSpec
+from ingest.parsers.harness import common as hc
+from ingest.spec import FormatSpec
 
 KEYS = {"cost_usd", "elapsed_seconds", "tokens_in", "tokens_out", "breakdown"}
 REQUIRED = {"cost_usd", "elapsed_seconds"}

@@ -16,8 +16,8 @@ from core.records import CheckpointRecord, ParsedFile
 from core.timeutil import parse_timestamp
 from ingest.content import Content
 from ingest.errors import ParseError
-from ingest.parsers.loopengt_common import FRAMEWORK, step_error, step_state_items, step_summary, text
-from ingest.registry import FormatSpec
+from ingest.parsers.loopengt.common import FRAMEWORK, step_error, step_state_items, step_summary, text
+from ingest.spec import FormatSpec
 
 KEYS = frozenset({"checkpoint_id", "run_id", "current_step_index"})
 DONE = ("completed", "skipped")

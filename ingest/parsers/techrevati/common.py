@@ -7,6 +7,10 @@ containers (JSON arrays, JSON Lines, session summaries, SQLite rows, audit paylo
   failure_class?, detail?, data?``; optional keys are omitted, never null);
 * a usage record ``{recorded_at?, model, cost_usd, usage: UsageSnapshot}`` (one per turn).
 
+Two more are shared by two formats each, so that no parser imports another: an AgentWorker
+dump (a worker file, and the ``worker`` of a session summary) and the audit hash chain (an
+audit-log export, and the ``audit_log`` table of a store).
+
 Failure facts stay under the package's own names: ``failure_class``, recovery ``scenario``
 and ``outcome``, budget ``budget_usd``; Baton adds only ``circuit_breaker: "open"`` (an open
 breaker emits no event of its own; it shows only in the failure text) and
@@ -15,13 +19,28 @@ breaker emits no event of its own; it shows only in the failure text) and
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
-from core.records import EventRecord
+from core.records import EventRecord, RunRecord
 from core.timeutil import parse_timestamp
+from ingest.errors import ParseError
 
 FRAMEWORK = "techrevati"
+WORKER_KEYS = frozenset({"worker_id", "role", "phase", "status", "retry_count", "events"})
+# A handoff target stays ``initializing`` until someone runs it: handed over, not started.
+WORKER_STATUS_MAP = {
+    "idle": "unknown",
+    "initializing": "paused",
+    "waiting_for_input": "waiting",
+    "running": "running",
+    "completed": "completed",
+    "failed": "failed",
+    "cancelled": "failed",
+}
+GENESIS = "0" * 64  # the prev_hash of the first audit record
 _CIRCUIT = re.compile(r"Circuit breaker '(?P<name>[^']*)' is OPEN|CircuitOpenError")
 _RECOVERY_DETAIL = re.compile(r"^(?P<scenario>[a-z_]+): (?P<outcome>[a-z_]+)$")
 TOOL_EVENTS = ("agent.tool_called", "agent.tool_completed", "hook.pre_tool", "hook.post_tool")
@@ -204,3 +223,88 @@ def total(values: list[int | float | None]) -> Any:
     """Sum of the known values; ``None`` when none is known (unknown is never zero)."""
     known = [v for v in values if v is not None]
     return sum(known) if known else None
+
+
+def is_worker(value: Any) -> bool:
+    return isinstance(value, dict) and value.keys() >= WORKER_KEYS
+
+
+def worker_records(worker: dict[str, Any], where: str, rule: str) -> tuple[RunRecord, list[EventRecord]]:
+    """The run a worker describes and its transitions as lifecycle events."""
+    worker_id = worker.get("worker_id")
+    if not isinstance(worker_id, str) or not worker_id.strip():
+        raise ParseError(where, "worker field 'worker_id' must be a non-empty string")
+    role = worker.get("role") if isinstance(worker.get("role"), str) else None
+    events = []
+    for item in worker.get("events") if isinstance(worker.get("events"), list) else []:
+        if not isinstance(item, dict):
+            continue
+        events.append(
+            EventRecord(
+                framework=FRAMEWORK,
+                run_native_id=worker_id,
+                kind="lifecycle",
+                name=f"worker.{item.get('kind')}",
+                native_id=f"{worker_id}:{item.get('seq')}",
+                at=parse_timestamp(item.get("timestamp")),
+                agent_id=role,
+                data={key: item[key] for key in ("seq", "status", "detail") if key in item},
+            )
+        )
+    native_status = worker.get("status")
+    status = WORKER_STATUS_MAP.get(native_status, "unknown") if isinstance(native_status, str) else "unknown"
+    last_error = worker.get("last_error") if isinstance(worker.get("last_error"), dict) else None
+    failed = status == "failed"
+    reason = (
+        last_error.get("message")
+        if failed and last_error
+        else ("cancelled" if native_status == "cancelled" else None)
+    )
+    signals: dict[str, Any] = {}
+    if failed:
+        signals = {"status": native_status} | ({"last_error": last_error} if last_error else {})
+        signals |= circuit_facts(reason)
+        if isinstance(reason, str) and "budget exceeded" in reason.lower():
+            signals["budget_exceeded"] = {"detail": reason}
+    run = RunRecord(
+        framework=FRAMEWORK,
+        native_id=worker_id,
+        as_of=parse_timestamp(worker.get("updated_at")),
+        status=status,
+        agents=[role] if role else [],
+        started_at=parse_timestamp(worker.get("created_at")),
+        ended_at=parse_timestamp(worker.get("updated_at")),
+        failure_reason=reason,
+        failure_signals=signals,
+        attributes={
+            "grouping_rule": rule,
+            "source": where,
+            "worker_id": worker_id,
+            "native_status": native_status,
+        }
+        | {
+            key: worker[key]
+            for key in ("role", "phase", "project_id", "retry_count", "provider_used")
+            if key in worker
+        },
+        inferred=["status"] if native_status == "initializing" else [],
+    )
+    return run, events
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    body = {key: record.get(key) for key in ("sequence", "timestamp", "event_type", "payload", "prev_hash")}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((str(record.get("prev_hash")) + canonical).encode("utf-8")).hexdigest()
+
+
+def chain_state(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Whether each record links to the previous one and hashes to its ``record_hash``."""
+    previous = GENESIS if records and records[0].get("sequence") == 0 else None
+    for record in records:
+        if (previous is not None and record.get("prev_hash") != previous) or record_hash(
+            record
+        ) != record.get("record_hash"):
+            return {"records": len(records), "verified": False, "first_bad_sequence": record.get("sequence")}
+        previous = record.get("record_hash")
+    return {"records": len(records), "verified": True, "signed": any(r.get("signature") for r in records)}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ingest.parsers import harness_common as hc
+from ingest.parsers.harness import common as hc
 
 
 def step_text(item: Any) -> str | None:
