@@ -23,10 +23,11 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from core import ids
-from core.bulk import Prepared, bulk_insert, insert_prepared, prepare, update_by_id, update_prepared
-from core.chains import chain_parent_changes
 from core.outcomes import FileOutcome, KnownFile
-from core.runfields import EventTotals, run_fields, totals_of
+from core.store.bulk import Prepared, bulk_insert, insert_prepared, prepare, update_by_id, update_prepared
+from core.store.chains import chain_parent_changes
+from core.store.runfields import EventTotals, run_fields, totals_of
+from core.store.wal import WalCheckpointer
 from core.tables import (
     AgentManifest,
     Checkpoint,
@@ -39,7 +40,6 @@ from core.tables import (
     SourceFile,
 )
 from core.timeutil import parse_timestamp, utcnow
-from core.walcheckpoint import WalCheckpointer
 
 CHUNK = 500
 JSON_EACH_FROM = 50  # values; below, an IN list (json_each's statement costs ~0.1 ms more to build)
@@ -129,7 +129,7 @@ class Store:
     def background_checkpoints(self) -> Iterator[None]:
         """While this is entered (by one or several passes at once), a SQLite file's log
         is checkpointed by a thread of its own, not inside this store's commits
-        (``core.walcheckpoint``). Does nothing for other databases."""
+        (``core.store.wal``). Does nothing for other databases."""
         if self.database_path is None:
             yield
             return

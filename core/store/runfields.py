@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core.runmerge import merge_fragments
+from core.store.runmerge import merge_fragments
 from core.timeutil import parse_timestamp, utcnow
 
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd")
