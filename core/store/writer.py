@@ -32,10 +32,10 @@ class Store:
         self.engine = engine
         self._passes = 0
         self._passes_lock = threading.Lock()
-        self._checkpointer: WalCheckpointer | None = None
+        self._wal_checkpointer: WalCheckpointer | None = None
 
     @contextmanager
-    def background_checkpoints(self) -> Iterator[None]:
+    def background_wal_checkpoints(self) -> Iterator[None]:
         """While this is entered (by one or several passes at once), a SQLite file's log
         is checkpointed by a thread of its own, not inside this store's commits
         (``core.store.wal``). Does nothing for other databases."""
@@ -44,17 +44,17 @@ class Store:
             return
         with self._passes_lock:
             self._passes += 1
-            if self._checkpointer is None:
-                self._checkpointer = WalCheckpointer(self.database_path)
-                self._checkpointer.start()
+            if self._wal_checkpointer is None:
+                self._wal_checkpointer = WalCheckpointer(self.database_path)
+                self._wal_checkpointer.start()
         try:
             yield
         finally:
             with self._passes_lock:
                 self._passes -= 1
-                ending = self._checkpointer if self._passes == 0 else None
+                ending = self._wal_checkpointer if self._passes == 0 else None
                 if ending is not None:
-                    self._checkpointer = None
+                    self._wal_checkpointer = None
             if ending is not None:
                 ending.stop()
 
@@ -117,10 +117,10 @@ class Store:
         events = prepare(dialect, Event.__table__, rows.events)
         source_files = file_rows(outcomes)
         prepared_files = prepare(dialect, SourceFile.__table__, source_files)
-        checkpointer = self._checkpointer
+        wal_checkpointer = self._wal_checkpointer
         with self.engine.begin() as connection:
             # 4. Take the write lock before reading anything.
-            take_write_lock(connection, checkpointer)
+            take_write_lock(connection, wal_checkpointer)
             # 5. Insert or update the ``source_file`` rows. Stamped under the lock: max(seen_at)
             #    must grow with every commit (the dashboard's data version), even one that
             #    waited for another writer's.
@@ -158,8 +158,8 @@ class Store:
             touched |= set(rows.runs)
             refresh_runs(connection, touched - new_runs)
         # 11. After the commit, the WAL thread looks whether the log has grown past its threshold.
-        if checkpointer is not None:
-            checkpointer.nudge()
+        if wal_checkpointer is not None:
+            wal_checkpointer.nudge()
         return touched
 
     def _append_bases(self, paths: list[str]) -> dict[str, int]:

@@ -81,8 +81,8 @@ def test_writes_after_a_pass_checkpoint_in_their_commits_again(tmp_path: Path) -
 
 def test_overlapping_passes_share_one_thread_until_the_last_ends(tmp_path: Path) -> None:
     store = Store(make_engine(f"sqlite:///{tmp_path / 'baton.db'}"))
-    with store.background_checkpoints():
-        with store.background_checkpoints():
+    with store.background_wal_checkpoints():
+        with store.background_wal_checkpoints():
             assert len(_checkpointer_threads()) == 1
         assert len(_checkpointer_threads()) == 1
     assert _checkpointer_threads() == []
@@ -90,7 +90,7 @@ def test_overlapping_passes_share_one_thread_until_the_last_ends(tmp_path: Path)
 
 def test_no_thread_for_a_database_that_is_not_a_sqlite_file() -> None:
     store = Store(make_engine("sqlite://"))
-    with store.background_checkpoints():
+    with store.background_wal_checkpoints():
         assert _checkpointer_threads() == []
 
 
