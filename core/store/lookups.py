@@ -57,9 +57,9 @@ def below(connection: Connection, prefix: str) -> ColumnElement[bool]:
     if connection.dialect.name != "sqlite" or not prefix.endswith("/"):
         return like
     in_range = and_(SourceFile.path >= prefix, SourceFile.path < prefix[:-1] + "0")
-    below = connection.execute(select(func.count()).where(in_range)).scalar_one()  # from the index
+    inside = connection.execute(select(func.count()).where(in_range)).scalar_one()  # from the index
     rows = connection.execute(select(func.max(SourceFile.id))).scalar() or 0  # about the table's size
-    return in_range if below * 4 < rows else like
+    return in_range if inside * 4 < rows else like
 
 
 def file_ids(connection: Connection, paths: list[str]) -> dict[str, int]:
