@@ -183,7 +183,7 @@ def split_phases(root: Path, db_path: Path) -> tuple[float, float]:
         outcomes = [read_file(name, None) for name in names]
         read_s = time.perf_counter() - started
         started = time.perf_counter()
-        with store.background_checkpoints():
+        with store.background_wal_checkpoints():
             for start in range(0, len(outcomes), BATCH_FILES):
                 store.write_batch([o for o in outcomes[start : start + BATCH_FILES] if o is not None])
         return read_s, time.perf_counter() - started

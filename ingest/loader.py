@@ -102,7 +102,7 @@ def ingest_paths(
                 # Before this pass starts a thread of its own: the helpers may be forked.
                 own_pool = pool = HelperPool(store, helpers_wanted).fork()
             sharing = pool if helpers_wanted and pool is not None and pool.size else None
-            with store.background_checkpoints():
+            with store.background_wal_checkpoints():
                 _ingest_planned(plan, store, summary, sharing, progress, on_outcome)
         finally:
             if own_pool is not None:

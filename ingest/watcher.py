@@ -276,7 +276,7 @@ class Watcher:
     # -- worker --------------------------------------------------------------------------
     def _run(self) -> None:
         try:
-            with self.store.background_checkpoints():
+            with self.store.background_wal_checkpoints():
                 self._watch()
         finally:
             self._pool.close()

@@ -58,7 +58,7 @@ def serve(requests: BinaryIO, replies: BinaryIO, db_url: str, first: dict | None
     from ingest.heap import collector_paused
 
     store = Store(make_engine(db_url, migrate=False))
-    with collector_paused(), store.background_checkpoints():
+    with collector_paused(), store.background_wal_checkpoints():
         if first is not None:
             write_message(replies, orjson.dumps(_reply(store, first)))
         while (message := read_message(requests)) is not None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from core.bulk import bulk_insert
 from core.db import make_engine
+from core.store.bulk import bulk_insert
 from core.tables import Run
 
 

@@ -1,5 +1,5 @@
 """During an ingest pass a thread checkpoints the SQLite log instead of the writer's commits
-(core.walcheckpoint). What a user relies on: every record is there and readable, nothing
+(core.store.wal). What a user relies on: every record is there and readable, nothing
 is left running after the pass, the log is copied into the database file when the pass
 ends, and later writes checkpoint as SQLite normally does."""
 
@@ -12,9 +12,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from core import walcheckpoint
 from core.db import make_engine
-from core.store import Store
+from core.store import Store, wal
 from ingest.loader import ingest_paths
 from ingest.reading import read_file
 from tests.conftest import SAMPLE_RUNS
@@ -45,7 +44,7 @@ def _write_documents(folder: Path, count: int) -> None:
 
 @pytest.fixture
 def small_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(walcheckpoint, "THRESHOLD_BYTES", 64 << 10)
+    monkeypatch.setattr(wal, "THRESHOLD_BYTES", 64 << 10)
 
 
 def test_a_pass_checkpoints_in_a_thread_that_ends_with_it(tmp_path: Path, small_threshold: None) -> None:
@@ -82,8 +81,8 @@ def test_writes_after_a_pass_checkpoint_in_their_commits_again(tmp_path: Path) -
 
 def test_overlapping_passes_share_one_thread_until_the_last_ends(tmp_path: Path) -> None:
     store = Store(make_engine(f"sqlite:///{tmp_path / 'baton.db'}"))
-    with store.background_checkpoints():
-        with store.background_checkpoints():
+    with store.background_wal_checkpoints():
+        with store.background_wal_checkpoints():
             assert len(_checkpointer_threads()) == 1
         assert len(_checkpointer_threads()) == 1
     assert _checkpointer_threads() == []
@@ -91,7 +90,7 @@ def test_overlapping_passes_share_one_thread_until_the_last_ends(tmp_path: Path)
 
 def test_no_thread_for_a_database_that_is_not_a_sqlite_file() -> None:
     store = Store(make_engine("sqlite://"))
-    with store.background_checkpoints():
+    with store.background_wal_checkpoints():
         assert _checkpointer_threads() == []
 
 
@@ -114,7 +113,7 @@ def test_a_large_log_file_that_is_copied_is_not_behind(tmp_path: Path) -> None:
     database = tmp_path / "big.db"
     writer = _open_writer(database)
     _write_log(writer, 8)
-    checkpointer = walcheckpoint.WalCheckpointer(str(database), threshold_bytes=64 << 10)
+    checkpointer = wal.WalCheckpointer(str(database), threshold_bytes=64 << 10)
     checkpointer.start()
     checkpointer.stop()  # one checkpoint: the log is large
     # SQLite keeps the log file at its size, far past the point of being behind (16 x the
@@ -132,7 +131,7 @@ def test_a_reader_that_keeps_the_log_uncopied_puts_the_checkpointer_behind(tmp_p
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM filler").fetchone()  # a snapshot the copy cannot pass
     _write_log(writer, 4)
-    checkpointer = walcheckpoint.WalCheckpointer(str(database), threshold_bytes=64 << 10)
+    checkpointer = wal.WalCheckpointer(str(database), threshold_bytes=64 << 10)
     checkpointer.start()
     checkpointer.stop()
     assert checkpointer.behind()

@@ -83,13 +83,13 @@ class WalCheckpointer:
                 self._wake.wait()
                 self._wake.clear()
                 if self._log_is_large():
-                    self._checkpoint(connection)
+                    self._wal_checkpoint(connection)
                 if self._stopping:
                     return
         finally:
             connection.close()
 
-    def _checkpoint(self, connection: sqlite3.Connection) -> None:
+    def _wal_checkpoint(self, connection: sqlite3.Connection) -> None:
         try:
             (page_size,) = connection.execute("PRAGMA page_size").fetchone()
             _busy, log_pages, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()

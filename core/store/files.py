@@ -1,0 +1,86 @@
+"""The batch's ``source_file`` rows, and what a file loaded again or deleted gives up."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Connection
+
+from core.store import lookups
+from core.store.bulk import Prepared, insert_prepared, update_by_id
+from core.store.holders import release_checkpoints, release_events
+from core.tables import AgentManifest, Checkpoint, Event, Price, RunFragment
+
+OWNED_TABLES = (RunFragment, Event, Price, AgentManifest)
+
+
+def write_files(connection: Connection, files: Prepared, existing: dict[str, int]) -> dict[str, int]:
+    """Insert or update the batch's ``source_file`` rows; return the new files' ids.
+
+    On SQLite the new files are given their ids here, the next ones after the largest
+    (as SQLite itself would: the write lock is held), so no lookup follows the insert."""
+    keep = ("format", "framework", "loaded_at")  # a failed or deleted file keeps its last good load
+    if not files.sqlite:
+        insert_prepared(connection, files, conflict="update", key="path", keep_when_null=keep)
+        return lookups.file_ids(
+            connection, [row["path"] for row in files.values if row["path"] not in existing]
+        )
+    index = files.columns.index("path")
+    known = [row for row in files.values if row[index] in existing]
+    new = [row for row in files.values if row[index] not in existing]
+    largest = connection.exec_driver_sql("SELECT max(id) FROM source_file").scalar() or 0
+    ids = {row[index]: largest + number for number, row in enumerate(new, start=1)}
+    for row in new:
+        row.append(ids[row[index]])
+    insert_prepared(connection, Prepared(files.table, [*files.columns, "id"], new, sqlite=True))
+    insert_prepared(
+        connection,
+        Prepared(files.table, files.columns, known, sqlite=True),
+        conflict="update",
+        key="path",
+        keep_when_null=keep,
+    )
+    return ids
+
+
+def delete_owned(connection: Connection, file_ids: list[int]) -> set[str]:
+    """The files give up the records they contributed (those another file also holds pass
+    to it); returns the runs they were of."""
+    touched: set[str] = set()
+    for part in lookups.chunks(file_ids):
+        for table in (RunFragment, Checkpoint, Event):
+            touched.update(
+                connection.execute(
+                    select(table.run_id).where(table.source_file_id.in_(part)).distinct()
+                ).scalars()
+            )
+        release_events(connection, list(part))
+        for table in OWNED_TABLES:
+            connection.execute(delete(table).where(table.source_file_id.in_(part)))
+        release_checkpoints(connection, list(part))
+    return touched
+
+
+def drop_inferred_status(connection: Connection, file_ids: list[int]) -> set[str]:
+    """A deleted file's run fragments stop claiming a status they only inferred.
+
+    The inference was drawn from the file being on disk (react-agent-harness leaves a
+    checkpoint behind on a crash and deletes it on success); once the file is gone it is
+    no evidence. The status, with the failure it implied, is taken out of the fragment;
+    everything else it stated (task, agents, times, tokens) and its checkpoints stay."""
+    touched: set[str] = set()
+    for part in lookups.chunks(file_ids):
+        query = select(RunFragment.id, RunFragment.run_id, RunFragment.data).where(
+            RunFragment.source_file_id.in_(part)
+        )
+        changes = []
+        for row in connection.execute(query):
+            data = dict(row.data or {})
+            inferred = list(data.get("inferred") or ())
+            if "status" not in inferred:
+                continue
+            inferred.remove("status")
+            data.update(status=None, failure_reason=None, failure_signals={}, inferred=inferred)
+            changes.append({"b_id": row.id, "data": data})
+            touched.add(row.run_id)
+        update_by_id(connection, RunFragment.__table__, changes)
+    return touched
