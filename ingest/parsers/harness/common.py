@@ -19,7 +19,7 @@ import orjson
 FRAMEWORK = "harness"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
-# Which file speaks for a run (core.runmerge: higher priority wins field by field).
+# Which file speaks for a run (core.store.runmerge: higher priority wins field by field).
 PRIORITY_AGENT = 0  # an agent checkpoint left on disk: little is known
 PRIORITY_ORCHESTRATOR = 1  # the orchestration's own checkpoint
 PRIORITY_WAITING = 2  # an agent stopped at a human-approval prompt
