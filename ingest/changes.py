@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from core.store import FileOutcome, Store
-from ingest.heap import collector_paused
+from ingest.gc_pause import collector_paused
 from ingest.loader import GONE, write_resilient
 from ingest.reading import Unstable, read_file
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from core.db import DatabaseBusy, busy_timeout_s, is_lock_timeout
 from core.store import FileOutcome, KnownFile, Store
 from ingest.discover import name_problem, printable, walk_names
-from ingest.heap import collector_paused
+from ingest.gc_pause import collector_paused
 from ingest.reading import Unstable, max_text_bytes, read_file, unchanged_json
 
 if TYPE_CHECKING:

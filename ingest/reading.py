@@ -18,7 +18,7 @@ from core.outcomes import FileOutcome, KnownFile
 from ingest.content import SQLITE_MAGIC, decode, sqlite_problem
 from ingest.errors import ParseError
 from ingest.registry import detect_format
-from ingest.regular import open_regular, open_regular_fd, read_upto
+from ingest.regular_file import open_regular, open_regular_fd, read_upto
 from ingest.tail import StartOver, complete_part, decode_lines, fingerprint_of, read_tail, tail_spec, tailable
 
 DEFAULT_MAX_FILE_MB = 64

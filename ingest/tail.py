@@ -20,7 +20,7 @@ from core.outcomes import FileOutcome, KnownFile
 from ingest.content import Content, JsonLine
 from ingest.errors import ParseError
 from ingest.registry import FormatSpec, all_formats
-from ingest.regular import open_regular
+from ingest.regular_file import open_regular
 
 WINDOW = 4096
 

@@ -12,7 +12,7 @@ When a file is acted on:
 * it was created or moved in from outside (no close follows a move), or it is modified with
   no close (polling, writers that keep files open): after a short grace or once writes
   settle, and a ``.json`` document only when no process has it open for writing any more
-  (``ingest.writers``); JSON Lines are read while open, complete lines only;
+  (``ingest.write_probe``); JSON Lines are read while open, complete lines only;
 * a SQLite database (or its ``-wal``/``-journal``, mapped to the database): once writes settle;
 * it or its folder was deleted or moved away: marked deleted (its records are kept).
 
@@ -48,7 +48,7 @@ from ingest.discover import NAME_NOT_UTF8, SKIP_DIRS, is_candidate, name_problem
 from ingest.fanout import FANOUT_MIN_FILES, HelperPool, fanout_workers
 from ingest.loader import ingest_paths
 from ingest.observers import FolderState, inotify_observer, schedule
-from ingest.writers import open_for_writing
+from ingest.write_probe import open_for_writing
 
 log = logging.getLogger("baton.watch")
 

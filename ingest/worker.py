@@ -55,7 +55,7 @@ def serve(requests: BinaryIO, replies: BinaryIO, db_url: str, first: dict | None
 
     from core.db import make_engine
     from core.store import Store
-    from ingest.heap import collector_paused
+    from ingest.gc_pause import collector_paused
 
     store = Store(make_engine(db_url, migrate=False))
     with collector_paused(), store.background_checkpoints():

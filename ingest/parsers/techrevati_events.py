@@ -21,7 +21,7 @@ from ingest.errors import ParseError
 from ingest.parsers.techrevati_common import FRAMEWORK, is_agent_event, is_usage_record
 from ingest.parsers.techrevati_stream import OpenSession, open_session, stream_records
 from ingest.registry import FormatSpec
-from ingest.regular import lines_before
+from ingest.regular_file import lines_before
 
 NAME = "techrevati.events"
 
