@@ -11,7 +11,7 @@ transaction each, so a reader never sees half a file, whoever wrote it.
 A process that runs no other thread (``baton ingest``) forks its helpers: they start at
 once with every module imported. Anywhere else (the dashboard, the watcher) helpers are
 plain subprocesses (``python -m ingest.worker``), about a second slower to start; not
-``multiprocessing``, which re-imports the caller's main module in each worker (the app
+``multiprocessing``, which re-imports the caller's main module in each child (the app
 script, under Streamlit). ``BATON_INGEST_FORK=0`` turns forking off. A helper that dies has
 its chunk done in-process.
 ``BATON_INGEST_WORKERS`` sets the number of processes, the caller included (``1``: never fan
@@ -57,7 +57,7 @@ CHUNK_FILES = 500
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # holds core/ and ingest/
 
 
-def fanout_workers(files: int, store: Store) -> int:
+def fanout_processes(files: int, store: Store) -> int:
     """Processes to ingest ``files`` files with, the caller included (1: no fan-out)."""
     if not _shareable(store):
         return 1
@@ -398,12 +398,12 @@ def early_chunks(items: Sequence[Item], helpers: int) -> list[list[Item]]:
     return chunks[: min(helpers, len(chunks) - 1)]
 
 
-def chunk_size(items: int, workers: int) -> int:
+def chunk_size(items: int, processes: int) -> int:
     """About four chunks per process, at most CHUNK_FILES files each."""
-    return max(1, min(CHUNK_FILES, items // (4 * workers)))
+    return max(1, min(CHUNK_FILES, items // (4 * processes)))
 
 
-def ingest_in_workers(
+def ingest_with_helpers(
     store: Store,
     items: Sequence[Item],
     pool: HelperPool,

@@ -43,7 +43,7 @@ def ingest_paths(
         """Fork the helpers while the walk goes on, each with a first chunk of ``items``;
         returns how many of them were handed out."""
         nonlocal own_pool
-        wanted = fanout.fanout_workers(len(items), store) - 1
+        wanted = fanout.fanout_processes(len(items), store) - 1
         if wanted <= 0 or not fanout.forkable():
             return 0
         chunks = fanout.early_chunks(items, wanted)
@@ -54,7 +54,7 @@ def ingest_paths(
         early = (fanout.FANOUT_MIN_FILES, start_helpers) if pool is None else None
         try:  # helpers forked during the walk end with the pass, however it ends
             plan = _plan(paths, store, summary, progress, early)
-            helpers_wanted = fanout.fanout_workers(len(plan.to_read), store) - 1
+            helpers_wanted = fanout.fanout_processes(len(plan.to_read), store) - 1
             if own_pool is not None:
                 pool = own_pool
             elif pool is None and helpers_wanted:
@@ -152,7 +152,7 @@ def _ingest_planned(
             progress(done, plan.files, name)
 
     if pool is not None:
-        fanout.ingest_in_workers(store, plan.to_read[plan.handed_out :], pool, summary, step, on_outcome)
+        fanout.ingest_with_helpers(store, plan.to_read[plan.handed_out :], pool, summary, step, on_outcome)
     else:
         read_and_write(store, plan.to_read, summary, step, on_outcome)
     vanished = _vanished(plan.roots, plan.known, plan.seen)

@@ -1,6 +1,11 @@
 """An ingest helper process and its whole wire protocol: ``python -m ingest.worker``, or a
 fork running ``serve`` (both started by ``ingest.fanout``).
 
+``BATON_INGEST_WORKERS`` sets their number: it counts the processes that ingest, the caller
+included, so ``N`` means ``N - 1`` helpers (``1``: none). The variable and this module keep
+the name "worker" because both are documented for users; in the code the processes are
+helpers throughout.
+
 Reads messages from stdin (a fork: from a pipe), each a 4-byte big-endian length and a
 JSON payload: first ``{"db_url": ...}`` (not sent to a fork), then
 requests: ``{"items": [[path, known-or-null], ...], "outcomes": bool}`` (a chunk of an
