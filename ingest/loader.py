@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.store import FileOutcome, KnownFile, Store
-from ingest import fanout
+from ingest import fanout  # as a module: a pass reads FANOUT_MIN_FILES, early_chunks as it starts
 from ingest.batch import GONE, IngestSummary, Item, read_and_write, write_resilient
 from ingest.discover import name_problem, printable, walk_names
 from ingest.gc_pause import collector_paused
