@@ -43,9 +43,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.db import make_engine  # noqa: E402
 from core.store import Store  # noqa: E402
+from ingest.batch import BATCH_FILES  # noqa: E402
 from ingest.discover import walk_names  # noqa: E402
-from ingest.heap import collector_paused  # noqa: E402
-from ingest.loader import BATCH_FILES, ingest_paths  # noqa: E402
+from ingest.gc_pause import collector_paused  # noqa: E402
+from ingest.loader import ingest_paths  # noqa: E402
 from ingest.reading import read_file  # noqa: E402
 from ingest.registry import all_formats  # noqa: E402
 

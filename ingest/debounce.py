@@ -1,8 +1,8 @@
-"""Paths waiting to be loaded: filled by the observer thread, drained in batches by one worker.
+"""Paths waiting to be loaded: filled by the observer thread, drained in batches by the watcher.
 
 Each path is due at a time. An event that means "the writer is done" (close after write,
 rename) makes it due now; one that means "still being written" (modified) pushes it back
-by a settle delay, never beyond ``max_delay`` after it was first queued. The worker takes
+by a settle delay, never beyond ``max_delay`` after it was first queued. The thread takes
 every due path at once, after letting a burst gather for a few milliseconds, so that
 thousands of files become a few transactions.
 """
@@ -32,7 +32,7 @@ class ChangeQueue:
         self._entries: dict[Hashable, _Entry] = {}
         self._condition = threading.Condition()
         self._closed = False
-        self._added = 0  # bumps on every put: the worker sees a burst still arriving
+        self._added = 0  # bumps on every put: the thread sees a burst still arriving
 
     def put(self, path: Hashable, delay: float = 0.0, push_back: bool = False) -> None:
         """Queue ``path`` due in ``delay`` seconds. An earlier due time wins unless

@@ -11,7 +11,7 @@ transaction each, so a reader never sees half a file, whoever wrote it.
 A process that runs no other thread (``baton ingest``) forks its helpers: they start at
 once with every module imported. Anywhere else (the dashboard, the watcher) helpers are
 plain subprocesses (``python -m ingest.worker``), about a second slower to start; not
-``multiprocessing``, which re-imports the caller's main module in each worker (the app
+``multiprocessing``, which re-imports the caller's main module in each child (the app
 script, under Streamlit). ``BATON_INGEST_FORK=0`` turns forking off. A helper that dies has
 its chunk done in-process.
 ``BATON_INGEST_WORKERS`` sets the number of processes, the caller included (``1``: never fan
@@ -34,14 +34,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-import orjson
-
-from core.db import DatabaseBusy
-from core.outcomes import FileOutcome, KnownFile
+from core.outcomes import FileOutcome
 from core.store import Store
-from ingest.loader import IngestSummary, Item, read_and_write
+from ingest.batch import IngestSummary, Item, read_and_write
 from ingest.registry import all_formats
-from ingest.worker import read_message, serve, write_message
+from ingest.worker import (
+    connect_message,
+    items_request,
+    merge_reply,
+    read_message,
+    read_reply,
+    send,
+    serve,
+)
 
 T = TypeVar("T")
 C = TypeVar("C")  # a chunk of work
@@ -52,7 +57,7 @@ CHUNK_FILES = 500
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # holds core/ and ingest/
 
 
-def fanout_workers(files: int, store: Store) -> int:
+def fanout_processes(files: int, store: Store) -> int:
     """Processes to ingest ``files`` files with, the caller included (1: no fan-out)."""
     if not _shareable(store):
         return 1
@@ -102,18 +107,15 @@ class _Helper:
         self.pending: list[Item] | None = None  # a first chunk given at the fork, not answered yet
 
     def request(self, message: dict) -> dict:
-        """Send one request (``ingest.worker`` says which) and wait for its reply."""
-        write_message(self.requests, orjson.dumps(message))
+        """Send one request (built by ``ingest.worker``) and wait for its reply."""
+        send(self.requests, message)
         return self.reply()
 
     def reply(self) -> dict:
-        """The answer to the request under way."""
-        reply = read_message(self.replies)
-        if reply is None:
+        """The answer to the request under way (raises DatabaseBusy, an OSError, as it says)."""
+        answer = read_reply(self.replies)
+        if answer is None:
             raise OSError(f"ingest helper exited ({self._status()})")
-        answer = orjson.loads(reply)
-        if "database_busy" in answer:  # an OSError: the chunk is tried here, and fails the same way
-            raise DatabaseBusy(answer["database_busy"])
         return answer
 
     def close(self) -> None:
@@ -150,7 +152,7 @@ class _SpawnedHelper(_Helper):
         )
         assert self.process.stdin is not None and self.process.stdout is not None
         super().__init__(self.process.stdin, self.process.stdout)
-        write_message(self.requests, orjson.dumps({"db_url": url}))
+        send(self.requests, connect_message(url))
 
     def _status(self) -> str:
         return f"status {self.process.poll()}"
@@ -253,7 +255,7 @@ class HelperPool:
             url = _url(self.store)
             for number in range(self.size):
                 chunk = first_chunks[number] if number < len(first_chunks) else None
-                first = {"items": items_to_message(chunk), "outcomes": outcomes} if chunk else None
+                first = items_request(chunk, outcomes) if chunk else None
                 helper = _ForkedHelper(url, self._idle, first)
                 helper.pending = chunk
                 self._idle.append(helper)
@@ -308,26 +310,6 @@ class HelperPool:
 
 def _url(store: Store) -> str:
     return store.engine.url.render_as_string(hide_password=False)
-
-
-def items_to_message(items: list[Item]) -> list:
-    """``(path, known)`` items as JSON can carry them: a ``KnownFile`` as the list of its fields."""
-    return [(name, None if known is None else list(known)) for name, known in items]
-
-
-def items_from_message(items: list) -> list[Item]:
-    """The ``(path, known)`` items of a helper's request, as ``items_to_message`` wrote them."""
-    return [(name, None if known is None else KnownFile._make(known)) for name, known in items]
-
-
-def merge_reply(summary: IngestSummary, reply: dict) -> list[FileOutcome]:
-    """Add a helper's chunk summary to ``summary``; return its written outcomes (no records)."""
-    for key in ("files_loaded", "files_unchanged", "files_ignored", "files_failed", "checkpoints", "events"):
-        setattr(summary, key, getattr(summary, key) + reply[key])
-    summary.failures.extend(reply["failures"])
-    summary.busy.extend(reply["busy"])
-    summary.touched_runs.update(reply["touched_runs"])
-    return [FileOutcome(**written) for written in reply["written"]]
 
 
 def share(
@@ -416,12 +398,12 @@ def early_chunks(items: Sequence[Item], helpers: int) -> list[list[Item]]:
     return chunks[: min(helpers, len(chunks) - 1)]
 
 
-def chunk_size(items: int, workers: int) -> int:
+def chunk_size(items: int, processes: int) -> int:
     """About four chunks per process, at most CHUNK_FILES files each."""
-    return max(1, min(CHUNK_FILES, items // (4 * workers)))
+    return max(1, min(CHUNK_FILES, items // (4 * processes)))
 
 
-def ingest_in_workers(
+def ingest_with_helpers(
     store: Store,
     items: Sequence[Item],
     pool: HelperPool,
@@ -443,8 +425,6 @@ def ingest_in_workers(
         chunks_by_folder(items, chunk_size(len(items), pool.size + 1)),
         pool,
         local=lambda chunk: read_and_write(store, chunk, summary, step, on_outcome),
-        remote=lambda helper, chunk: helper.request(
-            {"items": items_to_message(chunk), "outcomes": on_outcome is not None}
-        ),
+        remote=lambda helper, chunk: helper.request(items_request(chunk, on_outcome is not None)),
         take=take,
     )

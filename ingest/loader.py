@@ -1,9 +1,8 @@
-"""Files to outcomes, outcomes to the store, in batches: the ingest pass.
+"""A whole ingest pass: walk the roots, plan what to read, read and write it, mark what vanished.
 
 Re-reading an unchanged file costs a stat (size and mtime match) or, when only the mtime
-moved, a read and a hash. Every failure becomes a recorded outcome that names the file,
-the line where known, and what is wrong; nothing stops the pass. Many files to read are
-shared with helper processes (``ingest.fanout``).
+moved, a read and a hash. Files are read and written in whole-file batches
+(``ingest.batch``); many files to read are shared with helper processes (``ingest.fanout``).
 """
 
 from __future__ import annotations
@@ -11,56 +10,18 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from core.db import DatabaseBusy, busy_timeout_s, is_lock_timeout
 from core.store import FileOutcome, KnownFile, Store
+from ingest import fanout  # as a module: a pass reads FANOUT_MIN_FILES, early_chunks as it starts
+from ingest.batch import GONE, IngestSummary, Item, read_and_write, write_resilient
 from ingest.discover import name_problem, printable, walk_names
-from ingest.heap import collector_paused
-from ingest.reading import Unstable, max_text_bytes, read_file, unchanged_json
+from ingest.gc_pause import collector_paused
+from ingest.reading import Unstable, read_file, unchanged_json
 
-if TYPE_CHECKING:
-    from ingest.fanout import HelperPool
-
-__all__ = ["GONE", "IngestSummary", "Unstable", "ingest_paths", "read_file", "write_resilient"]
-
-BATCH_FILES = 2000
-BATCH_RECORDS = 20000
-GONE = "file no longer exists; its records are kept"
-
-Item = tuple[str, KnownFile | None]  # a file to read, with what is known of it
-
-
-@dataclass
-class IngestSummary:
-    files_seen: int = 0
-    files_loaded: int = 0
-    files_unchanged: int = 0
-    files_ignored: int = 0
-    files_failed: int = 0
-    runs: int = 0
-    checkpoints: int = 0
-    events: int = 0
-    seconds: float = 0.0
-    failures: list[dict] = field(default_factory=list)
-    touched_runs: set[str] = field(default_factory=set)
-    busy: list[str] = field(default_factory=list)  # kept changing while read: not loaded yet
-
-    def as_dict(self) -> dict:
-        keys = (
-            "files_seen",
-            "files_loaded",
-            "files_unchanged",
-            "files_ignored",
-            "files_failed",
-            "runs",
-            "checkpoints",
-            "events",
-            "seconds",
-        )
-        return {key: getattr(self, key) for key in keys}
+# read_file and Unstable stay importable from here, where callers have long found them.
+__all__ = ["IngestSummary", "Unstable", "ingest_paths", "read_file"]
 
 
 def ingest_paths(
@@ -68,39 +29,37 @@ def ingest_paths(
     store: Store,
     progress: Callable[[int, int, str], None] | None = None,
     on_outcome: Callable[[FileOutcome], None] | None = None,
-    pool: HelperPool | None = None,
+    pool: fanout.HelperPool | None = None,
 ) -> IngestSummary:
     """Ingest every candidate file below ``paths``. ``progress(files_done, files_total,
     path)`` is called after each file; ``on_outcome(outcome)`` after each written outcome
     (loaded, ignored, failed, deleted) once its batch is committed. Many files are shared
     with helper processes: ``pool``'s (a watcher keeps one), else the pass's own."""
-    from ingest.fanout import FANOUT_MIN_FILES, HelperPool, early_chunks, fanout_workers, forkable
-
     started = time.perf_counter()
     summary = IngestSummary()
-    own_pool: HelperPool | None = None
+    own_pool: fanout.HelperPool | None = None
 
     def start_helpers(items: list[Item]) -> int:
         """Fork the helpers while the walk goes on, each with a first chunk of ``items``;
         returns how many of them were handed out."""
         nonlocal own_pool
-        wanted = fanout_workers(len(items), store) - 1
-        if wanted <= 0 or not forkable():
+        wanted = fanout.fanout_processes(len(items), store) - 1
+        if wanted <= 0 or not fanout.forkable():
             return 0
-        chunks = early_chunks(items, wanted)
-        own_pool = HelperPool(store, wanted).fork(chunks, outcomes=on_outcome is not None)
+        chunks = fanout.early_chunks(items, wanted)
+        own_pool = fanout.HelperPool(store, wanted).fork(chunks, outcomes=on_outcome is not None)
         return sum(len(chunk) for chunk in chunks)
 
     with collector_paused():
-        early = (FANOUT_MIN_FILES, start_helpers) if pool is None else None
+        early = (fanout.FANOUT_MIN_FILES, start_helpers) if pool is None else None
         try:  # helpers forked during the walk end with the pass, however it ends
             plan = _plan(paths, store, summary, progress, early)
-            helpers_wanted = fanout_workers(len(plan.to_read), store) - 1
+            helpers_wanted = fanout.fanout_processes(len(plan.to_read), store) - 1
             if own_pool is not None:
                 pool = own_pool
             elif pool is None and helpers_wanted:
                 # Before this pass starts a thread of its own: the helpers may be forked.
-                own_pool = pool = HelperPool(store, helpers_wanted).fork()
+                own_pool = pool = fanout.HelperPool(store, helpers_wanted).fork()
             sharing = pool if helpers_wanted and pool is not None and pool.size else None
             with store.background_wal_checkpoints():
                 _ingest_planned(plan, store, summary, sharing, progress, on_outcome)
@@ -180,7 +139,7 @@ def _ingest_planned(
     plan: _Plan,
     store: Store,
     summary: IngestSummary,
-    pool: HelperPool | None,
+    pool: fanout.HelperPool | None,
     progress: Callable[[int, int, str], None] | None,
     on_outcome: Callable[[FileOutcome], None] | None,
 ) -> None:
@@ -193,9 +152,7 @@ def _ingest_planned(
             progress(done, plan.files, name)
 
     if pool is not None:
-        from ingest.fanout import ingest_in_workers
-
-        ingest_in_workers(store, plan.to_read[plan.handed_out :], pool, summary, step, on_outcome)
+        fanout.ingest_with_helpers(store, plan.to_read[plan.handed_out :], pool, summary, step, on_outcome)
     else:
         read_and_write(store, plan.to_read, summary, step, on_outcome)
     vanished = _vanished(plan.roots, plan.known, plan.seen)
@@ -203,100 +160,6 @@ def _ingest_planned(
     if on_outcome:
         for outcome in vanished:
             on_outcome(outcome)
-
-
-def read_and_write(
-    store: Store,
-    items: Iterable[Item],
-    summary: IngestSummary,
-    step: Callable[[str], None] | None = None,
-    on_outcome: Callable[[FileOutcome], None] | None = None,
-) -> None:
-    """Read ``(name, known)`` items and write their outcomes in batches, counting into
-    ``summary``; ``step(name)`` after each file, ``on_outcome`` after each written outcome."""
-    batch: list[FileOutcome] = []
-    pending_records = 0
-    max_text = max_text_bytes()
-
-    def flush() -> None:
-        nonlocal batch, pending_records
-        written = [o for o in batch if o.outcome != "unchanged"]
-        summary.touched_runs |= write_resilient(store, written, summary)
-        if on_outcome:
-            for outcome in written:
-                on_outcome(outcome)
-        batch, pending_records = [], 0
-
-    for name, previous in items:
-        try:
-            outcome = read_file(name, previous, max_text)
-        except Unstable:
-            summary.busy.append(name)
-            if step:
-                step(name)
-            continue
-        if outcome is None or outcome.outcome == "unchanged":
-            summary.files_unchanged += 1
-        else:
-            _count(summary, outcome)
-        if outcome is not None:
-            batch.append(outcome)
-            parsed = outcome.parsed
-            if parsed is not None:
-                pending_records += len(parsed.checkpoints) + len(parsed.events) + len(parsed.runs)
-        if len(batch) >= BATCH_FILES or pending_records >= BATCH_RECORDS:
-            flush()
-        if step:
-            step(name)
-    flush()
-
-
-def write_resilient(
-    store: Store, outcomes: list[FileOutcome], summary: IngestSummary | None = None
-) -> set[str]:
-    """Write a batch; if the database refuses it, write file by file so that one bad file
-    (say, a NUL character PostgreSQL will not store) fails alone with a clear reason. A file
-    the database refused is replaced in ``outcomes`` by its failed outcome."""
-    try:
-        return store.write_batch(outcomes)
-    except Exception as exc:
-        _raise_if_locked(exc)
-        if len(outcomes) == 1 and outcomes[0].outcome != "loaded":
-            raise
-    touched: set[str] = set()
-    for index, outcome in enumerate(outcomes):
-        try:
-            touched |= store.write_batch([outcome])
-        except Exception as exc:
-            _raise_if_locked(exc)
-            reason = str(exc).splitlines()[0][:300]
-            failed = FileOutcome(
-                path=outcome.path,
-                outcome="failed",
-                size=outcome.size,
-                mtime_ns=outcome.mtime_ns,
-                content_hash=outcome.content_hash,
-                error=f"cannot store: {reason}",
-            )
-            store.write_batch([failed])
-            outcomes[index] = failed
-            if summary is not None and outcome.outcome == "loaded":
-                summary.files_loaded -= 1
-                summary.files_failed += 1
-                summary.failures.append({"path": outcome.path, "line": None, "error": failed.error})
-    return touched
-
-
-def _raise_if_locked(exc: Exception) -> None:
-    """A lock held past the busy timeout is no fault of any file: writing file by file would
-    wait again for each, so the pass stops with one clear reason (nothing is lost: files not
-    written are read again next time)."""
-    if is_lock_timeout(exc):
-        raise DatabaseBusy(
-            f"the database is locked: another process held its write lock for more than "
-            f"{busy_timeout_s():g} s; the files not written yet are read on the next ingest "
-            "(BATON_BUSY_TIMEOUT_S sets the wait)"
-        ) from exc
 
 
 def _known_below(store: Store, roots: list[Path]) -> dict[str, KnownFile]:
@@ -322,17 +185,3 @@ def _vanished(roots: list[Path], known: dict[str, KnownFile], seen: set[str]) ->
         and any(path == p or path.startswith(p) for p in prefixes)
         and not Path(path).exists()
     ]
-
-
-def _count(summary: IngestSummary, outcome: FileOutcome) -> None:
-    if outcome.outcome == "loaded":
-        summary.files_loaded += 1
-        parsed = outcome.parsed
-        assert parsed is not None
-        summary.checkpoints += len(parsed.checkpoints)
-        summary.events += len(parsed.events)
-    elif outcome.outcome == "ignored":
-        summary.files_ignored += 1
-    elif outcome.outcome == "failed":
-        summary.files_failed += 1
-        summary.failures.append({"path": outcome.path, "line": outcome.error_line, "error": outcome.error})

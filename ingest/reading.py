@@ -16,9 +16,9 @@ from pathlib import Path
 
 from core.outcomes import FileOutcome, KnownFile
 from ingest.content import SQLITE_MAGIC, decode, sqlite_problem
-from ingest.errors import ParseError
+from ingest.parse_failure import parse_failure
 from ingest.registry import detect_format
-from ingest.regular import open_regular, open_regular_fd, read_upto
+from ingest.regular_file import open_regular, open_regular_fd, read_upto
 from ingest.tail import StartOver, complete_part, decode_lines, fingerprint_of, read_tail, tail_spec, tailable
 
 DEFAULT_MAX_FILE_MB = 64
@@ -183,10 +183,8 @@ def parse_bytes(path: str | Path, data: bytes, size: int, mtime: int, digest: st
                 content = decode_lines(name, data[:offset])
             base["content_hash"] = fingerprint_of(data, offset)
         parsed = spec.parse(content)
-    except ParseError as exc:
-        return FileOutcome(outcome="failed", error=exc.message, error_line=exc.line, **base)
-    except Exception as exc:  # a parser bug must not stop the pass; record it like bad input
-        return FileOutcome(outcome="failed", error=f"parser error: {exc.__class__.__name__}: {exc}", **base)
+    except Exception as exc:  # bad input, or a parser bug: recorded, never stops the pass
+        return parse_failure(exc, **base)
     return FileOutcome(
         outcome="loaded",
         format=spec.name,

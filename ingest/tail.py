@@ -19,8 +19,9 @@ import orjson
 from core.outcomes import FileOutcome, KnownFile
 from ingest.content import Content, JsonLine
 from ingest.errors import ParseError
+from ingest.parse_failure import parse_failure
 from ingest.registry import all_formats
-from ingest.regular import open_regular
+from ingest.regular_file import open_regular
 from ingest.spec import FormatSpec
 
 WINDOW = 4096
@@ -121,24 +122,9 @@ def read_tail(
     first_line = known.line_count + 1
     try:
         parsed = spec.parse(decode_lines(path, chunk, first_line, offset))
-    except ParseError as exc:
-        return FileOutcome(
-            outcome="failed",
-            content_hash=known.content_hash,
-            error=exc.message,
-            error_line=exc.line,
-            read_offset=offset,
-            line_count=known.line_count,
-            **base,
-        )
-    except Exception as exc:  # a parser bug must not stop the watcher; record it like bad input
-        return FileOutcome(
-            outcome="failed",
-            content_hash=known.content_hash,
-            error=f"parser error: {exc.__class__.__name__}: {exc}",
-            read_offset=offset,
-            line_count=known.line_count,
-            **base,
+    except Exception as exc:  # bad input, or a parser bug: recorded, never stops the watcher
+        return parse_failure(
+            exc, content_hash=known.content_hash, read_offset=offset, line_count=known.line_count, **base
         )
     if parsed.whole_file_needed:
         if size <= whole_limit:

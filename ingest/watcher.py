@@ -2,7 +2,7 @@
 
 ``Watcher(paths, store).start()`` schedules a watchdog observer on every folder (inotify;
 polling for a folder whose inotify watches ran out, or for all with ``poll=True``), then
-a worker thread runs a catch-up scan (``ingest_paths``: what changed while nothing
+a thread of its own runs a catch-up scan (``ingest_paths``: what changed while nothing
 watched) and afterwards loads the paths the events name, in batches of one transaction.
 The observer thread never reads or parses: it only files paths into a ``ChangeQueue``.
 
@@ -12,7 +12,7 @@ When a file is acted on:
 * it was created or moved in from outside (no close follows a move), or it is modified with
   no close (polling, writers that keep files open): after a short grace or once writes
   settle, and a ``.json`` document only when no process has it open for writing any more
-  (``ingest.writers``); JSON Lines are read while open, complete lines only;
+  (``ingest.write_probe``); JSON Lines are read while open, complete lines only;
 * a SQLite database (or its ``-wal``/``-journal``, mapped to the database): once writes settle;
 * it or its folder was deleted or moved away: marked deleted (its records are kept).
 
@@ -45,10 +45,10 @@ from core.timeutil import utcnow
 from ingest.changes import load_changes
 from ingest.debounce import ChangeQueue
 from ingest.discover import NAME_NOT_UTF8, SKIP_DIRS, is_candidate, name_problem, printable
-from ingest.fanout import FANOUT_MIN_FILES, HelperPool, fanout_workers
+from ingest.fanout import FANOUT_MIN_FILES, HelperPool, fanout_processes
 from ingest.loader import ingest_paths
 from ingest.observers import FolderState, inotify_observer, schedule
-from ingest.writers import open_for_writing
+from ingest.write_probe import open_for_writing
 
 log = logging.getLogger("baton.watch")
 
@@ -151,23 +151,23 @@ class Watcher:
         self._stopping = threading.Event()
         self._caught_up = threading.Event()
         self._observers: list[BaseObserver] = []
-        self._worker: threading.Thread | None = None
+        self._thread: threading.Thread | None = None
         self._own_db = store.database_path
         self._badly_named: set[str] = set()
         # Helper processes a burst of files is shared with, kept while bursts come.
-        self._pool = HelperPool(store, fanout_workers(FANOUT_MIN_FILES, store) - 1)
+        self._pool = HelperPool(store, fanout_processes(FANOUT_MIN_FILES, store) - 1)
         self.helpers_idle_s = HELPERS_IDLE_S
         self._dir_roots = tuple(str(r).rstrip(os.sep) + os.sep for r in self.roots if not r.is_file())
         self._file_roots = frozenset(str(r) for r in self.roots if r.is_file())
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> Watcher:
-        """Schedule the observers and start the worker (catch-up scan, then live events)."""
+        """Schedule the observers and start its thread (catch-up scan, then live events)."""
         try:
             self._pool.fork()  # before any thread of ours starts: forked if this process has none
             self._schedule()
-            self._worker = threading.Thread(target=self._run, name="baton-watch-worker", daemon=self.daemon)
-            self._worker.start()
+            self._thread = threading.Thread(target=self._run, name="baton-watch", daemon=self.daemon)
+            self._thread.start()
         except BaseException:
             self.stop()  # no observer thread left running behind a failed start
             raise
@@ -183,14 +183,14 @@ class Watcher:
                 observer.join(timeout)
         self._observers.clear()
         self.queue.close()
-        if self._worker is not None and self._worker is not threading.current_thread():
-            self._worker.join(timeout)
-        if self._worker is None:
-            self._pool.close()  # else the worker closes it as it ends
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        if self._thread is None:
+            self._pool.close()  # else the thread closes it as it ends
 
     @property
     def running(self) -> bool:
-        return self._worker is not None and self._worker.is_alive() and not self._stopping.is_set()
+        return self._thread is not None and self._thread.is_alive() and not self._stopping.is_set()
 
     def wait_caught_up(self, timeout: float | None = None) -> bool:
         return self._caught_up.wait(timeout)
@@ -273,7 +273,7 @@ class Watcher:
         else:
             self.queue.put(("settle", path), SETTLE, push_back=True)
 
-    # -- worker --------------------------------------------------------------------------
+    # -- its thread ----------------------------------------------------------------------
     def _run(self) -> None:
         try:
             with self.store.background_wal_checkpoints():

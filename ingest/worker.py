@@ -1,25 +1,37 @@
-"""An ingest helper process: ``python -m ingest.worker``, or a fork running ``serve``
-(both started by ``ingest.fanout``).
+"""An ingest helper process and its whole wire protocol: ``python -m ingest.worker``, or a
+fork running ``serve`` (both started by ``ingest.fanout``).
+
+``BATON_INGEST_WORKERS`` sets their number: it counts the processes that ingest, the caller
+included, so ``N`` means ``N - 1`` helpers (``1``: none). The variable and this module keep
+the name "worker" because both are documented for users; in the code the processes are
+helpers throughout.
 
 Reads messages from stdin (a fork: from a pipe), each a 4-byte big-endian length and a
 JSON payload: first ``{"db_url": ...}`` (not sent to a fork), then
 requests: ``{"items": [[path, known-or-null], ...], "outcomes": bool}`` (a chunk of an
 ingest pass, each ``known`` a ``KnownFile``'s fields as a list: it reads, parses and writes
-the files with ``ingest.loader.read_and_write`` and answers with the chunk's summary and,
+the files with ``ingest.batch.read_and_write`` and answers with the chunk's summary and,
 unless ``outcomes`` is false, its written outcomes, without records) or ``{"changes": [path, ...]}``
-(a share of a watcher's batch: ``ingest.changes.load_changes``, answered with the written
-outcomes, the paths to retry and the runs touched). Exits when its requests end.
+(a share of a watcher's batch: ``ingest.batch.write_changes``, answered with the written
+outcomes, the paths to retry and the runs touched). A request the database refused because
+another process held its lock past the busy timeout is answered ``{"database_busy": why}``.
+Exits when its requests end. The requests are built, and the replies read, by the functions
+below, so both ends of the protocol live here.
 """
 
 from __future__ import annotations
 
 import struct
 import sys
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
-if TYPE_CHECKING:
-    from core.outcomes import FileOutcome
-    from core.store import Store
+import orjson
+
+from core.db import DatabaseBusy, make_engine
+from core.outcomes import FileOutcome, KnownFile
+from core.store import Store
+from ingest.batch import ChangeResult, IngestSummary, Item, read_and_write, write_changes
+from ingest.gc_pause import collector_paused
 
 HEADER = struct.Struct(">I")
 
@@ -38,9 +50,72 @@ def write_message(stream: BinaryIO, payload: bytes) -> None:
     stream.flush()
 
 
-def main() -> None:
-    import orjson
+# -- the caller's end ------------------------------------------------------------------------
+def send(stream: BinaryIO, message: dict) -> None:
+    """Send a helper one message: ``connect_message`` first (a spawned one), then requests."""
+    write_message(stream, orjson.dumps(message))
 
+
+def read_reply(stream: BinaryIO) -> dict | None:
+    """A helper's answer to the request under way; None when the helper exited. Raises
+    DatabaseBusy when the database stayed locked (an OSError: the caller tries the chunk
+    itself, and fails the same way)."""
+    reply = read_message(stream)
+    if reply is None:
+        return None
+    answer = orjson.loads(reply)
+    if "database_busy" in answer:
+        raise DatabaseBusy(answer["database_busy"])
+    return answer
+
+
+def connect_message(url: str) -> dict:
+    """The first message to a spawned helper: the database it writes to."""
+    return {"db_url": url}
+
+
+def items_request(items: list[Item], outcomes: bool) -> dict:
+    """A chunk of a pass to read and write; its written outcomes come back only when
+    ``outcomes`` (a caller that reports no outcome needs none)."""
+    return {"items": items_to_message(items), "outcomes": outcomes}
+
+
+def changes_request(paths: list[str]) -> dict:
+    """A share of a watcher's batch of changed paths, written as one batch."""
+    return {"changes": paths}
+
+
+def items_to_message(items: list[Item]) -> list:
+    """``(path, known)`` items as JSON can carry them: a ``KnownFile`` as the list of its fields."""
+    return [(name, None if known is None else list(known)) for name, known in items]
+
+
+def items_from_message(items: list) -> list[Item]:
+    """The ``(path, known)`` items of a helper's request, as ``items_to_message`` wrote them."""
+    return [(name, None if known is None else KnownFile._make(known)) for name, known in items]
+
+
+def merge_reply(summary: IngestSummary, reply: dict) -> list[FileOutcome]:
+    """Add a helper's chunk summary to ``summary``; return its written outcomes (no records)."""
+    for key in ("files_loaded", "files_unchanged", "files_ignored", "files_failed", "checkpoints", "events"):
+        setattr(summary, key, getattr(summary, key) + reply[key])
+    summary.failures.extend(reply["failures"])
+    summary.busy.extend(reply["busy"])
+    summary.touched_runs.update(reply["touched_runs"])
+    return [FileOutcome(**written) for written in reply["written"]]
+
+
+def change_result(reply: dict) -> ChangeResult:
+    """A helper's answer to ``changes_request`` (its written outcomes without records)."""
+    return ChangeResult(
+        written=[FileOutcome(**written) for written in reply["written"]],
+        retry=reply["retry"],
+        touched_runs=set(reply["touched_runs"]),
+    )
+
+
+# -- the helper's end ------------------------------------------------------------------------
+def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the replies
     first = read_message(stdin)
@@ -51,12 +126,6 @@ def main() -> None:
 def serve(requests: BinaryIO, replies: BinaryIO, db_url: str, first: dict | None = None) -> None:
     """Answer requests until they end, writing to the database at ``db_url``; ``first`` (a
     fork's first request, in its memory) is answered before any is read."""
-    import orjson
-
-    from core.db import make_engine
-    from core.store import Store
-    from ingest.heap import collector_paused
-
     store = Store(make_engine(db_url, migrate=False))
     with collector_paused(), store.background_wal_checkpoints():
         if first is not None:
@@ -67,8 +136,6 @@ def serve(requests: BinaryIO, replies: BinaryIO, db_url: str, first: dict | None
 
 
 def _reply(store: Store, request: dict) -> dict:
-    from core.db import DatabaseBusy
-
     try:
         return _answer(store, request)
     except DatabaseBusy as exc:  # raised again by the caller: it ends the pass
@@ -76,12 +143,8 @@ def _reply(store: Store, request: dict) -> dict:
 
 
 def _answer(store: Store, request: dict) -> dict:
-    from ingest.changes import load_changes
-    from ingest.fanout import items_from_message
-    from ingest.loader import IngestSummary, read_and_write
-
     if "changes" in request:
-        changed = load_changes(store, request["changes"])
+        changed = write_changes(store, request["changes"], ())
         return {
             "retry": changed.retry,
             "touched_runs": sorted(changed.touched_runs),

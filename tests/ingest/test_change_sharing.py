@@ -17,9 +17,9 @@ from sqlalchemy import select
 from core.db import make_engine
 from core.store import Store
 from core.tables import Checkpoint, Run, SourceFile
+from ingest.batch import GONE
 from ingest.changes import FANOUT_MIN_CHANGES, load_changes
 from ingest.fanout import HelperPool
-from ingest.loader import GONE
 from ingest.watcher import Watcher
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.regular import NotRegularFile, lines_before
+from ingest.regular_file import NotRegularFile, lines_before
 
 LINES = [b'{"n": %d, "pad": "%s"}' % (n, b"x" * (n * 7 % 23)) for n in range(40)]
 

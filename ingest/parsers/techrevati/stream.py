@@ -41,7 +41,7 @@ from ingest.parsers.techrevati.common import (
     recovery_facts,
     usage_record,
 )
-from ingest.regular import lines_before
+from ingest.regular_file import lines_before
 
 # The docstring's last paragraph, word for word (tests check that they agree).
 GROUPING_RULE = (
