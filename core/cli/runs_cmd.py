@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from core import queries
+from core.annotate import annotate_runs
 from core.cli.costs_cmd import money
 from core.cli.output import add_db_option, format_time, print_json, print_table
 from core.db import make_engine
@@ -40,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def list_runs(args: argparse.Namespace) -> int:
     engine = make_engine(args.db)
-    runs = queries.annotate_runs(
+    runs = annotate_runs(
         engine, queries.list_runs(engine, status=args.status, framework=args.framework), _price_book(engine)
     )
     if args.json:
@@ -138,7 +139,7 @@ def _tokens(run: dict[str, Any]) -> str:
 def show_run(args: argparse.Namespace) -> int:
     engine = make_engine(args.db)
     run_id = queries.resolve_run_id(engine, args.run_id)
-    run = queries.annotate_runs(engine, [queries.get_run(engine, run_id)], _price_book(engine))[0]
+    run = annotate_runs(engine, [queries.get_run(engine, run_id)], _price_book(engine))[0]
     checkpoints = queries.run_checkpoints(engine, run_id)
     counts = queries.event_counts(engine, run_id)
     if args.json:

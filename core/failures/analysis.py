@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core.failures.normalize import normalize_reason
 from core.failures.rules import agent_in, classify, step_in, tool_in
+from core.run_dicts import RUN_FIELDS, run_to_dict
 from core.tables import Checkpoint, Event, Run
 from core.timeutil import parse_timestamp
 
@@ -159,7 +160,7 @@ def _other_texts(run: dict[str, Any], errors: list[dict[str, Any]]) -> list[tupl
 def analyze_run(
     run: dict[str, Any], checkpoints: list[dict[str, Any]], events: list[dict[str, Any]]
 ) -> FailureInfo | None:
-    """Classify one run (a ``queries.run_to_dict`` dict) from its checkpoints (with
+    """Classify one run (a ``run_dicts.run_to_dict`` dict) from its checkpoints (with
     ``document``) and its error events; None unless the run failed."""
     if run.get("status") not in FAILED_STATUSES:
         return None
@@ -254,8 +255,6 @@ def error_events(connection: Connection, run_ids: Sequence[str]) -> dict[str, li
 
 def failed_runs(engine: Engine, run_ids: Iterable[str] | None = None) -> list[FailureInfo]:
     """FailureInfo of every failed run (or of the failed ones among ``run_ids``), newest first."""
-    from core.queries import RUN_FIELDS, run_to_dict
-
     query = select(*[getattr(Run, f) for f in RUN_FIELDS]).where(Run.status.in_(FAILED_STATUSES))
     with engine.connect() as connection:
         if run_ids is None:
