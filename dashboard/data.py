@@ -601,7 +601,7 @@ def resume_source(checkpoint_id: str) -> Any:
 
 def record_export(source: Any, result: Any, options: Any, destination: str) -> None:
     """Add an export (a download or a written file) to the export log."""
-    from core.resume.log import record_export as record
+    from core.resume.export_log import record_export as record
 
     record(get_engine(), source, result, options, destination)
 
