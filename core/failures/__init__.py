@@ -9,7 +9,7 @@ Public API:
 * ``failed_runs(engine, run_ids=None)`` -> list of ``FailureInfo`` (database);
 * ``group_failures(infos, by)`` / ``failure_groups(engine, by)`` with ``by`` in
   class, reason, agent, tool;
-* ``last_good_checkpoint(...)`` and ``usable_for_resume(framework, checkpoint)``.
+* ``last_usable_before_failure(...)`` (``FailureInfo.last_good_checkpoint``) and ``usable_for_resume(framework, checkpoint)``.
 """
 
 from core.failures.analysis import (
@@ -19,7 +19,7 @@ from core.failures.analysis import (
     failed_runs,
     failure_groups,
     group_failures,
-    last_good_checkpoint,
+    last_usable_before_failure,
     usable_for_resume,
 )
 from core.failures.normalize import normalize_reason
@@ -37,7 +37,7 @@ __all__ = [
     "failed_runs",
     "failure_groups",
     "group_failures",
-    "last_good_checkpoint",
+    "last_usable_before_failure",
     "normalize_reason",
     "usable_for_resume",
 ]

@@ -114,7 +114,7 @@ def oldest_first(checkpoints: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(checkpoints, key=key)
 
 
-def last_good_checkpoint(
+def last_usable_before_failure(
     framework: str,
     checkpoints: list[dict[str, Any]],
     failing: dict[str, Any] | None,
@@ -123,7 +123,8 @@ def last_good_checkpoint(
     """The newest checkpoint before the failure whose state is usable for a resume.
 
     With a failing checkpoint that has parents (ACF forks, restarts), its own ancestry is
-    searched first, so the answer lies on the failed branch."""
+    searched first, so the answer lies on the failed branch. (``lineage.newest_not_failed``
+    goes by status alone.)"""
     by_id = {cp["id"]: cp for cp in checkpoints}
     if failing is not None:
         seen: set[str] = set()
@@ -214,7 +215,7 @@ def analyze_run(
         or parse_timestamp((failing or {}).get("created_at"))
         or parse_timestamp(run.get("ended_at"))
     )
-    good = last_good_checkpoint(framework, checkpoints, failing, failed_at)
+    good = last_usable_before_failure(framework, checkpoints, failing, failed_at)
     return FailureInfo(
         run_id=run["id"],
         framework=framework,
