@@ -11,18 +11,10 @@ A reported cost of exactly 0 for a call with tokens is read as "the source had n
 (techrevati records $0 for a model missing from its table) and falls through to a
 computed or unpriced figure; price a model at 0 in the user file to make it free.
 
-Cached input, counted as the provider bills it. What each framework records as input:
-
-* techrevati-runtime: ``input_tokens`` is *uncached* input; cache reads and writes are
-  separate counts (its own formula prices the three and adds them) -> input EXCLUDES cache.
-* react-agent-harness: the Anthropic / Claude Code adapters report uncached ``tokens_in``
-  plus ``cache_read_tokens`` / ``cache_creation_tokens`` -> EXCLUDES; the OpenAI adapter
-  reports ``prompt_tokens``, which INCLUDES cached tokens, and no cache counts (the fields
-  are null): all of it is priced at the input rate, an upper bound.
-* loopengt: ``prompt_tokens`` (OpenAI naming), no cache fields -> INCLUDES.
-* ACF: no tokens at all.
-* any other source: by model family: Anthropic (``claude*``) EXCLUDES, everything else
-  (OpenAI ``prompt_tokens``, Gemini ``promptTokenCount``, OTel ``input_tokens``) INCLUDES.
+Cached input, counted as the provider bills it: whether a source's input count already
+includes cache reads and writes is its framework's convention (``input_includes_cache`` in
+its module in ``core.frameworks``; a source with no module goes by model family, see
+``core.frameworks.generic``).
 
 When input includes cache, cache reads and writes are subtracted before the rest is priced
 at the input rate (no double counting). A cache rate the price lacks falls back to the
@@ -44,14 +36,13 @@ from sqlalchemy import String, case, cast, null, or_, select
 from sqlalchemy.engine import Engine
 
 from core.errors import NotFound, UserError
+from core.frameworks.registry import lookup
 from core.prices import ModelPrice, PriceBook, load_price_book
 from core.tables import Checkpoint, Event, Run
 from core.timeutil import parse_timestamp
 
 CALL_KINDS = ("llm_call", "usage")
 GROUPINGS = ("run", "agent", "model", "framework", "day")
-_EXCLUSIVE_FRAMEWORKS = {"techrevati"}
-_INCLUSIVE_FRAMEWORKS = {"loopengt"}
 
 
 @dataclass(slots=True)
@@ -93,14 +84,9 @@ class CallCost:
 
 
 def input_includes_cache(framework: str, model: str | None, call: Call) -> bool:
-    """Whether the source's input count already contains cache reads/writes (module doc)."""
-    if framework in _EXCLUSIVE_FRAMEWORKS:
-        return False
-    if framework in _INCLUSIVE_FRAMEWORKS:
-        return True
-    if framework == "harness":
-        return call.cache_read_tokens is None and call.cache_write_tokens is None
-    return not (model or "").lower().split("/")[-1].startswith(("claude", "anthropic"))
+    """Whether the source's input count already contains cache reads/writes: the framework's
+    convention (module doc)."""
+    return lookup(framework).input_includes_cache(model, call.cache_read_tokens, call.cache_write_tokens)
 
 
 def split_tokens(call: Call) -> tuple[int, int, int, int]:

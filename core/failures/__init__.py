@@ -12,6 +12,7 @@ Public API:
 * ``last_usable_before_failure(...)`` (``FailureInfo.last_good_checkpoint``) and ``usable_for_resume(framework, checkpoint)``.
 """
 
+from core.failure_text import Verdict, classify_text
 from core.failures.analysis import (
     GROUP_BY,
     FailureInfo,
@@ -23,7 +24,7 @@ from core.failures.analysis import (
     usable_for_resume,
 )
 from core.failures.normalize import normalize_reason
-from core.failures.rules import Verdict, classify, classify_text
+from core.failures.rules import classify
 from core.failures.taxonomy import CLASSES
 
 __all__ = [

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core.failures.normalize import normalize_reason
 from core.failures.rules import agent_in, classify, step_in, tool_in
+from core.frameworks.registry import lookup
 from core.run_dicts import RUN_FIELDS, run_to_dict
 from core.tables import Checkpoint, Event, Run
 from core.timeutil import parse_timestamp
@@ -49,27 +50,11 @@ class FailureInfo:
 
 def usable_for_resume(framework: str, checkpoint: dict[str, Any]) -> bool:
     """Whether a checkpoint's saved state can be resumed from (by its framework or through
-    a resume export): not itself failed, and holding what a resume needs."""
+    a resume export): not itself failed, and holding what a resume needs (the framework's
+    own rule, in its module in ``core.frameworks``)."""
     if checkpoint.get("status") == "failed":
         return False
-    doc = checkpoint.get("document")
-    if framework == "loopengt":
-        steps = doc.get("step_states") if isinstance(doc, dict) else None
-        states = steps.values() if isinstance(steps, dict) else steps if isinstance(steps, list) else None
-        return (
-            states is not None
-            and isinstance(doc.get("current_step_index"), int)
-            and not any(isinstance(s, dict) and s.get("status") == "failed" for s in states)
-        )
-    if framework == "harness":
-        if not isinstance(doc, dict) or doc.get("phase") == "failed" or doc.get("error_kind"):
-            return False
-        return bool(doc.get("run_id")) and (
-            bool(doc.get("agent_id") and doc.get("task")) or bool(doc.get("goal"))
-        )
-    if framework == "acf":
-        return isinstance(doc, dict) and bool(doc.get("checkpoint_id")) and bool(doc.get("task_id"))
-    return True
+    return lookup(framework).usable_for_resume(checkpoint)
 
 
 def _sort_key(item: dict[str, Any]) -> tuple[float, str]:

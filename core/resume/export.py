@@ -6,17 +6,26 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from core.frameworks.registry import ALIASES, FRAMEWORKS, lookup
 from core.resume.acf_document import build_acf_document
 from core.resume.export_log import record_export
-from core.resume.mappers import UnmappableCheckpoint
-from core.resume.native_harness import build_native_harness, harness_command
-from core.resume.native_loopengt import build_native_loopengt
+from core.resume.load import load_source
+from core.resume.mappers.base import UnmappableCheckpoint
+from core.resume.native import NativeForm
 from core.resume.options import ExportOptions
 from core.resume.outbox import default_outbox, safe_name, write_bytes
 from core.resume.result import ExportResult
-from core.resume.source import ResumeSource, load_source
+from core.resume.source import ResumeSource
 
-NATIVE_FORMATS = {"harness": "harness", "react-agent-harness": "harness", "loopengt": "loopengt"}
+# Framework (or its long name) -> its native format, from each framework's module.
+NATIVE_FORMATS = {
+    name: form.format
+    for name in (*FRAMEWORKS, *ALIASES)
+    if (form := lookup(ALIASES.get(name, name)).native_form) is not None
+}
+_NATIVE_FORMS: dict[str, NativeForm] = {
+    form.format: form for parts in FRAMEWORKS.values() if (form := parts.native_form) is not None
+}
 
 
 def resolve_format(source: ResumeSource, requested: str) -> str:
@@ -52,9 +61,7 @@ def build_export(source: ResumeSource, options: ExportOptions) -> ExportResult:
             acf.failure_class,
             acf.notes,
         )
-    native = (
-        build_native_harness(source, options) if fmt == "harness" else build_native_loopengt(source, options)
-    )
+    native = _NATIVE_FORMS[fmt].build(source, options)
     return ExportResult(
         fmt,
         native.document,
@@ -77,9 +84,10 @@ def write_export(result: ExportResult, folder: Path | None = None, file: Path | 
                 f"the {result.format} format writes a folder tree; give a folder, not a file"
             )
         folder, parts = file.expanduser().parent, (file.name,)
-        if result.format == "harness":  # the key is the file name
+        form = _NATIVE_FORMS.get(result.format)
+        if form is not None and form.command_for_key is not None:  # the key is the file name
             result.document_id = file.name.removesuffix(".json")
-            result.command_template = harness_command(result.document_id)
+            result.command_template = form.command_for_key(result.document_id)
     else:
         folder = folder or default_outbox() / result.format
         parts = result.relative_parts
