@@ -14,8 +14,8 @@ from typing import Any
 
 from core.failure_text import FailureRule
 from core.frameworks import generic
+from core.frameworks.parts import NativeForm
 from core.resume.mappers.acf import map_acf
-from core.resume.native import NativeForm
 
 NAME = "acf"
 

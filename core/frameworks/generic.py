@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from core.failure_text import FailureRule
+from core.frameworks.parts import NativeForm
 from core.resume.mappers.generic import map_generic
-from core.resume.native import NativeForm
 
 NAME = "generic"
 

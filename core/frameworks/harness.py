@@ -15,12 +15,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.failure_text import Verdict
+from core.frameworks.parts import NativeForm
 from core.resume.mappers.harness import map_harness
-from core.resume.native import NativeForm
-from core.resume.native_harness import build_native_harness, harness_command
+from core.resume.source import ResumeSource
+
+if TYPE_CHECKING:
+    from core.resume.native import NativeExport
+    from core.resume.options import ExportOptions
 
 NAME = "harness"
 
@@ -52,7 +56,23 @@ def usable_for_resume(checkpoint: dict[str, Any]) -> bool:
 
 
 map_checkpoint = map_harness
-native_form: NativeForm | None = NativeForm("harness", build_native_harness, command_for_key=harness_command)
+
+
+# The native writer is imported when an export needs it (it brings redaction and the
+# outbox), so that listing runs, costs or failures does not load it.
+def _build_native(source: ResumeSource, options: ExportOptions | None = None) -> NativeExport:
+    from core.resume.native_harness import build_native_harness
+
+    return build_native_harness(source, options)
+
+
+def _command_for_key(key: str) -> str:
+    from core.resume.native_harness import harness_command
+
+    return harness_command(key)
+
+
+native_form: NativeForm | None = NativeForm("harness", _build_native, command_for_key=_command_for_key)
 
 
 def input_includes_cache(

@@ -11,12 +11,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.failure_text import Verdict
+from core.frameworks.parts import NativeForm
 from core.resume.mappers.loopengt import map_loopengt
-from core.resume.native import NativeForm
-from core.resume.native_loopengt import build_native_loopengt
+from core.resume.source import ResumeSource
+
+if TYPE_CHECKING:
+    from core.resume.native import NativeExport
+    from core.resume.options import ExportOptions
 
 NAME = "loopengt"
 
@@ -39,7 +43,17 @@ def usable_for_resume(checkpoint: dict[str, Any]) -> bool:
 
 
 map_checkpoint = map_loopengt
-native_form: NativeForm | None = NativeForm("loopengt", build_native_loopengt)
+
+
+# The native writer is imported when an export needs it (it brings redaction and the
+# outbox), so that listing runs, costs or failures does not load it.
+def _build_native(source: ResumeSource, options: ExportOptions | None = None) -> NativeExport:
+    from core.resume.native_loopengt import build_native_loopengt
+
+    return build_native_loopengt(source, options)
+
+
+native_form: NativeForm | None = NativeForm("loopengt", _build_native)
 
 
 def input_includes_cache(

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.failure_text import Verdict, classify_text
+from core.frameworks.parts import NativeForm
 from core.resume.mappers.techrevati import map_techrevati
-from core.resume.native import NativeForm
 
 NAME = "techrevati"
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from core.frameworks.parts import NativeForm
 from core.frameworks.registry import ALIASES, FRAMEWORKS, lookup
 from core.resume.acf_document import build_acf_document
 from core.resume.export_log import record_export
 from core.resume.load import load_source
 from core.resume.mappers.base import UnmappableCheckpoint
-from core.resume.native import NativeForm
 from core.resume.options import ExportOptions
 from core.resume.outbox import default_outbox, safe_name, write_bytes
 from core.resume.result import ExportResult

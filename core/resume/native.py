@@ -1,19 +1,15 @@
 """What a native (source-framework) export produces: one document, where it goes relative
-to the output folder, and how to resume from it; and what a framework's module says of its
-native form (``NativeForm``)."""
+to the output folder, and how to resume from it."""
 
 from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.resume.options import ExportOptions
 from core.resume.redact import RedactionReport
-from core.resume.source import ResumeSource
 
 
 def literal(text: str) -> str:
@@ -44,14 +40,3 @@ class NativeExport:
 
     def command(self, out_dir: Path) -> str:
         return render_command(self.command_template, out_dir)
-
-
-@dataclass(frozen=True)
-class NativeForm:
-    """A framework's own continuation format, as its module in ``core.frameworks`` names it."""
-
-    format: str  # the export format's name (``--format``), one of ``options.FORMATS``
-    build: Callable[[ResumeSource, ExportOptions | None], NativeExport]
-    # When the framework resumes by a key that is the file's name (harness), the command
-    # for a key: writing to a chosen file renames the key after it.
-    command_for_key: Callable[[str], str] | None = None

@@ -9,8 +9,8 @@ import pytest
 
 from core import frameworks
 from core.frameworks import generic
-from core.frameworks.registry import ALIASES, FRAMEWORKS, PARTS, lookup
-from core.resume.native import NativeForm
+from core.frameworks.parts import PARTS, NativeForm
+from core.frameworks.registry import ALIASES, FRAMEWORKS, lookup
 from core.resume.options import FORMATS
 
 # Parts that may be None, saying explicitly that the framework has none.
