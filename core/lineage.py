@@ -261,7 +261,8 @@ def to_dot(model: Lineage, selected: str | None = None, rankdir: str = "LR") -> 
     return "\n".join(lines)
 
 
-def last_good(checkpoints: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The newest checkpoint that is not failed: where a resume would start."""
+def newest_not_failed(checkpoints: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The newest checkpoint that is not failed: where a resume would start, by status alone
+    (``failures.last_usable_before_failure`` also asks whether the saved state is usable)."""
     good = [cp for cp in checkpoints if cp.get("status") not in ("failed",)]
     return max(good, key=_order) if good else None

@@ -2,65 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Engine
 
 from core.errors import Ambiguous, NotFound
-from core.tables import Checkpoint, Event, Run, SourceFile
-
-RUN_FIELDS = (
-    "id",
-    "framework",
-    "native_id",
-    "status",
-    "task",
-    "agents",
-    "started_at",
-    "ended_at",
-    "checkpoint_count",
-    "event_count",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reported_cost_usd",
-    "failure_reason",
-    "failure_signals",
-    "attributes",
-    "inferred",
-)
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def run_to_dict(run: Any) -> dict[str, Any]:
-    """The run object of ``baton runs --json``."""
-    return {
-        "id": run.id,
-        "framework": run.framework,
-        "native_id": run.native_id,
-        "status": run.status,
-        "task": run.task,
-        "agents": run.agents or [],
-        "started_at": _iso(run.started_at),
-        "ended_at": _iso(run.ended_at),
-        "checkpoints": run.checkpoint_count,
-        "events": run.event_count,
-        "input_tokens": run.input_tokens,
-        "output_tokens": run.output_tokens,
-        "cache_read_tokens": run.cache_read_tokens,
-        "cache_write_tokens": run.cache_write_tokens,
-        "cost_usd": run.reported_cost_usd,
-        "failure_reason": run.failure_reason,
-        "failure_signals": run.failure_signals or {},
-        "attributes": run.attributes or {},
-        "inferred": run.inferred or [],
-    }
+from core.run_dicts import RUN_FIELDS, iso, run_to_dict
+from core.tables import Checkpoint, Event, ResumeExport, Run, SourceFile
 
 
 def list_runs(
@@ -127,7 +76,7 @@ def checkpoint_to_dict(cp: Any, with_document: bool = False) -> dict[str, Any]:
         "agent_id": cp.agent_id,
         "status": cp.status,
         "step": cp.step,
-        "created_at": _iso(cp.created_at),
+        "created_at": iso(cp.created_at),
         "completed_steps": cp.completed_steps or [],
         "remaining_steps": cp.remaining_steps or [],
         "failure_reason": cp.failure_reason,
@@ -178,9 +127,7 @@ def failed_files(engine: Engine) -> list[dict[str, Any]]:
             .where(SourceFile.outcome == "failed")
             .order_by(SourceFile.path)
         ).all()
-    return [
-        {"path": r.path, "line": r.error_line, "error": r.error, "seen_at": _iso(r.seen_at)} for r in rows
-    ]
+    return [{"path": r.path, "line": r.error_line, "error": r.error, "seen_at": iso(r.seen_at)} for r in rows]
 
 
 def file_outcome_counts(engine: Engine) -> dict[str, int]:
@@ -211,8 +158,8 @@ def source_files(engine: Engine, outcome: str | None = None) -> list[dict[str, A
             "error": r.error,
             "error_line": r.error_line,
             "warnings": r.warnings or [],
-            "seen_at": _iso(r.seen_at),
-            "loaded_at": _iso(r.loaded_at),
+            "seen_at": iso(r.seen_at),
+            "loaded_at": iso(r.loaded_at),
         }
         for r in rows
     ]
@@ -222,8 +169,6 @@ def list_exports(
     engine: Engine, checkpoint_id: str | None = None, run_id: str | None = None, limit: int | None = None
 ) -> list[dict[str, Any]]:
     """The resume export log, newest first."""
-    from core.tables import ResumeExport
-
     query = select(ResumeExport)
     if checkpoint_id:
         query = query.where(ResumeExport.checkpoint_id == checkpoint_id)
@@ -237,7 +182,7 @@ def list_exports(
     return [
         {
             "id": r.id,
-            "created_at": _iso(r.created_at),
+            "created_at": iso(r.created_at),
             "checkpoint_id": r.checkpoint_id,
             "run_id": r.run_id,
             "framework": r.framework,
@@ -251,31 +196,6 @@ def list_exports(
         }
         for r in rows
     ]
-
-
-def annotate_runs(engine: Engine, runs: list[dict[str, Any]], book: Any = None) -> list[dict[str, Any]]:
-    """Give run dicts (from ``list_runs``/``get_run``) their cost with provenance and, for
-    failed runs, the failure class and last good checkpoint (in place; returns ``runs``).
-
-    Adds ``cost_usd`` (priced total, None when nothing is priced; never 0 for unpriced),
-    ``cost_provenance``, ``unpriced_calls``, ``unpriced_tokens``, ``failure_class`` and
-    ``last_good_checkpoint`` (a checkpoint id, or None). See core.costs and core.failures.
-    """
-    from core.costs import run_costs
-    from core.failures import failed_runs
-
-    costs = run_costs(engine, [r["id"] for r in runs], book)
-    failed = [r["id"] for r in runs if r.get("status") == "failed"]
-    infos = {info.run_id: info for info in failed_runs(engine, failed)} if failed else {}
-    for run in runs:
-        cost, info = costs.get(run["id"]), infos.get(run["id"])
-        run["cost_usd"] = cost.cost_usd if cost else None
-        run["cost_provenance"] = cost.provenance if cost else None
-        run["unpriced_calls"] = cost.unpriced_calls if cost else 0
-        run["unpriced_tokens"] = cost.unpriced_tokens if cost else 0
-        run["failure_class"] = info.failure_class if info else None
-        run["last_good_checkpoint"] = info.last_good_checkpoint if info else None
-    return runs
 
 
 def run_checkpoints_light(engine: Engine, run_id: str) -> list[dict[str, Any]]:

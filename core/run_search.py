@@ -19,7 +19,7 @@ from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.queries import RUN_FIELDS, run_to_dict
+from core.run_dicts import RUN_FIELDS, run_to_dict
 from core.tables import Checkpoint, Run
 
 SORT_COLUMNS: dict[str, Any] = {

@@ -587,7 +587,7 @@ def add_folder(path_text: str) -> dict[str, Any]:
 # -- resume exports ----------------------------------------------------------------------------
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
 def _resume_source(key: tuple[str, Any], checkpoint_id: str) -> Any:
-    from core.resume.source import load_source
+    from core.resume.load import load_source
 
     return load_source(_engine(key[0]), checkpoint_id)
 
@@ -601,7 +601,7 @@ def resume_source(checkpoint_id: str) -> Any:
 
 def record_export(source: Any, result: Any, options: Any, destination: str) -> None:
     """Add an export (a download or a written file) to the export log."""
-    from core.resume.log import record_export as record
+    from core.resume.export_log import record_export as record
 
     record(get_engine(), source, result, options, destination)
 

@@ -34,13 +34,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core import queries
+    from core.annotate import annotate_runs
     from core.db import make_engine
     from core.prices import load_price_book
 
     engine = make_engine(args.db)
     book = load_price_book(engine)
     print_warnings(book.warnings)
-    runs = queries.annotate_runs(
+    runs = annotate_runs(
         engine, queries.list_runs(engine, status=args.status, framework=args.framework), book
     )
     if args.json:

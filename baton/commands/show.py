@@ -47,6 +47,7 @@ def _tokens(run: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from core import queries
+    from core.annotate import annotate_runs
     from core.db import make_engine
     from core.prices import load_price_book
 
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     run_id = queries.resolve_run_id(engine, args.run_id)
     book = load_price_book(engine)
     print_warnings(book.warnings)
-    run = queries.annotate_runs(engine, [queries.get_run(engine, run_id)], book)[0]
+    run = annotate_runs(engine, [queries.get_run(engine, run_id)], book)[0]
     checkpoints = queries.run_checkpoints(engine, run_id)
     counts = queries.event_counts(engine, run_id)
     if args.json:

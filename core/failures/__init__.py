@@ -9,9 +9,10 @@ Public API:
 * ``failed_runs(engine, run_ids=None)`` -> list of ``FailureInfo`` (database);
 * ``group_failures(infos, by)`` / ``failure_groups(engine, by)`` with ``by`` in
   class, reason, agent, tool;
-* ``last_good_checkpoint(...)`` and ``usable_for_resume(framework, checkpoint)``.
+* ``last_usable_before_failure(...)`` (``FailureInfo.last_good_checkpoint``) and ``usable_for_resume(framework, checkpoint)``.
 """
 
+from core.failure_text import Verdict, classify_text
 from core.failures.analysis import (
     GROUP_BY,
     FailureInfo,
@@ -19,11 +20,11 @@ from core.failures.analysis import (
     failed_runs,
     failure_groups,
     group_failures,
-    last_good_checkpoint,
+    last_usable_before_failure,
     usable_for_resume,
 )
 from core.failures.normalize import normalize_reason
-from core.failures.rules import Verdict, classify, classify_text
+from core.failures.rules import classify
 from core.failures.taxonomy import CLASSES
 
 __all__ = [
@@ -37,7 +38,7 @@ __all__ = [
     "failed_runs",
     "failure_groups",
     "group_failures",
-    "last_good_checkpoint",
+    "last_usable_before_failure",
     "normalize_reason",
     "usable_for_resume",
 ]

@@ -16,6 +16,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from core.failures.normalize import normalize_reason
 from core.failures.rules import agent_in, classify, step_in, tool_in
+from core.frameworks.registry import lookup
+from core.run_dicts import RUN_FIELDS, run_to_dict
 from core.tables import Checkpoint, Event, Run
 from core.timeutil import parse_timestamp
 
@@ -48,27 +50,11 @@ class FailureInfo:
 
 def usable_for_resume(framework: str, checkpoint: dict[str, Any]) -> bool:
     """Whether a checkpoint's saved state can be resumed from (by its framework or through
-    a resume export): not itself failed, and holding what a resume needs."""
+    a resume export): not itself failed, and holding what a resume needs (the framework's
+    own rule, in its module in ``core.frameworks``)."""
     if checkpoint.get("status") == "failed":
         return False
-    doc = checkpoint.get("document")
-    if framework == "loopengt":
-        steps = doc.get("step_states") if isinstance(doc, dict) else None
-        states = steps.values() if isinstance(steps, dict) else steps if isinstance(steps, list) else None
-        return (
-            states is not None
-            and isinstance(doc.get("current_step_index"), int)
-            and not any(isinstance(s, dict) and s.get("status") == "failed" for s in states)
-        )
-    if framework == "harness":
-        if not isinstance(doc, dict) or doc.get("phase") == "failed" or doc.get("error_kind"):
-            return False
-        return bool(doc.get("run_id")) and (
-            bool(doc.get("agent_id") and doc.get("task")) or bool(doc.get("goal"))
-        )
-    if framework == "acf":
-        return isinstance(doc, dict) and bool(doc.get("checkpoint_id")) and bool(doc.get("task_id"))
-    return True
+    return lookup(framework).usable_for_resume(checkpoint)
 
 
 def _sort_key(item: dict[str, Any]) -> tuple[float, str]:
@@ -113,7 +99,7 @@ def oldest_first(checkpoints: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(checkpoints, key=key)
 
 
-def last_good_checkpoint(
+def last_usable_before_failure(
     framework: str,
     checkpoints: list[dict[str, Any]],
     failing: dict[str, Any] | None,
@@ -122,7 +108,8 @@ def last_good_checkpoint(
     """The newest checkpoint before the failure whose state is usable for a resume.
 
     With a failing checkpoint that has parents (ACF forks, restarts), its own ancestry is
-    searched first, so the answer lies on the failed branch."""
+    searched first, so the answer lies on the failed branch. (``lineage.newest_not_failed``
+    goes by status alone.)"""
     by_id = {cp["id"]: cp for cp in checkpoints}
     if failing is not None:
         seen: set[str] = set()
@@ -159,7 +146,7 @@ def _other_texts(run: dict[str, Any], errors: list[dict[str, Any]]) -> list[tupl
 def analyze_run(
     run: dict[str, Any], checkpoints: list[dict[str, Any]], events: list[dict[str, Any]]
 ) -> FailureInfo | None:
-    """Classify one run (a ``queries.run_to_dict`` dict) from its checkpoints (with
+    """Classify one run (a ``run_dicts.run_to_dict`` dict) from its checkpoints (with
     ``document``) and its error events; None unless the run failed."""
     if run.get("status") not in FAILED_STATUSES:
         return None
@@ -213,7 +200,7 @@ def analyze_run(
         or parse_timestamp((failing or {}).get("created_at"))
         or parse_timestamp(run.get("ended_at"))
     )
-    good = last_good_checkpoint(framework, checkpoints, failing, failed_at)
+    good = last_usable_before_failure(framework, checkpoints, failing, failed_at)
     return FailureInfo(
         run_id=run["id"],
         framework=framework,
@@ -254,8 +241,6 @@ def error_events(connection: Connection, run_ids: Sequence[str]) -> dict[str, li
 
 def failed_runs(engine: Engine, run_ids: Iterable[str] | None = None) -> list[FailureInfo]:
     """FailureInfo of every failed run (or of the failed ones among ``run_ids``), newest first."""
-    from core.queries import RUN_FIELDS, run_to_dict
-
     query = select(*[getattr(Run, f) for f in RUN_FIELDS]).where(Run.status.in_(FAILED_STATUSES))
     with engine.connect() as connection:
         if run_ids is None:

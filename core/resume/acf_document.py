@@ -17,7 +17,8 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from core.ids import uuid4_shaped
-from core.resume.mappers import Mapped, UnmappableCheckpoint, map_source
+from core.resume.mappers.base import Mapped, UnmappableCheckpoint
+from core.resume.mapping import map_source
 from core.resume.options import ExportOptions
 from core.resume.redact import RedactionReport, redact
 from core.resume.source import ResumeSource

@@ -2,73 +2,30 @@
 
 from __future__ import annotations
 
-import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import orjson
 from sqlalchemy.engine import Engine
 
+from core.frameworks.parts import NativeForm
+from core.frameworks.registry import ALIASES, FRAMEWORKS, lookup
 from core.resume.acf_document import build_acf_document
-from core.resume.log import record_export
-from core.resume.mappers import UnmappableCheckpoint
-from core.resume.native import render_command
-from core.resume.native_harness import build_native_harness, harness_command
-from core.resume.native_loopengt import build_native_loopengt
+from core.resume.export_log import record_export
+from core.resume.load import load_source
+from core.resume.mappers.base import UnmappableCheckpoint
 from core.resume.options import ExportOptions
 from core.resume.outbox import default_outbox, safe_name, write_bytes
-from core.resume.redact import RedactionReport
-from core.resume.source import ResumeSource, load_source
-from core.resume.trim import TrimReport
+from core.resume.result import ExportResult
+from core.resume.source import ResumeSource
 
-NATIVE_FORMATS = {"harness": "harness", "react-agent-harness": "harness", "loopengt": "loopengt"}
-
-
-@dataclass
-class ExportResult:
-    format: str  # acf | harness | loopengt
-    document: dict[str, Any]
-    document_id: str
-    relative_parts: tuple[str, ...]
-    redaction: RedactionReport
-    trim: TrimReport | None = None
-    failure_class: str | None = None
-    notes: list[str] = field(default_factory=list)
-    command_template: str = ""
-    path: Path | None = None  # set once written
-    folder: Path | None = None
-
-    @property
-    def file_name(self) -> str:
-        return self.relative_parts[-1]
-
-    def to_bytes(self) -> bytes:
-        return orjson.dumps(self.document, default=str, option=orjson.OPT_INDENT_2) + b"\n"
-
-    def command(self, folder: Path | None = None) -> str:
-        """How to resume from the written file (native formats), or to check it (acf)."""
-        folder = folder or self.folder or default_outbox() / self.format
-        if self.command_template:
-            return render_command(self.command_template, folder)
-        path = self.path or folder.joinpath(*self.relative_parts)
-        return (
-            'python -c "import agent_checkpoint, sys; r = agent_checkpoint.parse(open(sys.argv[1]).read()); '
-            f'print(r.ok, r.errors)" {shlex.quote(str(path))}'
-        )
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "format": self.format,
-            "document_id": self.document_id,
-            "path": str(self.path) if self.path else None,
-            "bytes": len(self.to_bytes()),
-            "failure_class": self.failure_class,
-            "redaction": self.redaction.as_dict(),
-            "trim": self.trim.as_dict() if self.trim else None,
-            "notes": self.notes,
-            "command": self.command(),
-        }
+# Framework (or its long name) -> its native format, from each framework's module.
+NATIVE_FORMATS = {
+    name: form.format
+    for name in (*FRAMEWORKS, *ALIASES)
+    if (form := lookup(ALIASES.get(name, name)).native_form) is not None
+}
+_NATIVE_FORMS: dict[str, NativeForm] = {
+    form.format: form for parts in FRAMEWORKS.values() if (form := parts.native_form) is not None
+}
 
 
 def resolve_format(source: ResumeSource, requested: str) -> str:
@@ -104,9 +61,7 @@ def build_export(source: ResumeSource, options: ExportOptions) -> ExportResult:
             acf.failure_class,
             acf.notes,
         )
-    native = (
-        build_native_harness(source, options) if fmt == "harness" else build_native_loopengt(source, options)
-    )
+    native = _NATIVE_FORMS[fmt].build(source, options)
     return ExportResult(
         fmt,
         native.document,
@@ -129,9 +84,10 @@ def write_export(result: ExportResult, folder: Path | None = None, file: Path | 
                 f"the {result.format} format writes a folder tree; give a folder, not a file"
             )
         folder, parts = file.expanduser().parent, (file.name,)
-        if result.format == "harness":  # the key is the file name
+        form = _NATIVE_FORMS.get(result.format)
+        if form is not None and form.command_for_key is not None:  # the key is the file name
             result.document_id = file.name.removesuffix(".json")
-            result.command_template = harness_command(result.document_id)
+            result.command_template = form.command_for_key(result.document_id)
     else:
         folder = folder or default_outbox() / result.format
         parts = result.relative_parts

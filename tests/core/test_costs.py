@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from core import costs, prices
+from core import call_cost, costs, prices
 from core.costs import Call
 from core.db import make_engine
 from core.store import Store
@@ -70,7 +70,7 @@ def test_openai_style_input_includes_cache_reads_which_are_priced_once(tmp_path:
     call = Call(
         "r", "otel", model="gpt-4o", input_tokens=10_000, output_tokens=1_000, cache_read_tokens=4_000
     )
-    assert costs.split_tokens(call) == (6_000, 4_000, 0, 1_000)
+    assert call_cost.split_tokens(call) == (6_000, 4_000, 0, 1_000)
     cost = costs.price_call(call, book)
     # 6000 x 2.5 + 4000 x 1.25 + 1000 x 10 = 30 000 per 1M; counting the cached tokens as
     # input too would give 40 000.
@@ -91,7 +91,7 @@ def test_anthropic_style_input_excludes_cache_read_and_write(tmp_path: Path) -> 
         cache_read_tokens=8_000,
         cache_write_tokens=1_000,
     )
-    assert costs.split_tokens(call) == (2_000, 8_000, 1_000, 500)
+    assert call_cost.split_tokens(call) == (2_000, 8_000, 1_000, 500)
     # 2000 x 3 + 500 x 15 + 8000 x 0.3 + 1000 x 3.75 = 19 650 per 1M
     assert costs.price_call(call, book).cost_usd == pytest.approx(0.01965)
     call.cache_ttl = "1h"  # 1-hour cache writes are billed at their own rate: 1000 x 6
@@ -113,7 +113,7 @@ def test_harness_cache_fields_tell_the_adapter_family(tmp_path: Path) -> None:
         cache_read_tokens=5_000,
         cache_write_tokens=0,
     )
-    assert costs.split_tokens(anthropic) == (1_000, 5_000, 0, 100)
+    assert call_cost.split_tokens(anthropic) == (1_000, 5_000, 0, 100)
     assert costs.price_call(anthropic, book).cost_usd == pytest.approx((1_000 + 200 + 500) / 1e6)
 
 

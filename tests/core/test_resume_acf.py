@@ -19,9 +19,10 @@ from core import queries
 from core.errors import UserError
 from core.resume import strategy
 from core.resume.acf_document import build_acf_document
+from core.resume.load import load_source
 from core.resume.mappers import UnmappableCheckpoint
 from core.resume.options import ExportOptions
-from core.resume.source import ResumeSource, load_source
+from core.resume.source import ResumeSource
 from core.resume.strategy import default_strategy, failure_class
 from core.store import Store
 from ingest.loader import ingest_paths

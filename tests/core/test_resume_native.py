@@ -13,8 +13,9 @@ from sqlalchemy.engine import Engine
 
 from core import queries
 from core.resume.export import build_export, write_export
+from core.resume.load import load_source
 from core.resume.options import ExportOptions
-from core.resume.source import ResumeSource, load_source
+from core.resume.source import ResumeSource
 from core.store import Store
 from ingest.loader import ingest_paths
 from ingest.parsers import REGISTERED

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core import ids, queries
 from core.diff import diff_documents, summarize
-from core.lineage import build, dot_escape, last_good, to_dot
+from core.lineage import build, dot_escape, newest_not_failed, to_dot
 from core.run_search import RunFilter, facets, search_runs
 from core.store import Store
 from core.tables import Event, Run
@@ -114,7 +114,7 @@ def test_forks_restarts_and_handoffs_are_found() -> None:
     assert restart.source == model.node_of["x"] and restart.target == model.node_of["r2"]
     dot = to_dot(model, "b1")
     assert len([line for line in dot.splitlines() if "penwidth=3" in line]) == 1
-    assert last_good(checkpoints)["id"] == "y"
+    assert newest_not_failed(checkpoints)["id"] == "y"
 
 
 def test_long_linear_stretches_collapse_but_keep_the_selected_failed_and_handoffs_visible() -> None:

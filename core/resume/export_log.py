@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy.engine import Engine
 
 from core.resume.options import ExportOptions
+from core.resume.result import ExportResult
 from core.resume.source import ResumeSource
 from core.tables import ResumeExport
 from core.timeutil import utcnow
-
-if TYPE_CHECKING:
-    from core.resume.export import ExportResult
 
 
 def record_export(
