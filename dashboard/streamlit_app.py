@@ -11,7 +11,7 @@ import contextlib
 import streamlit as st
 
 from dashboard import data
-from dashboard.components import PAGES, live_refresh, md_escape, short
+from dashboard.ui import PAGES, live_refresh, md_escape, short
 
 st.set_page_config(page_title="Baton", page_icon="🎛️", layout="wide")
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import components as ui
-from dashboard import data
+from dashboard import data, ui
 
 TABS = ["Lineage", "Diff", "Timeline", "Resume"]
 EVENT_PAGE = 200

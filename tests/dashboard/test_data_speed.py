@@ -18,8 +18,7 @@ from core import costs, ids, queries
 from core.db import make_engine
 from core.store import Store
 from core.tables import Event, Run
-from dashboard import components as ui
-from dashboard import data
+from dashboard import data, ui
 from ingest.loader import ingest_paths
 from tests.conftest import SAMPLE_RUNS
 from tests.dashboard.test_pages import open_page, texts
