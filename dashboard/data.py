@@ -1,7 +1,7 @@
 """The dashboard's one door to ``core``, and the only place caching lives.
 
-* The engine and the background watcher are ``st.cache_resource``, keyed by the database
-  URL (and the watched folders), so two databases never share one.
+* The engine is ``st.cache_resource``, keyed by the database URL, so two databases never
+  share one (the background watcher lives in ``dashboard.background``).
 * Queries are ``st.cache_data`` with a short TTL and the *data version* in their key: the
   version (number of source files and when one was last written) changes as soon as the
   ingester commits, so the next rerun misses the cache and shows the new data. The router
@@ -18,10 +18,8 @@ Pages call these functions and lay out what comes back; they never touch SQL or 
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +34,6 @@ from core.db import default_url, make_engine
 from core.errors import NotFound
 from core.store import Store
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE_RUNS = REPO / "sample_runs"
 TTL = 2  # seconds: the most a cached answer may lag behind the database
 RunFilter = run_search.RunFilter
 SORT_COLUMNS = tuple(run_search.SORT_COLUMNS)
@@ -57,87 +53,10 @@ def _engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def get_engine() -> Engine:
-    """The engine of BATON_DB_URL (or ~/.baton/baton.db); also used by the resume panel."""
-    return _engine(db_url())
-
-
-def watch_paths() -> list[str]:
-    try:
-        from ingest.watcher import default_watch_paths
-    except ImportError:
-        configured = os.environ.get("BATON_WATCH")
-        if configured:
-            return [p for p in configured.split(os.pathsep) if p.strip()]
-        return [str(SAMPLE_RUNS)]
-    return [str(p) for p in default_watch_paths()]
-
-
-_started: list[dict[str, Any]] = []
-
-
-@st.cache_resource(show_spinner="Loading the agent folders…")
-def _start(url: str, paths: tuple[str, ...]) -> dict[str, Any]:
-    """Start the background watcher once per database and folders (its catch-up scan loads
-    the bundled sample runs on a first start); without a watcher, ingest once."""
-    try:
-        from ingest.watcher import start_background
-    except ImportError:
-        start_background = None
-    if start_background is not None:
-        handle = start_background(list(paths), url)
-        error = None
-        if str(handle.store.engine.url) != str(_engine(url).url):
-            error = "a watcher for another database already runs in this process; restart the dashboard"
-        started = {"handle": handle, "paths": list(paths), "error": error}
-        _started.append(started)
-        return started
-    from ingest.loader import ingest_paths
-
-    engine = _engine(url)
-    try:
-        summary = ingest_paths([Path(p) for p in paths if Path(p).exists()], Store(engine))
-    except Exception as exc:  # a bad folder must not stop the dashboard
-        return {"handle": None, "paths": list(paths), "error": f"{exc.__class__.__name__}: {exc}"}
-    return {"handle": None, "paths": list(paths), "error": None, "summary": summary.as_dict()}
-
-
-def start() -> dict[str, Any]:
-    """Make sure the folders are being loaded; cheap after the first call."""
-    return _start(db_url(), tuple(watch_paths()))
-
-
-def stop_watcher() -> None:
-    """Stop the watchers this process started and forget them (tests; a clean shutdown)."""
-    for started in list(_started):
-        if started.get("handle") is not None:
-            started["handle"].stop(timeout=10)
-    _started.clear()
-    _start.clear()
-
-
-def watcher_state() -> dict[str, Any]:
-    """running, mode, folders [{path, mode}], caught_up, counters, last_error, warnings."""
-    started = start()
-    handle = started.get("handle")
-    if handle is None:
-        folders = [
-            {"path": p, "mode": "loaded once" if Path(p).exists() else "missing"} for p in started["paths"]
-        ]
-        return {
-            "running": False,
-            "mode": "not watching (one-off load)",
-            "folders": folders,
-            "caught_up": True,
-            "files_loaded": None,
-            "files_failed": None,
-            "last_error": started.get("error"),
-            "warnings": [],
-        }
-    state = asdict(handle.state())
-    state["folders"] = [dict(f) for f in state["folders"]]
-    state["last_error"] = started.get("error") or state["last_error"]
-    return state
+def get_engine(url: str | None = None) -> Engine:
+    """The engine of ``url``, by default BATON_DB_URL (or ~/.baton/baton.db); also used by
+    the background watcher."""
+    return _engine(url or db_url())
 
 
 # -- freshness ---------------------------------------------------------------------------------

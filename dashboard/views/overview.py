@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import background, data, ui
 
 st.title("Overview")
 
@@ -18,7 +18,7 @@ except Exception as exc:
 total = sum(summary["statuses"].values())
 files = summary["files"]
 try:
-    state = data.watcher_state()
+    state = background.watcher_state()
 except Exception as exc:
     state = None
     state_error = exc
