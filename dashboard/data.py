@@ -9,9 +9,8 @@
 * Costs are priced once per run id and kept while neither the data version nor the
   prices (``PriceBook.fingerprint``: the user file and ingested prices) change, so an
   edited prices file shows on the next rerun and unchanged runs are never priced twice.
-* Functions that need the cost or failure modules (being written alongside) raise
-  :class:`NotAvailable` when those are missing or fail, so a page can say so instead of
-  crashing.
+* Functions whose cost or failure analysis fails raise :class:`NotAvailable` (or leave a
+  note), so a page can say so instead of crashing.
 
 Pages call these functions and lay out what comes back; they never touch SQL or ``core``.
 """
@@ -30,8 +29,11 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core import diff as core_diff
 from core import lineage as core_lineage
 from core import queries, run_search, timeline
+from core.costs import costs_by, event_costs, run_costs
 from core.db import default_url, make_engine
 from core.errors import NotFound
+from core.failures import CLASSES, failed_runs
+from core.prices import PriceBook, load_price_book
 from core.store import Store
 
 TTL = 2  # seconds: the most a cached answer may lag behind the database
@@ -40,7 +42,7 @@ SORT_COLUMNS = tuple(run_search.SORT_COLUMNS)
 
 
 class NotAvailable(Exception):
-    """A feature whose core module is missing in this build or failed; the message says which."""
+    """A feature whose core analysis failed (prices, costs, failures); the message says which."""
 
 
 # -- resources ---------------------------------------------------------------------------------
@@ -143,17 +145,13 @@ def _copy(summary: dict[str, Any] | None) -> dict[str, Any] | None:
     return dict(summary) if summary is not None else None
 
 
-def _price_book(engine: Engine) -> Any:
-    from core.prices import load_price_book
-
+def _price_book(engine: Engine) -> PriceBook:
     return load_price_book(engine)
 
 
 def _run_costs(key: tuple[str, Any], run_ids: tuple[str, ...]) -> dict[str, dict[str, Any] | None]:
     """Cost summary dicts (``CostSummary.to_dict``) of these runs; None for a run without
     model calls. Raises when the cost module is missing or fails."""
-    from core.costs import run_costs
-
     engine = _engine(key[0])
     book = _price_book(engine)
     scope = (key, book.fingerprint())
@@ -255,8 +253,6 @@ def _run(key: tuple[str, Any], run_id: str) -> dict[str, Any] | None:
     run["notes"] = []
     if run["status"] == "failed":
         try:
-            from core.failures import failed_runs
-
             (info,) = failed_runs(engine, [run_id]) or (None,)  # the Failures page's own analysis
             run["failure"] = info.to_dict() if info else None
         except Exception as exc:
@@ -393,8 +389,6 @@ def _price_events(engine: Engine, run_id: str, rows: list[dict[str, Any]], book:
     if not calls:
         return None
     try:
-        from core.costs import event_costs
-
         priced = event_costs(engine, run_id, calls, book)
     except Exception as exc:  # costs module missing or failing: reported costs only
         return f"Computed costs per call are not available ({exc.__class__.__name__}); reported costs only."
@@ -425,8 +419,6 @@ def event_data(event_id: str) -> Any:
 # -- costs and failures ------------------------------------------------------------------------
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def _costs(key: tuple[str, Any], prices: str, by: str, _book: Any) -> list[dict[str, Any]]:
-    from core.costs import costs_by
-
     try:
         return [s.to_dict() for s in costs_by(_engine(key[0]), by, _book)]
     except Exception as exc:
@@ -434,13 +426,8 @@ def _costs(key: tuple[str, Any], prices: str, by: str, _book: Any) -> list[dict[
 
 
 def costs(by: str) -> list[dict[str, Any]]:
-    """Cost summaries grouped by run, agent, model, framework or day (NotAvailable if not built)."""
-    try:
-        import core.costs  # noqa: F401
-    except ImportError as exc:
-        raise NotAvailable(
-            "Cost breakdowns are not available in this build (core.costs is missing)."
-        ) from exc
+    """Cost summaries grouped by run, agent, model, framework or day (NotAvailable when the
+    prices cannot be read or the costs cannot be computed)."""
     key = _key()
     try:
         book = _price_book(_engine(key[0]))
@@ -451,12 +438,6 @@ def costs(by: str) -> list[dict[str, Any]]:
 
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
 def _failures(key: tuple[str, Any]) -> list[dict[str, Any]]:
-    try:
-        from core.failures import failed_runs
-    except ImportError as exc:
-        raise NotAvailable(
-            "Failure analysis is not available in this build (core.failures is missing)."
-        ) from exc
     try:
         infos = failed_runs(_engine(key[0]))
     except Exception as exc:
@@ -470,10 +451,6 @@ def failures() -> list[dict[str, Any]]:
 
 
 def failure_classes() -> dict[str, str]:
-    try:
-        from core.failures import CLASSES
-    except ImportError:
-        return {}
     return dict(CLASSES)
 
 
