@@ -6,9 +6,10 @@
   version (number of source files and when one was last written) changes as soon as the
   ingester commits, so the next rerun misses the cache and shows the new data. The router
   reads the version once per run (:func:`begin_run`); every query of that run uses it.
-* Costs are priced once per run id and kept while neither the data version nor the
-  prices (``PriceBook.fingerprint``: the user file and ingested prices) change, so an
-  edited prices file shows on the next rerun and unchanged runs are never priced twice.
+* Costs are cached the same way, with the prices' fingerprint (``PriceBook.fingerprint``:
+  the user file and ingested prices) in the key as well, so an edited prices file shows on
+  the next rerun. A page of runs gets its costs, provenance and failure class from
+  ``core.queries.annotate_runs``, like ``baton runs``.
 * Functions whose cost or failure analysis fails raise :class:`NotAvailable` (or leave a
   note), so a page can say so instead of crashing.
 
@@ -17,8 +18,6 @@ Pages call these functions and lay out what comes back; they never touch SQL or 
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -97,72 +96,18 @@ def _key() -> tuple[str, tuple[int, str]]:
 def clear_caches() -> None:
     """Forget every cached answer (tests and the benchmark measure cold reruns)."""
     st.cache_data.clear()
-    _COSTS.clear()
 
 
-# -- costs of runs -----------------------------------------------------------------------------
-class _CostMemo:
-    """Run id -> its cost summary dict (None: no model calls), for one database, data
-    version and price fingerprint at a time; shared by every session (hence the lock).
-
-    Those three determine every figure (the Store writes ``source_file.seen_at`` in every
-    commit, so the version moves with the data). ``MAX_AGE`` is only a safety net, should a
-    write ever leave the version alone."""
-
-    LIMIT = 20_000
-    MAX_AGE = 60.0  # seconds
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._scope: tuple[Any, ...] | None = None
-        self._since = 0.0
-        self._summaries: dict[str, dict[str, Any] | None] = {}
-
-    def clear(self) -> None:
-        with self._lock:
-            self._scope, self._summaries = None, {}
-
-    def _current(self, scope: tuple[Any, ...]) -> bool:
-        return scope == self._scope and time.monotonic() - self._since < self.MAX_AGE
-
-    def get(self, scope: tuple[Any, ...], run_ids: tuple[str, ...]) -> dict[str, dict[str, Any] | None]:
-        with self._lock:
-            if not self._current(scope):
-                return {}
-            return {r: _copy(self._summaries[r]) for r in run_ids if r in self._summaries}
-
-    def put(self, scope: tuple[Any, ...], summaries: dict[str, dict[str, Any] | None]) -> None:
-        with self._lock:
-            if not self._current(scope) or len(self._summaries) > self.LIMIT:
-                self._scope, self._since, self._summaries = scope, time.monotonic(), {}
-            self._summaries.update(summaries)
-
-
-_COSTS = _CostMemo()
-
-
-def _copy(summary: dict[str, Any] | None) -> dict[str, Any] | None:
-    return dict(summary) if summary is not None else None
-
-
+# -- costs ------------------------------------------------------------------------------------
 def _price_book(engine: Engine) -> PriceBook:
     return load_price_book(engine)
 
 
-def _run_costs(key: tuple[str, Any], run_ids: tuple[str, ...]) -> dict[str, dict[str, Any] | None]:
-    """Cost summary dicts (``CostSummary.to_dict``) of these runs; None for a run without
-    model calls. Raises when the cost module is missing or fails."""
-    engine = _engine(key[0])
-    book = _price_book(engine)
-    scope = (key, book.fingerprint())
-    found = _COSTS.get(scope, run_ids)
-    missing = [r for r in dict.fromkeys(run_ids) if r not in found]
-    if missing:
-        priced = run_costs(engine, missing, book)
-        fresh = {r: (priced[r].to_dict() if r in priced else None) for r in missing}
-        _COSTS.put(scope, fresh)
-        found.update({r: _copy(v) for r, v in fresh.items()})
-    return found
+def _reported_only(rows: list[dict[str, Any]]) -> None:
+    """Cost provenance before (or without) pricing, the one rule for every page: a cost the
+    source reported is "reported", a reported $0 included; no reported cost has none."""
+    for row in rows:
+        row["cost_provenance"] = "reported" if row["cost_usd"] is not None else None
 
 
 # -- overview ----------------------------------------------------------------------------------
@@ -206,27 +151,40 @@ def _search(
     }
 
 
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def _annotated_search(
+    key: tuple[str, Any],
+    prices: str,
+    flt: RunFilter,
+    sort: str,
+    descending: bool,
+    page: int,
+    page_size: int,
+    _book: PriceBook,
+) -> dict[str, Any]:
+    """The page with each row's cost, provenance and failure class, as ``baton runs`` gives
+    them; ``prices`` (the book's fingerprint) is in the key so an edited prices file shows
+    on the next rerun."""
+    result = _search(key, flt, sort, descending, page, page_size)
+    queries.annotate_runs(_engine(key[0]), result["rows"], _book)
+    return result
+
+
 def search_runs(
     flt: RunFilter, sort: str = "started_at", descending: bool = True, page: int = 0, page_size: int = 50
 ) -> dict[str, Any]:
-    """A page of runs: rows (with cost and provenance), total, page, pages."""
+    """A page of runs: rows (with cost, provenance and failure class), total, page, pages."""
     key = _key()
     result = _search(key, flt, sort, descending, page, page_size)
-    result["costs_note"] = None
     try:
-        summaries = _run_costs(key, tuple(row["id"] for row in result["rows"]))
-        for row in result["rows"]:
-            summary = summaries.get(row["id"])
-            if summary:
-                row["cost_usd"], row["cost_provenance"] = summary["cost_usd"], summary["provenance"]
-            else:
-                row["cost_provenance"] = "reported" if row["cost_usd"] else None
-    except Exception as exc:  # costs module missing or failing: reported costs only
+        book = _price_book(_engine(key[0]))
+        result = _annotated_search(key, book.fingerprint(), flt, sort, descending, page, page_size, book)
+        result["costs_note"] = None
+    except Exception as exc:  # pricing or failure analysis failing: reported costs only
         result["costs_note"] = (
             f"Computed costs are not available ({exc.__class__.__name__}); showing reported costs only."
         )
-        for row in result["rows"]:
-            row["cost_provenance"] = "reported" if row["cost_usd"] is not None else None
+        _reported_only(result["rows"])
     return result
 
 
@@ -260,6 +218,13 @@ def _run(key: tuple[str, Any], run_id: str) -> dict[str, Any] | None:
     return run
 
 
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def _run_cost(key: tuple[str, Any], prices: str, run_id: str, _book: PriceBook) -> dict[str, Any] | None:
+    """The run's cost summary (``CostSummary.to_dict``); None for a run without model calls."""
+    cost = run_costs(_engine(key[0]), [run_id], _book).get(run_id)
+    return cost.to_dict() if cost is not None else None
+
+
 def run(run_id: str) -> dict[str, Any] | None:
     """The run with ``cost`` (summary dict or None) and ``failure`` (FailureInfo dict or None)."""
     key = _key()
@@ -268,7 +233,8 @@ def run(run_id: str) -> dict[str, Any] | None:
         return None
     found["cost"] = None
     try:
-        found["cost"] = _run_costs(key, (run_id,)).get(run_id)
+        book = _price_book(_engine(key[0]))
+        found["cost"] = _run_cost(key, book.fingerprint(), run_id, book)
     except Exception as exc:
         found["notes"] = [f"Cost is not available ({exc.__class__.__name__}: {exc}).", *found["notes"]]
     return found
@@ -364,7 +330,7 @@ def _timeline(
     errors_only: bool,
     offset: int,
     limit: int,
-    _book: Any,
+    _book: PriceBook | None,
 ) -> dict[str, Any]:
     engine = _engine(key[0])
     result = timeline.order_page(engine, _timeline_order(key, run_id), kinds, errors_only, offset, limit)
@@ -378,11 +344,12 @@ def _timeline(
     }
 
 
-def _price_events(engine: Engine, run_id: str, rows: list[dict[str, Any]], book: Any) -> str | None:
+def _price_events(
+    engine: Engine, run_id: str, rows: list[dict[str, Any]], book: PriceBook | None
+) -> str | None:
     """Give model calls on the page their cost and provenance (reported, computed, unpriced),
     priced by core.costs like the run's totals."""
-    for row in rows:
-        row["cost_provenance"] = "reported" if row["cost_usd"] is not None else None
+    _reported_only(rows)
     if book is None:
         return "Computed costs per call are not available; reported costs only."
     calls = [row["id"] for row in rows if row["kind"] in ("llm_call", "usage")]
@@ -390,7 +357,7 @@ def _price_events(engine: Engine, run_id: str, rows: list[dict[str, Any]], book:
         return None
     try:
         priced = event_costs(engine, run_id, calls, book)
-    except Exception as exc:  # costs module missing or failing: reported costs only
+    except Exception as exc:  # pricing failing: reported costs only
         return f"Computed costs per call are not available ({exc.__class__.__name__}); reported costs only."
     for row in rows:
         cost = priced.get(row["id"])
@@ -406,7 +373,7 @@ def events(
     key = _key()
     try:
         book = _price_book(_engine(key[0]))
-    except Exception:  # prices module missing or failing: the page still lists the events
+    except Exception:  # prices failing to load: the page still lists the events
         book = None
     fingerprint = book.fingerprint() if book is not None else None
     return _timeline(key, fingerprint, run_id, kinds, errors_only, offset, limit, book)
@@ -418,7 +385,7 @@ def event_data(event_id: str) -> Any:
 
 # -- costs and failures ------------------------------------------------------------------------
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def _costs(key: tuple[str, Any], prices: str, by: str, _book: Any) -> list[dict[str, Any]]:
+def _costs(key: tuple[str, Any], prices: str, by: str, _book: PriceBook) -> list[dict[str, Any]]:
     try:
         return [s.to_dict() for s in costs_by(_engine(key[0]), by, _book)]
     except Exception as exc:
