@@ -1,27 +1,23 @@
 """The dashboard's one door to ``core``, and the only place caching lives.
 
-* The engine and the background watcher are ``st.cache_resource``, keyed by the database
-  URL (and the watched folders), so two databases never share one.
+* The engine is ``st.cache_resource``, keyed by the database URL, so two databases never
+  share one (the background watcher lives in ``dashboard.background``).
 * Queries are ``st.cache_data`` with a short TTL and the *data version* in their key: the
   version (number of source files and when one was last written) changes as soon as the
   ingester commits, so the next rerun misses the cache and shows the new data. The router
   reads the version once per run (:func:`begin_run`); every query of that run uses it.
-* Costs are priced once per run id and kept while neither the data version nor the
-  prices (``PriceBook.fingerprint``: the user file and ingested prices) change, so an
-  edited prices file shows on the next rerun and unchanged runs are never priced twice.
-* Functions that need the cost or failure modules (being written alongside) raise
-  :class:`NotAvailable` when those are missing or fail, so a page can say so instead of
-  crashing.
+* Costs are cached the same way, with the prices' fingerprint (``PriceBook.fingerprint``:
+  the user file and ingested prices) in the key as well, so an edited prices file shows on
+  the next rerun. A page of runs gets its costs, provenance and failure class from
+  ``core.queries.annotate_runs``, like ``baton runs``.
+* Functions whose cost or failure analysis fails raise :class:`NotAvailable` (or leave a
+  note), so a page can say so instead of crashing.
 
 Pages call these functions and lay out what comes back; they never touch SQL or ``core``.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +28,20 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core import diff as core_diff
 from core import lineage as core_lineage
 from core import queries, run_search, timeline
+from core.costs import costs_by, event_costs, run_costs
 from core.db import default_url, make_engine
 from core.errors import NotFound
+from core.failures import CLASSES, failed_runs
+from core.prices import PriceBook, load_price_book
 from core.store import Store
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE_RUNS = REPO / "sample_runs"
 TTL = 2  # seconds: the most a cached answer may lag behind the database
 RunFilter = run_search.RunFilter
 SORT_COLUMNS = tuple(run_search.SORT_COLUMNS)
 
 
 class NotAvailable(Exception):
-    """A feature whose core module is missing in this build or failed; the message says which."""
+    """A feature whose core analysis failed (prices, costs, failures); the message says which."""
 
 
 # -- resources ---------------------------------------------------------------------------------
@@ -57,87 +54,10 @@ def _engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def get_engine() -> Engine:
-    """The engine of BATON_DB_URL (or ~/.baton/baton.db); also used by the resume panel."""
-    return _engine(db_url())
-
-
-def watch_paths() -> list[str]:
-    try:
-        from ingest.watcher import default_watch_paths
-    except ImportError:
-        configured = os.environ.get("BATON_WATCH")
-        if configured:
-            return [p for p in configured.split(os.pathsep) if p.strip()]
-        return [str(SAMPLE_RUNS)]
-    return [str(p) for p in default_watch_paths()]
-
-
-_started: list[dict[str, Any]] = []
-
-
-@st.cache_resource(show_spinner="Loading the agent folders…")
-def _start(url: str, paths: tuple[str, ...]) -> dict[str, Any]:
-    """Start the background watcher once per database and folders (its catch-up scan loads
-    the bundled sample runs on a first start); without a watcher, ingest once."""
-    try:
-        from ingest.watcher import start_background
-    except ImportError:
-        start_background = None
-    if start_background is not None:
-        handle = start_background(list(paths), url)
-        error = None
-        if str(handle.store.engine.url) != str(_engine(url).url):
-            error = "a watcher for another database already runs in this process; restart the dashboard"
-        started = {"handle": handle, "paths": list(paths), "error": error}
-        _started.append(started)
-        return started
-    from ingest.loader import ingest_paths
-
-    engine = _engine(url)
-    try:
-        summary = ingest_paths([Path(p) for p in paths if Path(p).exists()], Store(engine))
-    except Exception as exc:  # a bad folder must not stop the dashboard
-        return {"handle": None, "paths": list(paths), "error": f"{exc.__class__.__name__}: {exc}"}
-    return {"handle": None, "paths": list(paths), "error": None, "summary": summary.as_dict()}
-
-
-def start() -> dict[str, Any]:
-    """Make sure the folders are being loaded; cheap after the first call."""
-    return _start(db_url(), tuple(watch_paths()))
-
-
-def stop_watcher() -> None:
-    """Stop the watchers this process started and forget them (tests; a clean shutdown)."""
-    for started in list(_started):
-        if started.get("handle") is not None:
-            started["handle"].stop(timeout=10)
-    _started.clear()
-    _start.clear()
-
-
-def watcher_state() -> dict[str, Any]:
-    """running, mode, folders [{path, mode}], caught_up, counters, last_error, warnings."""
-    started = start()
-    handle = started.get("handle")
-    if handle is None:
-        folders = [
-            {"path": p, "mode": "loaded once" if Path(p).exists() else "missing"} for p in started["paths"]
-        ]
-        return {
-            "running": False,
-            "mode": "not watching (one-off load)",
-            "folders": folders,
-            "caught_up": True,
-            "files_loaded": None,
-            "files_failed": None,
-            "last_error": started.get("error"),
-            "warnings": [],
-        }
-    state = asdict(handle.state())
-    state["folders"] = [dict(f) for f in state["folders"]]
-    state["last_error"] = started.get("error") or state["last_error"]
-    return state
+def get_engine(url: str | None = None) -> Engine:
+    """The engine of ``url``, by default BATON_DB_URL (or ~/.baton/baton.db); also used by
+    the background watcher."""
+    return _engine(url or db_url())
 
 
 # -- freshness ---------------------------------------------------------------------------------
@@ -176,76 +96,18 @@ def _key() -> tuple[str, tuple[int, str]]:
 def clear_caches() -> None:
     """Forget every cached answer (tests and the benchmark measure cold reruns)."""
     st.cache_data.clear()
-    _COSTS.clear()
 
 
-# -- costs of runs -----------------------------------------------------------------------------
-class _CostMemo:
-    """Run id -> its cost summary dict (None: no model calls), for one database, data
-    version and price fingerprint at a time; shared by every session (hence the lock).
-
-    Those three determine every figure (the Store writes ``source_file.seen_at`` in every
-    commit, so the version moves with the data). ``MAX_AGE`` is only a safety net, should a
-    write ever leave the version alone."""
-
-    LIMIT = 20_000
-    MAX_AGE = 60.0  # seconds
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._scope: tuple[Any, ...] | None = None
-        self._since = 0.0
-        self._summaries: dict[str, dict[str, Any] | None] = {}
-
-    def clear(self) -> None:
-        with self._lock:
-            self._scope, self._summaries = None, {}
-
-    def _current(self, scope: tuple[Any, ...]) -> bool:
-        return scope == self._scope and time.monotonic() - self._since < self.MAX_AGE
-
-    def get(self, scope: tuple[Any, ...], run_ids: tuple[str, ...]) -> dict[str, dict[str, Any] | None]:
-        with self._lock:
-            if not self._current(scope):
-                return {}
-            return {r: _copy(self._summaries[r]) for r in run_ids if r in self._summaries}
-
-    def put(self, scope: tuple[Any, ...], summaries: dict[str, dict[str, Any] | None]) -> None:
-        with self._lock:
-            if not self._current(scope) or len(self._summaries) > self.LIMIT:
-                self._scope, self._since, self._summaries = scope, time.monotonic(), {}
-            self._summaries.update(summaries)
-
-
-_COSTS = _CostMemo()
-
-
-def _copy(summary: dict[str, Any] | None) -> dict[str, Any] | None:
-    return dict(summary) if summary is not None else None
-
-
-def _price_book(engine: Engine) -> Any:
-    from core.prices import load_price_book
-
+# -- costs ------------------------------------------------------------------------------------
+def _price_book(engine: Engine) -> PriceBook:
     return load_price_book(engine)
 
 
-def _run_costs(key: tuple[str, Any], run_ids: tuple[str, ...]) -> dict[str, dict[str, Any] | None]:
-    """Cost summary dicts (``CostSummary.to_dict``) of these runs; None for a run without
-    model calls. Raises when the cost module is missing or fails."""
-    from core.costs import run_costs
-
-    engine = _engine(key[0])
-    book = _price_book(engine)
-    scope = (key, book.fingerprint())
-    found = _COSTS.get(scope, run_ids)
-    missing = [r for r in dict.fromkeys(run_ids) if r not in found]
-    if missing:
-        priced = run_costs(engine, missing, book)
-        fresh = {r: (priced[r].to_dict() if r in priced else None) for r in missing}
-        _COSTS.put(scope, fresh)
-        found.update({r: _copy(v) for r, v in fresh.items()})
-    return found
+def _reported_only(rows: list[dict[str, Any]]) -> None:
+    """Cost provenance before (or without) pricing, the one rule for every page: a cost the
+    source reported is "reported", a reported $0 included; no reported cost has none."""
+    for row in rows:
+        row["cost_provenance"] = "reported" if row["cost_usd"] is not None else None
 
 
 # -- overview ----------------------------------------------------------------------------------
@@ -289,27 +151,40 @@ def _search(
     }
 
 
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def _annotated_search(
+    key: tuple[str, Any],
+    prices: str,
+    flt: RunFilter,
+    sort: str,
+    descending: bool,
+    page: int,
+    page_size: int,
+    _book: PriceBook,
+) -> dict[str, Any]:
+    """The page with each row's cost, provenance and failure class, as ``baton runs`` gives
+    them; ``prices`` (the book's fingerprint) is in the key so an edited prices file shows
+    on the next rerun."""
+    result = _search(key, flt, sort, descending, page, page_size)
+    queries.annotate_runs(_engine(key[0]), result["rows"], _book)
+    return result
+
+
 def search_runs(
     flt: RunFilter, sort: str = "started_at", descending: bool = True, page: int = 0, page_size: int = 50
 ) -> dict[str, Any]:
-    """A page of runs: rows (with cost and provenance), total, page, pages."""
+    """A page of runs: rows (with cost, provenance and failure class), total, page, pages."""
     key = _key()
     result = _search(key, flt, sort, descending, page, page_size)
-    result["costs_note"] = None
     try:
-        summaries = _run_costs(key, tuple(row["id"] for row in result["rows"]))
-        for row in result["rows"]:
-            summary = summaries.get(row["id"])
-            if summary:
-                row["cost_usd"], row["cost_provenance"] = summary["cost_usd"], summary["provenance"]
-            else:
-                row["cost_provenance"] = "reported" if row["cost_usd"] else None
-    except Exception as exc:  # costs module missing or failing: reported costs only
+        book = _price_book(_engine(key[0]))
+        result = _annotated_search(key, book.fingerprint(), flt, sort, descending, page, page_size, book)
+        result["costs_note"] = None
+    except Exception as exc:  # pricing or failure analysis failing: reported costs only
         result["costs_note"] = (
             f"Computed costs are not available ({exc.__class__.__name__}); showing reported costs only."
         )
-        for row in result["rows"]:
-            row["cost_provenance"] = "reported" if row["cost_usd"] is not None else None
+        _reported_only(result["rows"])
     return result
 
 
@@ -336,13 +211,18 @@ def _run(key: tuple[str, Any], run_id: str) -> dict[str, Any] | None:
     run["notes"] = []
     if run["status"] == "failed":
         try:
-            from core.failures import failed_runs
-
             (info,) = failed_runs(engine, [run_id]) or (None,)  # the Failures page's own analysis
             run["failure"] = info.to_dict() if info else None
         except Exception as exc:
             run["notes"].append(f"Failure analysis is not available ({exc.__class__.__name__}: {exc}).")
     return run
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def _run_cost(key: tuple[str, Any], prices: str, run_id: str, _book: PriceBook) -> dict[str, Any] | None:
+    """The run's cost summary (``CostSummary.to_dict``); None for a run without model calls."""
+    cost = run_costs(_engine(key[0]), [run_id], _book).get(run_id)
+    return cost.to_dict() if cost is not None else None
 
 
 def run(run_id: str) -> dict[str, Any] | None:
@@ -353,7 +233,8 @@ def run(run_id: str) -> dict[str, Any] | None:
         return None
     found["cost"] = None
     try:
-        found["cost"] = _run_costs(key, (run_id,)).get(run_id)
+        book = _price_book(_engine(key[0]))
+        found["cost"] = _run_cost(key, book.fingerprint(), run_id, book)
     except Exception as exc:
         found["notes"] = [f"Cost is not available ({exc.__class__.__name__}: {exc}).", *found["notes"]]
     return found
@@ -449,7 +330,7 @@ def _timeline(
     errors_only: bool,
     offset: int,
     limit: int,
-    _book: Any,
+    _book: PriceBook | None,
 ) -> dict[str, Any]:
     engine = _engine(key[0])
     result = timeline.order_page(engine, _timeline_order(key, run_id), kinds, errors_only, offset, limit)
@@ -463,21 +344,20 @@ def _timeline(
     }
 
 
-def _price_events(engine: Engine, run_id: str, rows: list[dict[str, Any]], book: Any) -> str | None:
+def _price_events(
+    engine: Engine, run_id: str, rows: list[dict[str, Any]], book: PriceBook | None
+) -> str | None:
     """Give model calls on the page their cost and provenance (reported, computed, unpriced),
     priced by core.costs like the run's totals."""
-    for row in rows:
-        row["cost_provenance"] = "reported" if row["cost_usd"] is not None else None
+    _reported_only(rows)
     if book is None:
         return "Computed costs per call are not available; reported costs only."
     calls = [row["id"] for row in rows if row["kind"] in ("llm_call", "usage")]
     if not calls:
         return None
     try:
-        from core.costs import event_costs
-
         priced = event_costs(engine, run_id, calls, book)
-    except Exception as exc:  # costs module missing or failing: reported costs only
+    except Exception as exc:  # pricing failing: reported costs only
         return f"Computed costs per call are not available ({exc.__class__.__name__}); reported costs only."
     for row in rows:
         cost = priced.get(row["id"])
@@ -493,7 +373,7 @@ def events(
     key = _key()
     try:
         book = _price_book(_engine(key[0]))
-    except Exception:  # prices module missing or failing: the page still lists the events
+    except Exception:  # prices failing to load: the page still lists the events
         book = None
     fingerprint = book.fingerprint() if book is not None else None
     return _timeline(key, fingerprint, run_id, kinds, errors_only, offset, limit, book)
@@ -505,9 +385,7 @@ def event_data(event_id: str) -> Any:
 
 # -- costs and failures ------------------------------------------------------------------------
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def _costs(key: tuple[str, Any], prices: str, by: str, _book: Any) -> list[dict[str, Any]]:
-    from core.costs import costs_by
-
+def _costs(key: tuple[str, Any], prices: str, by: str, _book: PriceBook) -> list[dict[str, Any]]:
     try:
         return [s.to_dict() for s in costs_by(_engine(key[0]), by, _book)]
     except Exception as exc:
@@ -515,13 +393,8 @@ def _costs(key: tuple[str, Any], prices: str, by: str, _book: Any) -> list[dict[
 
 
 def costs(by: str) -> list[dict[str, Any]]:
-    """Cost summaries grouped by run, agent, model, framework or day (NotAvailable if not built)."""
-    try:
-        import core.costs  # noqa: F401
-    except ImportError as exc:
-        raise NotAvailable(
-            "Cost breakdowns are not available in this build (core.costs is missing)."
-        ) from exc
+    """Cost summaries grouped by run, agent, model, framework or day (NotAvailable when the
+    prices cannot be read or the costs cannot be computed)."""
     key = _key()
     try:
         book = _price_book(_engine(key[0]))
@@ -532,12 +405,6 @@ def costs(by: str) -> list[dict[str, Any]]:
 
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
 def _failures(key: tuple[str, Any]) -> list[dict[str, Any]]:
-    try:
-        from core.failures import failed_runs
-    except ImportError as exc:
-        raise NotAvailable(
-            "Failure analysis is not available in this build (core.failures is missing)."
-        ) from exc
     try:
         infos = failed_runs(_engine(key[0]))
     except Exception as exc:
@@ -551,10 +418,6 @@ def failures() -> list[dict[str, Any]]:
 
 
 def failure_classes() -> dict[str, str]:
-    try:
-        from core.failures import CLASSES
-    except ImportError:
-        return {}
     return dict(CLASSES)
 
 

@@ -10,8 +10,8 @@ import contextlib
 
 import streamlit as st
 
-from dashboard import data
-from dashboard.components import PAGES, live_refresh, md_escape, short
+from dashboard import background, data
+from dashboard.ui import PAGES, live_refresh, md_escape, short
 
 st.set_page_config(page_title="Baton", page_icon="🎛️", layout="wide")
 
@@ -28,7 +28,7 @@ pages = [
 navigation = st.navigation(pages)
 
 try:
-    data.start()
+    background.start()
 except Exception as exc:  # the pages still show what the database holds
     st.error(
         f"Could not start loading the agent folders: {exc.__class__.__name__}: {md_escape(short(exc, 300))}",

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import components as ui
-from dashboard import data
+from dashboard import data, ui
 
 GROUPS = {"model": "Model", "agent": "Agent", "framework": "Framework", "day": "Day", "run": "Run"}
 

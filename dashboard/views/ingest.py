@@ -5,13 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import components as ui
-from dashboard import data
+from dashboard import background, data, ui
 
 st.title("Ingest")
 
 try:
-    state = data.watcher_state()
+    state = background.watcher_state()
 except Exception as exc:
     ui.show_error("the watcher state", exc)
     state = None

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import components as ui
-from dashboard import data
+from dashboard import background, data, ui
 
 st.title("Overview")
 
@@ -19,7 +18,7 @@ except Exception as exc:
 total = sum(summary["statuses"].values())
 files = summary["files"]
 try:
-    state = data.watcher_state()
+    state = background.watcher_state()
 except Exception as exc:
     state = None
     state_error = exc

@@ -10,8 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import components as ui
-from dashboard import data
+from dashboard import data, ui
 
 TABS = ["Lineage", "Diff", "Timeline", "Resume"]
 EVENT_PAGE = 200
@@ -313,11 +312,8 @@ def timeline_tab(run_id: str) -> None:
 
 
 def resume_tab(run_id: str, selected: str) -> None:
-    try:
-        from dashboard.resume_panel import render_resume_panel
-    except ImportError:
-        st.info("Resume export is not available in this build.")
-        return
+    from dashboard.resume_panel import render_resume_panel  # the export modules: on this tab only
+
     try:
         render_resume_panel(run_id, selected)
     except Exception as exc:

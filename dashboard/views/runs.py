@@ -11,8 +11,7 @@ from datetime import UTC, date, datetime, time
 import pandas as pd
 import streamlit as st
 
-from dashboard import components as ui
-from dashboard import data
+from dashboard import data, ui
 
 SAVED = "_runs_filters"
 LIST_KEYS = ("status", "framework")

@@ -18,8 +18,7 @@ from core import costs, ids, queries
 from core.db import make_engine
 from core.store import Store
 from core.tables import Event, Run
-from dashboard import components as ui
-from dashboard import data
+from dashboard import background, data, ui
 from ingest.loader import ingest_paths
 from tests.conftest import SAMPLE_RUNS
 from tests.dashboard.test_pages import open_page, texts
@@ -32,7 +31,7 @@ def fresh_caches() -> Iterator[None]:
     data.clear_caches()
     st.cache_resource.clear()
     yield
-    data.stop_watcher()
+    background.stop_watcher()
     data.clear_caches()
     st.cache_resource.clear()
 

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from core import queries
 from core.db import make_engine
 from core.store import Store
-from dashboard import data
+from dashboard import background
 from ingest.loader import ingest_paths
 from tests.conftest import REPO, SAMPLE_RUNS
 
@@ -36,7 +36,7 @@ def fresh_streamlit() -> Iterator[None]:
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
-    data.stop_watcher()
+    background.stop_watcher()
     st.cache_data.clear()
     st.cache_resource.clear()
 
