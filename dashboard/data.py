@@ -9,7 +9,7 @@
 * Costs are cached the same way, with the prices' fingerprint (``PriceBook.fingerprint``:
   the user file and ingested prices) in the key as well, so an edited prices file shows on
   the next rerun. A page of runs gets its costs, provenance and failure class from
-  ``core.queries.annotate_runs``, like ``baton runs``.
+  ``core.annotate.annotate_runs``, like ``baton runs``.
 * Functions whose cost or failure analysis fails raise :class:`NotAvailable` (or leave a
   note), so a page can say so instead of crashing.
 
@@ -28,6 +28,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core import diff as core_diff
 from core import lineage as core_lineage
 from core import queries, run_search, timeline
+from core.annotate import annotate_runs
 from core.costs import costs_by, event_costs, run_costs
 from core.db import default_url, make_engine
 from core.errors import NotFound
@@ -166,7 +167,7 @@ def _annotated_search(
     them; ``prices`` (the book's fingerprint) is in the key so an edited prices file shows
     on the next rerun."""
     result = _search(key, flt, sort, descending, page, page_size)
-    queries.annotate_runs(_engine(key[0]), result["rows"], _book)
+    annotate_runs(_engine(key[0]), result["rows"], _book)
     return result
 
 
