@@ -241,16 +241,20 @@ def error_events(connection: Connection, run_ids: Sequence[str]) -> dict[str, li
 
 def failed_runs(engine: Engine, run_ids: Iterable[str] | None = None) -> list[FailureInfo]:
     """FailureInfo of every failed run (or of the failed ones among ``run_ids``), newest first."""
-    query = select(*[getattr(Run, f) for f in RUN_FIELDS]).where(Run.status.in_(FAILED_STATUSES))
+    query = select(*[getattr(Run, f) for f in RUN_FIELDS])
     with engine.connect() as connection:
         if run_ids is None:
-            runs = [run_to_dict(r) for r in connection.execute(query)]
-        else:  # filter in the database: a page of 50 runs must not read every failed run
+            runs = [run_to_dict(r) for r in connection.execute(query.where(Run.status.in_(FAILED_STATUSES)))]
+        else:
+            # A page of 50 runs must not read every failed run: select by id only (the primary
+            # key) and keep the failed ones here. With the status in the WHERE clause too, SQLite
+            # walks the status index over every failed run (17-90 ms at 100k runs, 0.2 ms so).
             wanted = sorted(set(run_ids))
             runs = [
                 run_to_dict(r)
                 for start in range(0, len(wanted), 500)
                 for r in connection.execute(query.where(Run.id.in_(wanted[start : start + 500])))
+                if r.status in FAILED_STATUSES
             ]
         ids = [r["id"] for r in runs]
         checkpoints: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
