@@ -2,6 +2,6 @@
 
 import sys
 
-from baton.cli import main
+from baton.cli import entry
 
-sys.exit(main())
+sys.exit(entry())

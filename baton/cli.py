@@ -13,6 +13,7 @@ import SQLAlchemy, and ``baton --help`` should not pay for them.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -94,5 +95,15 @@ def main(argv: list[str] | None = None) -> int:
             return 0
 
 
+def entry() -> int:
+    """The console script and ``python -m baton``: ``main()``, then an exit without the
+    collector's last walk over every object (SQLAlchemy and the tables make that about 250 ms,
+    a third of a short command such as ``baton runs``). Exit handlers still run and the
+    operating system frees the memory. Not in ``main()``: tests call it in one process."""
+    code = main()
+    gc.freeze()
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

@@ -53,3 +53,10 @@ def test_the_watch_benchmark_measures_each_event_shape_and_a_burst() -> None:
         ), measure
     assert re.search(rf"^burst of 300 files moved in\s+300\s+{NUMBER} files/s", out, re.MULTILINE)
     assert re.search(r"^stopped: \d+ loaded, 0 failed", watcher_says, re.MULTILINE)  # baton watch's own line
+
+
+def test_the_startup_benchmark_prints_each_command_beside_the_bare_import() -> None:
+    out, _ = _run("bench/startup.py", "--repeat", "1")
+    for measure in (r"import sqlmodel", r"baton --help", r"baton runs --json \(empty db\)"):
+        assert re.search(rf"^{measure}\s+{NUMBER} ms \({NUMBER}x\)\s+{NUMBER} ms", out, re.MULTILINE), measure
+    assert "baton --help imports SQLAlchemy: no" in out
