@@ -67,11 +67,11 @@ class Content:
         return None
 
 
-def _decode_text(path: str, data: bytes) -> None:
+def _decode_text(path: str, data: bytes, first_line: int = 1) -> None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = first_line + data[: exc.start].count(b"\n")
         raise ParseError(path, f"not valid UTF-8 (byte {exc.start})", line) from None
 
 
@@ -103,6 +103,24 @@ def decode(path: str | Path, data: bytes, first_line: int = 1, offset: int = 0) 
         whole_error = exc
     _decode_text(path, data)  # invalid UTF-8 gets its own message, with the byte and line
     # Not one document: JSON Lines if the first line is a complete JSON value.
+    content = _json_lines(path, data, first_line, offset)
+    if not content.lines:
+        raise _json_error(path, data, whole_error)
+    return content
+
+
+def decode_lines(path: str | Path, data: bytes, first_line: int = 1, offset: int = 0) -> Content:
+    """Complete lines (new lines of a log) as JSON Lines content, even a single line, which
+    ``decode`` would call a JSON document, starting at line ``first_line``, byte ``offset`` of
+    the file. Raises ParseError for text that is not UTF-8."""
+    path = os.fspath(path)
+    _decode_text(path, data, first_line)
+    return _json_lines(path, data, first_line, offset)
+
+
+def _json_lines(path: str, data: bytes, first_line: int, offset: int) -> Content:
+    """Every line of ``data`` decoded; a line that is not JSON is a bad line with its number
+    (the last one, which has no newline yet, is called incomplete)."""
     content = Content(name=path, kind="jsonl", first_line=first_line, offset=offset)
     raw_lines = data.split(b"\n")
     for index, raw in enumerate(raw_lines):
@@ -116,8 +134,6 @@ def decode(path: str | Path, data: bytes, first_line: int = 1, offset: int = 0) 
                 content.bad_lines.append((number, "incomplete last line (no newline yet)"))
             else:
                 content.bad_lines.append((number, f"invalid JSON: {str(exc).split(':')[0]}"))
-    if not content.lines:
-        raise _json_error(path, data, whole_error)
     return content
 
 

@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 
 from core.outcomes import FileOutcome, KnownFile
-from ingest.content import SQLITE_MAGIC, decode, sqlite_problem
+from ingest.content import SQLITE_MAGIC, decode, decode_lines, sqlite_problem
 from ingest.parse_failure import parse_failure
 from ingest.registry import detect_format
 from ingest.regular_file import open_regular, open_regular_fd, read_upto
-from ingest.tail import StartOver, complete_part, decode_lines, fingerprint_of, read_tail, tail_spec, tailable
+from ingest.tail import StartOver, complete_part, fingerprint_of, read_tail, tail_spec, tailable
 
 DEFAULT_MAX_FILE_MB = 64
 MAX_SQLITE_BYTES = 1024 * 1024 * 1024

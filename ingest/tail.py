@@ -14,11 +14,8 @@ import hashlib
 import os
 from pathlib import Path
 
-import orjson
-
 from core.outcomes import FileOutcome, KnownFile
-from ingest.content import Content, JsonLine
-from ingest.errors import ParseError
+from ingest.content import decode_lines
 from ingest.parse_failure import parse_failure
 from ingest.registry import all_formats
 from ingest.regular_file import open_regular
@@ -57,27 +54,6 @@ def tailable(kind: str, data: bytes) -> bool:
     if kind == "jsonl":
         return cut > 0
     return kind == "json" and cut == len(data) and data.count(b"\n") == 1
-
-
-def decode_lines(path: str | Path, data: bytes, first_line: int = 1, offset: int = 0) -> Content:
-    """Complete lines as JSON Lines content (even a single line, which ``decode`` would call
-    a JSON document), starting at line ``first_line``, byte ``offset`` of the file. Raises
-    ParseError for text that is not UTF-8."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ParseError(
-            path, f"not valid UTF-8 (byte {exc.start})", first_line + data[: exc.start].count(b"\n")
-        ) from None
-    content = Content(name=os.fspath(path), kind="jsonl", first_line=first_line, offset=offset)
-    for index, raw in enumerate(data.split(b"\n")):
-        if not raw.strip():
-            continue
-        try:
-            content.lines.append(JsonLine(first_line + index, orjson.loads(raw)))
-        except orjson.JSONDecodeError as exc:
-            content.bad_lines.append((first_line + index, f"invalid JSON: {str(exc).split(':')[0]}"))
-    return content
 
 
 class StartOver(Exception):
