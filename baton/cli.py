@@ -1,8 +1,10 @@
 """``baton``: the command line. The command list, the parser, and ``main()``, the one place
 where errors become one line and an exit code.
 
-User mistakes (missing path, bad URL, unknown or ambiguous id) print one line and exit 2; a
-database another process keeps locked prints one line and exits 1.
+User mistakes (missing path, bad URL, no database at the path a read command names, unknown
+or ambiguous id) print one line and exit 2; a database another process keeps locked, or a
+full disk, prints one line and exits 1; any other database error (a damaged file) prints
+its first line and exits 2. Values in these lines are escaped (``baton.output.escape``).
 
 Each command is a module in ``baton.commands`` with ``HELP``, ``add_arguments(parser)`` and
 ``run(args)``. A command's arguments are added only when that command is parsed or its help
@@ -20,8 +22,8 @@ from types import ModuleType
 from typing import Any
 
 from baton.commands import costs, errors, exports, failures, ingest, resume, runs, show, watch
-from baton.output import printable_output
-from core.errors import DatabaseBusy, DatabaseURLError, UserError
+from baton.output import escape, printable_output
+from core.errors import DatabaseBusy, DatabaseURLError, UserError, database_failure
 
 # In the order `baton --help` lists them.
 COMMANDS: dict[str, ModuleType] = {
@@ -83,16 +85,22 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return int(args.handler(args) or 0)
         except (UserError, DatabaseURLError) as exc:
-            print(f"baton: {exc}", file=sys.stderr)
+            print(f"baton: {escape(exc)}", file=sys.stderr)
             return 2
         except DatabaseBusy as exc:
-            print(f"baton: {exc}", file=sys.stderr)
+            print(f"baton: {escape(exc)}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
             print("baton: interrupted", file=sys.stderr)
             return 130
         except BrokenPipeError:
             return 0
+        except Exception as exc:  # a database's error: one line of ours, not SQLAlchemy's chain
+            failure = database_failure(exc)
+            if failure is None:
+                raise
+            print(f"baton: {escape(failure[0])}", file=sys.stderr)
+            return failure[1]
 
 
 def entry() -> int:

@@ -71,9 +71,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         db_url = f"sqlite:///{folder}/empty.db"
-        # Create the empty database first, so no run times the schema's creation.
+        # Create the empty database first (ingest of an empty folder: the read commands open
+        # existing databases only), so no run times the schema's creation.
+        nothing = Path(folder) / "nothing"
+        nothing.mkdir()
         subprocess.run(
-            [sys.executable, "-m", "baton", "runs", "--db", db_url],
+            [sys.executable, "-m", "baton", "ingest", str(nothing), "--db", db_url],
             env=dict(os.environ, PYTHONPATH=str(REPO)),
             stdout=subprocess.DEVNULL,
             check=True,

@@ -19,7 +19,7 @@ from sqlmodel import create_engine
 # Defined without SQLAlchemy so that the command line can catch them cheaply; importable from
 # here as before.
 from core.errors import DatabaseBusy as DatabaseBusy
-from core.errors import DatabaseURLError
+from core.errors import DatabaseURLError, NoDatabase, database_error_text, database_failure
 
 DEFAULT_DB_PATH = Path("~/.baton/baton.db")
 BUSY_TIMEOUT_S = 30
@@ -70,26 +70,37 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 (DBAPI o
     cursor.close()
 
 
-def make_engine(url: str | None = None, migrate: bool = True) -> Engine:
+def make_engine(url: str | None = None, migrate: bool = True, create: bool = True) -> Engine:
     """Create an engine for ``url`` (default: BATON_DB_URL or ~/.baton/baton.db) and bring
-    its schema up to date."""
+    its schema up to date. With ``create=False`` (the commands that only read) a SQLite file
+    that does not exist is an error (NoDatabase), not a new empty database in new folders.
+
+    A URL, path or file that is no database raises DatabaseURLError with one line of ours."""
     url = url or default_url()
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise DatabaseURLError(f"not a database URL: {url!r} (try sqlite:///path/to/baton.db)") from None
+    shown = parsed.render_as_string(hide_password=True)
     kwargs: dict = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             path = Path(database).expanduser()
+            shown = str(path)
+            if path.is_dir():
+                raise DatabaseURLError(
+                    f"{path} is a folder; the database is a file, such as {path / 'baton.db'}"
+                )
+            if not create and not path.exists():
+                raise NoDatabase(f"no database at {path} (baton ingest creates one)")
             path.parent.mkdir(parents=True, exist_ok=True)
             parsed = parsed.set(database=str(path))
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout_s()}
     try:
         engine = create_engine(parsed, **kwargs)
     except Exception as exc:  # unknown dialect, missing driver
-        raise DatabaseURLError(f"cannot use database URL {url!r}: {exc}") from None
+        raise DatabaseURLError(f"cannot use database URL {shown!r}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     if migrate:
@@ -98,7 +109,9 @@ def make_engine(url: str | None = None, migrate: bool = True) -> Engine:
         try:
             run_migrations(engine)
         except Exception as exc:
-            if isinstance(exc, DatabaseURLError):
-                raise
-            raise DatabaseURLError(f"cannot open database {url!r}: {exc.__class__.__name__}: {exc}") from exc
+            failure = database_failure(exc)
+            if isinstance(exc, DatabaseURLError) or (failure is not None and failure[1] == 1):
+                raise  # a full disk is no fault of the URL
+            engine.dispose()
+            raise DatabaseURLError(f"cannot open database {shown}: {database_error_text(exc)}") from exc
     return engine

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from core.db import DatabaseBusy, busy_timeout_s, is_lock_timeout
+from core.errors import is_disk_full
 from core.store import FileOutcome, KnownFile, Store
 from ingest.reading import Unstable, max_text_bytes, read_file
 
@@ -188,6 +189,8 @@ def _raise_if_locked(exc: Exception) -> None:
             f"{busy_timeout_s():g} s; the files not written yet are read on the next ingest "
             "(BATON_BUSY_TIMEOUT_S sets the wait)"
         ) from exc
+    if is_disk_full(exc):  # no fault of any file either: the pass stops, the command says why
+        raise exc
 
 
 def _count(summary: IngestSummary, outcome: FileOutcome) -> None:

@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
+from core.errors import database_failure
 from core.outcomes import FileOutcome
 from core.store import Store
 from ingest.batch import IngestSummary, Item, read_and_write
@@ -188,8 +189,9 @@ class _ForkedHelper(_Helper):
                     other.replies.close()
                 serve(os.fdopen(request_read, "rb"), os.fdopen(reply_write, "wb"), url, first)
                 status = 0
-            except Exception:
-                traceback.print_exc()
+            except Exception as exc:
+                if database_failure(exc) is None:  # the pass does the chunk again and reports it
+                    traceback.print_exc()
             finally:
                 os._exit(status)
         os.close(request_read)

@@ -28,6 +28,7 @@ from typing import BinaryIO
 import orjson
 
 from core.db import DatabaseBusy, make_engine
+from core.errors import database_failure
 from core.outcomes import FileOutcome, KnownFile
 from core.store import Store
 from ingest.batch import ChangeResult, IngestSummary, Item, read_and_write, write_changes
@@ -120,7 +121,12 @@ def main() -> None:
     sys.stdout = sys.stderr  # a stray print must not corrupt the replies
     first = read_message(stdin)
     if first is not None:
-        serve(stdin, stdout, orjson.loads(first)["db_url"])
+        try:
+            serve(stdin, stdout, orjson.loads(first)["db_url"])
+        except Exception as exc:
+            if database_failure(exc) is None:
+                raise
+            sys.exit(1)  # the pass does the chunk again and reports the error once
 
 
 def serve(requests: BinaryIO, replies: BinaryIO, db_url: str, first: dict | None = None) -> None:

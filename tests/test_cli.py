@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from baton.cli import main
+from core.db import make_engine
 from tests.conftest import SAMPLE_RUNS
 
 SUMMARY_KEYS = [
@@ -136,6 +137,7 @@ def test_ambiguous_prefix_is_refused(capsys, loaded: str) -> None:
 
 def test_console_script_runs_as_installed(sqlite_url: str) -> None:
     baton_script = shutil.which("baton") or pytest.fail("the baton console script is not installed")
+    make_engine(sqlite_url).dispose()  # an empty database (read commands no longer create one)
     result = subprocess.run(
         [baton_script, "runs", "--db", sqlite_url], capture_output=True, text=True, timeout=60
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from baton.cli import main
+from core.db import make_engine
 from tests.conftest import SAMPLE_RUNS
 
 COST_KEYS = {"key", "input_tokens", "output_tokens", "cost_usd", "provenance", "unpriced_calls"}
@@ -154,6 +155,7 @@ def test_failures_json_lists_groups_with_counts_and_example_runs(capsys, loaded:
 
 def test_empty_database_says_so(capsys, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
+    make_engine(url).dispose()  # an empty database (read commands no longer create one)
     assert baton(capsys, "costs", "--db", url)[1].startswith("No token or cost data")
     assert baton(capsys, "failures", "--db", url)[1].startswith("No failed runs")
     assert json.loads(baton(capsys, "failures", "--db", url, "--json")[1]) == []

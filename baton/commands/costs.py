@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from baton.output import add_db_option, money, print_json, print_table, print_warnings
+from baton.output import add_db_option, escape, money, print_json, print_table, print_warnings
 
 if TYPE_CHECKING:
     from core.costs import CostSummary
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from core.errors import UserError
     from core.prices import load_price_book
 
-    engine = make_engine(args.db)
+    engine = make_engine(args.db, create=False)
     book = load_price_book(engine)
     print_warnings(book.warnings)
     run_ids = [queries.resolve_run_id(engine, args.run)] if args.run else None
@@ -125,7 +125,9 @@ def run(args: argparse.Namespace) -> int:
     )
     if total.unpriced_calls:
         models = sorted({m for s in summaries for m in s.unpriced_models})
-        print(f"no price for: {', '.join(models)} (add them to the prices file, see 'baton costs --help')")
+        print(
+            f"no price for: {escape(', '.join(models))} (add them to the prices file, see 'baton costs --help')"
+        )
     return 0
 
 

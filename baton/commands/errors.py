@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     from core import queries
     from core.db import make_engine
 
-    failures = queries.failed_files(make_engine(args.db))
+    failures = queries.failed_files(make_engine(args.db, create=False))
     if args.json:
         print_json(failures)
     elif not failures:

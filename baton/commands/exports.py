@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from core.db import make_engine
     from core.resume.outbox import default_outbox
 
-    engine = make_engine(args.db)
+    engine = make_engine(args.db, create=False)
     checkpoint = queries.resolve_checkpoint_id(engine, args.checkpoint) if args.checkpoint else None
     rows = queries.list_exports(engine, checkpoint_id=checkpoint)
     if args.json:

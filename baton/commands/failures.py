@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from core import failures
     from core.db import make_engine
 
-    infos = failures.failed_runs(make_engine(args.db))
+    infos = failures.failed_runs(make_engine(args.db, create=False))
     if args.runs:
         rows = [info.to_dict() for info in infos]
         if args.json:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from baton.output import add_db_option, print_json
+from baton.output import add_db_option, escape, print_json
 
 if TYPE_CHECKING:
     from core.resume.export import ExportResult
@@ -85,11 +85,13 @@ def _describe(result: ExportResult) -> list[str]:
     if not redaction.enabled:
         lines.append("redaction: off (secrets exported as they are)")
     elif redaction.count:
-        paths = ", ".join(r.path for r in redaction.redactions[:8]) + (" ..." if redaction.count > 8 else "")
+        paths = ", ".join(escape(r.path) for r in redaction.redactions[:8]) + (
+            " ..." if redaction.count > 8 else ""
+        )
         lines.append(f"redacted: {redaction.count} value(s) at {paths}")
     else:
         lines.append("redacted: nothing looked like a secret")
-    lines += [f"note: {note}" for note in result.notes]
+    lines += [f"note: {escape(note)}" for note in result.notes]
     return lines
 
 
@@ -106,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         redact=not args.no_redact,
         max_bytes=args.max_bytes,
     )
-    engine = make_engine(args.db)
+    engine = make_engine(args.db, create=False)
     to_stdout = args.stdout or args.out == "-"
     folder, file = (None, None) if to_stdout else _target(args.out)
     result = export_checkpoint(
@@ -126,8 +128,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.summary())
         return 0
-    print(f"wrote {result.path} ({result.format}, {len(result.to_bytes()):,} bytes, id {result.document_id})")
+    print(
+        f"wrote {escape(result.path)} ({result.format}, {len(result.to_bytes()):,} bytes, "
+        f"id {escape(result.document_id)})"
+    )
     for line in _describe(result):
         print(line)
-    print(f"{'resume' if result.format != 'acf' else 'check'}: {result.command()}")
+    print(f"{'resume' if result.format != 'acf' else 'check'}: {escape(result.command())}")
     return 0

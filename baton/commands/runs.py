@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from core.db import make_engine
     from core.prices import load_price_book
 
-    engine = make_engine(args.db)
+    engine = make_engine(args.db, create=False)
     book = load_price_book(engine)
     print_warnings(book.warnings)
     runs = annotate_runs(

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from baton.output import add_db_option, cost_text, failure_text, format_time, print_json, print_warnings
+from baton.output import (
+    add_db_option,
+    cost_text,
+    escape,
+    failure_text,
+    format_time,
+    print_json,
+    print_warnings,
+)
 
 HELP = "show one run with its checkpoints"
 
@@ -28,12 +36,14 @@ def forest_lines(checkpoints: list[dict[str, Any]]) -> list[str]:
     while stack:
         cp, depth, parent_agent = stack.pop()
         handoff = (
-            f"  (handoff from {parent_agent})" if parent_agent and parent_agent != cp["agent_id"] else ""
+            f"  (handoff from {escape(parent_agent)})"
+            if parent_agent and parent_agent != cp["agent_id"]
+            else ""
         )
         missing = "  (parent not loaded)" if cp["parent_id"] and cp["parent_id"] not in by_id else ""
         lines.append(
-            f"{'  ' * depth}{'└─ ' if depth else ''}{cp['id']}  {cp['status']:<9} "
-            f"{cp['agent_id'] or '-'}  {format_time(cp['created_at'])}{handoff}{missing}"
+            f"{'  ' * depth}{'└─ ' if depth else ''}{escape(cp['id'])}  {escape(cp['status']):<9} "
+            f"{escape(cp['agent_id'] or '-')}  {escape(format_time(cp['created_at']))}{handoff}{missing}"
         )
         stack.extend((child, depth + 1, cp["agent_id"]) for child in reversed(children.get(cp["id"], [])))
     return lines
@@ -51,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from core.db import make_engine
     from core.prices import load_price_book
 
-    engine = make_engine(args.db)
+    engine = make_engine(args.db, create=False)
     run_id = queries.resolve_run_id(engine, args.run_id)
     book = load_price_book(engine)
     print_warnings(book.warnings)
@@ -61,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(run | {"checkpoints": checkpoints, "event_counts": counts})
         return 0
-    print(f"run {run['id']}  ({run['framework']} {run['native_id']})")
+    print(f"run {escape(run['id'])}  ({escape(run['framework'])} {escape(run['native_id'])})")
     for label, value in (
         ("status", run["status"]),
         ("task", run["task"]),
@@ -74,9 +84,9 @@ def run(args: argparse.Namespace) -> int:
         ("resume", run["last_good_checkpoint"] and f"last good checkpoint {run['last_good_checkpoint']}"),
     ):
         if value:
-            print(f"  {label:<8} {value}")
+            print(f"  {label:<8} {escape(value)}")
     print(f"\ncheckpoints ({len(checkpoints)}):")
     for line in forest_lines(checkpoints) or ["  none"]:
         print(f"  {line}")
-    print("\nevents: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none"))
+    print("\nevents: " + (", ".join(f"{escape(k)} {v}" for k, v in counts.items()) or "none"))
     return 0

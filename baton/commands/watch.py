@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from baton.output import add_db_option, error_line
+from baton.output import add_db_option, error_line, escape
 
 if TYPE_CHECKING:
     from core.store import FileOutcome
@@ -35,11 +35,11 @@ def describe(outcome: FileOutcome) -> str | None:
     parsed = outcome.parsed
     if outcome.outcome == "loaded" and parsed is not None:
         verb = "appended" if outcome.append else "loaded"
-        return f"{verb} {outcome.path}: {len(parsed.checkpoints)} checkpoints, {len(parsed.events)} events"
+        return f"{verb} {escape(outcome.path)}: {len(parsed.checkpoints)} checkpoints, {len(parsed.events)} events"
     if outcome.outcome == "failed":
         return f"failed {error_line(outcome.path, outcome.error_line, outcome.error)}"
     if outcome.outcome == "deleted":
-        return f"deleted {outcome.path} (its records are kept)"
+        return f"deleted {escape(outcome.path)} (its records are kept)"
     return None
 
 
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         watcher.start()
         for folder in watcher.state().folders:
-            print(f"watching {folder.path} ({folder.mode})", file=sys.stderr, flush=True)
+            print(f"watching {escape(folder.path)} ({folder.mode})", file=sys.stderr, flush=True)
         while not stop.wait(0.25):
             pass
     finally:

@@ -1,8 +1,11 @@
 """Secrets redaction for exported documents.
 
-Every string in a document is scanned; a value that looks like a credential is replaced by
-a marker naming its kind, and every replacement is reported by JSON path, so the user sees
-what was removed and where. Values under keys named like a secret (``password``,
+Every string in a document is scanned, object keys included; a value that looks like a
+credential is replaced by a marker naming its kind, and every replacement is reported by
+JSON path, so the user sees what was removed and where. A key that holds a credential
+(``{"sk-proj-...": 1}``) becomes its marker, and the paths name the member by its new key
+(``$.usage['[REDACTED:openai-api-key]']``), never by the secret; two keys that redact to the
+same marker stay two members (``[REDACTED:openai-api-key]#2``). Values under keys named like a secret (``password``,
 ``api_key``, ``authorization``, ...) are replaced whole. Ordinary prose passes untouched:
 the patterns are anchored on the shapes providers give their keys, and detect-secrets'
 entropy heuristics (which flag UUIDs and hashes) are not used.
@@ -198,6 +201,24 @@ def redact_text(text: str) -> tuple[str, list[str]]:
     return text, kinds
 
 
+@lru_cache(maxsize=4096)
+def _redact_key(key: str) -> tuple[str, tuple[str, ...]]:
+    """``redact_text`` of an object key, cached: a document repeats the same few keys
+    ("role", "content") in every message."""
+    text, kinds = redact_text(key)
+    return text, tuple(kinds)
+
+
+def _free_key(key: str, taken: dict[Any, Any], original: dict[Any, Any]) -> str:
+    """``key``, or ``key#2``, ``key#3`` ...: the first name neither written yet nor still to
+    come among the original keys, so that no member overwrites another."""
+    candidate, n = key, 1
+    while candidate in taken or candidate in original:
+        n += 1
+        candidate = f"{key}#{n}"
+    return candidate
+
+
 def _child(path: str, key: Any) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
@@ -213,7 +234,13 @@ def redact(
     if isinstance(value, dict):
         out: dict[Any, Any] = {}
         for key, item in value.items():
-            out[key] = redact(item, report, _child(path, key), secret or is_secret_key(str(key)))[0]
+            name = key
+            if isinstance(key, str) and key:
+                text, kinds = _redact_key(key)
+                if kinds:
+                    name = _free_key(text, out, value)
+                    report.redactions.extend(Redaction(_child(path, name), kind) for kind in kinds)
+            out[name] = redact(item, report, _child(path, name), secret or is_secret_key(str(key)))[0]
         return out, report
     if isinstance(value, list):
         return [redact(item, report, _child(path, i), secret)[0] for i, item in enumerate(value)], report
