@@ -41,13 +41,14 @@ class ProgressBar:
 
 def run(args: argparse.Namespace) -> int:
     from core.db import make_engine
+    from baton.paths import unreachable
     from core.errors import UserError
     from core.store import Store
     from ingest.loader import ingest_paths
 
-    missing = [str(p) for p in args.paths if not p.exists()]
-    if missing:
-        raise UserError(f"no such file or folder: {', '.join(missing)}")
+    problem = unreachable(args.paths)
+    if problem:
+        raise UserError(problem)
     store = Store(make_engine(args.db))
     bar = ProgressBar()
     try:

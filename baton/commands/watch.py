@@ -45,13 +45,14 @@ def describe(outcome: FileOutcome) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from core.db import make_engine
+    from baton.paths import unreachable
     from core.errors import UserError
     from core.store import Store
     from ingest.watcher import Watcher
 
-    missing = [str(p) for p in args.paths if not p.exists()]
-    if missing:
-        raise UserError(f"no such file or folder: {', '.join(missing)}")
+    problem = unreachable(args.paths)
+    if problem:
+        raise UserError(problem)
     store = Store(make_engine(args.db))
     print_lock = threading.Lock()
 
