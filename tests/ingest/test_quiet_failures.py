@@ -72,7 +72,9 @@ def _running(pid: int) -> bool:
         return False
 
 
-def _baton(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def _baton(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "baton", *args],
         cwd=REPO,
@@ -129,7 +131,9 @@ def test_helpers_of_a_killed_ingest_end_quietly_and_nothing_is_lost(
     # Killed mid-pass: some files are written, each whole; the next ingest loads the rest.
     engine = make_engine(url)
     with engine.connect() as connection:
-        loaded = set(connection.execute(select(SourceFile.id).where(SourceFile.outcome == "loaded")).scalars())
+        loaded = set(
+            connection.execute(select(SourceFile.id).where(SourceFile.outcome == "loaded")).scalars()
+        )
         holding = set(connection.execute(select(Checkpoint.source_file_id)).scalars())
     assert loaded == holding and len(loaded) < TREE_FILES
     again = _baton("ingest", str(big_tree), "--db", url, "--json", env={"BATON_INGEST_WORKERS": "3"})
