@@ -144,3 +144,65 @@ def test_helpers_of_a_killed_ingest_end_quietly_and_nothing_is_lost(
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(Checkpoint)).scalar_one() == TREE_FILES
     engine.dispose()
+
+
+def _wait_for(predicate: object, timeout: float = 30) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        if time.monotonic() > end:
+            pytest.fail(f"not within {timeout} s")
+        time.sleep(0.02)
+
+
+def _loaded(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                select(func.count()).select_from(SourceFile).where(SourceFile.outcome == "loaded")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+
+
+# -- a burst under baton watch ---------------------------------------------------------------
+@pytest.mark.timeout(120)
+def test_a_burst_of_new_folders_prints_no_watchdog_warning(tmp_path: Path) -> None:
+    """Folders created in a folder watchdog has only just seen appear: it watches them as
+    it lists the new folder and again as their own creations arrive, and warns each time
+    (tens of KB a warning, several MB a burst) unless we keep that warning quiet."""
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    url = f"sqlite:///{tmp_path / 'baton.db'}"
+    stderr_path = tmp_path / "stderr.txt"
+    with stderr_path.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "baton", "watch", str(watched), "--db", url, "--quiet"],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    trees, agents = 40, 50
+    try:
+        _wait_for(lambda: "(inotify)" in stderr_path.read_text())
+        for n in range(trees):
+            run = watched / f"run-{n:03d}"
+            run.mkdir()
+            for agent in range(agents):
+                (run / f"agent-{agent:02d}").mkdir()
+            for agent in range(agents):
+                (run / f"agent-{agent:02d}" / "checkpoint.json").write_text(json.dumps(_acf(n)))
+        _wait_for(lambda: _loaded(url) == trees * agents, timeout=60)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    printed = stderr_path.read_text()
+    assert process.returncode == 0, printed[:2000]
+    assert "already exists" not in printed and "Warning" not in printed, printed[:2000]
+    assert printed.splitlines() == [
+        f"watching {watched} (inotify)",
+        f"stopped: {trees * agents} loaded, 0 failed, 0 deleted",
+    ]
