@@ -18,6 +18,7 @@ SUMMARY_KEYS = [
     "files_unchanged",
     "files_ignored",
     "files_failed",
+    "files_skipped",
     "runs",
     "checkpoints",
     "events",

@@ -206,3 +206,130 @@ def test_a_burst_of_new_folders_prints_no_watchdog_warning(tmp_path: Path) -> No
         f"watching {watched} (inotify)",
         f"stopped: {trees * agents} loaded, 0 failed, 0 deleted",
     ]
+
+
+# -- paths that hold nothing to read -----------------------------------------------------------
+def _records(url: str) -> dict[str, str]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return dict(connection.execute(select(SourceFile.path, SourceFile.outcome)).all())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.timeout(120)
+def test_a_fifo_or_a_link_to_dev_zero_named_directly_is_skipped_with_a_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'baton.db'}"
+    fifo = tmp_path / "stuck.json"
+    os.mkfifo(fifo)
+    zero = tmp_path / "endless.json"
+    zero.symlink_to("/dev/zero")
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(_acf(1)))
+    for named, why in (
+        (fifo, f"{fifo}: not a regular file (a FIFO)"),
+        (zero, "/dev/zero: not a regular file"),
+    ):
+        done = _baton("ingest", str(named), "--db", url, timeout=60)  # never blocks, never reads forever
+        assert done.returncode == 1, done  # nothing that was named can be read
+        assert done.stdout.startswith("1 files seen: 0 loaded, 0 unchanged, 0 ignored, 0 failed, 1 skipped\n")
+        assert f"skipped: {why}" in done.stderr and "Traceback" not in done.stderr
+    # Beside a file that loads, a skipped path is said and counted, and nothing failed.
+    done = _baton("ingest", str(fifo), str(good), "--db", url, "--json", timeout=60)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["files_seen"], summary["files_loaded"], summary["files_skipped"]) == (2, 1, 1)
+    assert done.stderr == f"skipped: {fifo}: not a regular file (a FIFO)\n"
+    assert _records(url) == {str(good): "loaded"}  # a skipped path is never recorded
+
+
+def _hostile_folder(folder: Path) -> dict[str, str]:
+    """Beside a checkpoint: what holds nothing to read, under candidate names; the line each gets."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(folder / "pipe.jsonl")
+    (folder / "zero.json").symlink_to("/dev/zero")
+    (folder / "dangling.json").symlink_to("gone-checkpoint.json")
+    (folder / "loop.json").symlink_to("loop.json")
+    os.mkfifo(folder / "fifo-not-ours")  # no candidate name: not ours to mention
+    return {
+        "pipe.jsonl": "not a regular file (a FIFO)",
+        "zero.json": "not a regular file (a character device, symlink -> /dev/zero)",
+        "dangling.json": "dangling symlink -> gone-checkpoint.json",
+        "loop.json": "symlink loop -> loop.json",
+    }
+
+
+@pytest.mark.timeout(120)
+def test_the_walk_skips_what_holds_nothing_to_read_and_says_why(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'baton.db'}"
+    folder = tmp_path / "agents"
+    expected = _hostile_folder(folder)
+    (folder / "good.json").write_text(json.dumps(_acf(2)))
+    done = _baton("ingest", str(folder), "--db", url, timeout=60)
+    assert done.returncode == 0, done.stderr  # nothing failed to load
+    assert done.stdout.startswith("5 files seen: 1 loaded, 0 unchanged, 0 ignored, 0 failed, 4 skipped\n")
+    lines = sorted(done.stderr.splitlines())
+    assert lines == sorted(f"skipped: {folder / name}: {why}" for name, why in expected.items())
+    assert _records(url) == {str(folder / "good.json"): "loaded"}
+    errors = _baton("errors", "--db", url)
+    assert errors.returncode == 0 and "dangling" not in errors.stdout and "FIFO" not in errors.stdout
+
+
+@pytest.mark.timeout(120)
+def test_a_loaded_file_that_became_a_dangling_symlink_is_deleted_by_the_walk(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'baton.db'}"
+    folder = tmp_path / "agents"
+    folder.mkdir()
+    checkpoint = folder / "latest.json"
+    checkpoint.write_text(json.dumps(_acf(3)))
+    assert _baton("ingest", str(folder), "--db", url).returncode == 0
+    checkpoint.unlink()
+    checkpoint.symlink_to("run-3.json")  # a link left to a checkpoint deleted on success
+    done = _baton("ingest", str(folder), "--db", url)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"skipped: {checkpoint}: dangling symlink -> run-3.json\n"
+    assert _records(url) == {str(checkpoint): "deleted"}  # records kept, as for any file gone
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(Checkpoint)).scalar_one() == 1
+    engine.dispose()
+
+
+@pytest.mark.timeout(120)
+def test_the_watcher_skips_by_the_same_rule_once_each(tmp_path: Path) -> None:
+    """What the walk skips, the watcher skips too: in its catch-up and live, said once per
+    path, never recorded as failed; a loaded file that becomes a dangling link is deleted."""
+    from core.store import Store
+    from ingest.watcher import Watcher
+
+    url = f"sqlite:///{tmp_path / 'baton.db'}"
+    before, live = tmp_path / "watched" / "before", tmp_path / "watched" / "live"
+    expected = {before / name: why for name, why in _hostile_folder(before).items()}
+    loaded = tmp_path / "watched" / "latest.json"
+    loaded.write_text(json.dumps(_acf(4)))
+    store = Store(make_engine(url))
+    watcher = Watcher([tmp_path / "watched"], store).start()
+    try:
+        assert watcher.wait_caught_up(30)
+        expected |= {live / name: why for name, why in _hostile_folder(live).items()}
+        (live / "good.json").write_text(json.dumps(_acf(5)))
+        loaded.unlink()
+        loaded.symlink_to("run-4.json")
+        expected[loaded] = "dangling symlink -> run-4.json"
+        for path in (live / "pipe.jsonl", live / "zero.json"):
+            os.utime(path, follow_symlinks=False)  # a second event for the same path: said once
+        _wait_for(
+            lambda: len([w for w in watcher.state().warnings if w.startswith("skipped: ")]) >= len(expected)
+        )
+        _wait_for(lambda: _records(url).get(str(live / "good.json")) == "loaded")
+        _wait_for(lambda: _records(url).get(str(loaded)) == "deleted")
+        time.sleep(0.5)  # any later event of the same paths has been handled
+        state = watcher.state()
+    finally:
+        watcher.stop()
+        store.engine.dispose()
+    skipped = sorted(w for w in state.warnings if w.startswith("skipped: "))
+    assert skipped == sorted(f"skipped: {path}: {why}" for path, why in expected.items())
+    assert state.files_failed == 0 and state.last_error is None
+    assert _records(url) == {str(live / "good.json"): "loaded", str(loaded): "deleted"}
