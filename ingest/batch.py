@@ -32,6 +32,7 @@ class IngestSummary:
     files_unchanged: int = 0
     files_ignored: int = 0
     files_failed: int = 0
+    files_skipped: int = 0  # held nothing to read (a FIFO, a dangling symlink...): see skipped
     runs: int = 0
     checkpoints: int = 0
     events: int = 0
@@ -39,6 +40,7 @@ class IngestSummary:
     failures: list[dict] = field(default_factory=list)
     touched_runs: set[str] = field(default_factory=set)
     busy: list[str] = field(default_factory=list)  # kept changing while read: not loaded yet
+    skipped: list[dict] = field(default_factory=list)  # {"path", "error"}: why each was skipped
 
     def as_dict(self) -> dict:
         keys = (
@@ -47,6 +49,7 @@ class IngestSummary:
             "files_unchanged",
             "files_ignored",
             "files_failed",
+            "files_skipped",
             "runs",
             "checkpoints",
             "events",

@@ -66,6 +66,7 @@ def ingest_paths(
         finally:
             if own_pool is not None:
                 own_pool.close()
+    summary.files_seen += summary.files_skipped  # after the pass: progress counts files read
     summary.runs = len(summary.touched_runs)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
@@ -101,9 +102,14 @@ def _plan(
     seen: set[str] = set()
     own_database = store.database_path
     own_ending = "/" + os.path.basename(own_database) if own_database else None  # names are absolute
+
+    def skipped(name: str, why: str) -> None:  # never read or recorded; counted and said
+        summary.files_skipped += 1
+        summary.skipped.append({"path": printable(name), "error": why})
+
     candidates: Iterable[str] = (
         name
-        for name in walk_names(roots)
+        for name in walk_names(roots, skipped)
         if own_ending is None or not name.endswith(own_ending) or os.path.realpath(name) != own_database
     )
     total = 0  # known up front only when progress is reported

@@ -54,7 +54,26 @@ class FolderState:
 def inotify_observer() -> BaseObserver:
     from watchdog.observers.inotify import InotifyObserver
 
+    quiet_duplicate_watch_warning()
     return InotifyObserver()
+
+
+def quiet_duplicate_watch_warning() -> None:
+    """Keep watchdog's "Callback with id ... already exists for watch ..." RuntimeWarning off
+    the user's terminal. Not our doing (each root is scheduled once): when a folder tree
+    appears faster than inotify reports it (``mkdir -p a/b/c``, a tree copied in), watchdog
+    watches a new folder's subfolders as it sees the folder, then again as their own
+    creations arrive, and re-registers the same callback on the same watch, which is
+    harmless. Each warning prints the repr of every watch it holds (kilobytes; 2 MB for 300
+    ``mkdir -p`` in a row), and no per-location dedup applies since each text differs."""
+    import warnings
+
+    warnings.filterwarnings(  # an identical filter is replaced, not added twice
+        "ignore",
+        message=r"Callback with id .* already exists for watch",
+        category=RuntimeWarning,
+        module=r"watchdog\.observers\.",
+    )
 
 
 def schedule(

@@ -42,9 +42,10 @@ from watchdog.observers.api import BaseObserver
 from core.db import DatabaseBusy
 from core.store import FileOutcome, Store
 from core.timeutil import utcnow
+from ingest.batch import GONE, write_resilient
 from ingest.changes import load_changes
 from ingest.debounce import ChangeQueue
-from ingest.discover import NAME_NOT_UTF8, SKIP_DIRS, is_candidate, name_problem, printable
+from ingest.discover import NAME_NOT_UTF8, SKIP_DIRS, is_candidate, name_problem, printable, skip_reason
 from ingest.fanout import FANOUT_MIN_FILES, HelperPool, fanout_processes
 from ingest.loader import ingest_paths
 from ingest.observers import FolderState, inotify_observer, schedule
@@ -154,6 +155,7 @@ class Watcher:
         self._thread: threading.Thread | None = None
         self._own_db = store.database_path
         self._badly_named: set[str] = set()
+        self._skipped: set[str] = set()  # said once each, until they hold something to read
         # Helper processes a burst of files is shared with, kept while bursts come.
         self._pool = HelperPool(store, fanout_processes(FANOUT_MIN_FILES, store) - 1)
         self.helpers_idle_s = HELPERS_IDLE_S
@@ -316,6 +318,9 @@ class Watcher:
         for failure in summary.failures:
             if failure["error"] == NAME_NOT_UTF8:  # not recorded in the database: say it here
                 self._warn(f"{failure['path']}: {NAME_NOT_UTF8}")
+        for skip in summary.skipped:
+            self._skipped.add(skip["path"])
+            self._warn(f"skipped: {skip['path']}: {skip['error']}")
 
     def _load(self, batch: list[Hashable]) -> None:
         files: list[str] = []
@@ -333,11 +338,41 @@ class Watcher:
                 self.queue.put(("settle", path), SETTLE, push_back=True)
             else:
                 files.append(path)
-        result = load_changes(self.store, files, gone, pool=self._pool)
+        result = load_changes(self.store, self._readable(files), gone, pool=self._pool)
         for path in result.retry:
             self.queue.put(("file", path), SETTLE, push_back=True)
         for outcome in result.written:
             self._report(outcome)
+
+    def _readable(self, paths: list[str]) -> list[str]:
+        """``paths`` without those that hold nothing to read (a FIFO, a device, a dangling
+        symlink: ``discover.skip_reason``), skipped as the walk skips them: said once, never
+        recorded; one loaded before that is now a dangling symlink is gone, so marked deleted."""
+        readable: list[str] = []
+        dangling: list[str] = []
+        for path in paths:
+            why = skip_reason(path)
+            if why is None:
+                readable.append(path)
+                self._skipped.discard(path)
+                continue
+            if path not in self._skipped:
+                self._skipped.add(path)
+                self._warn(f"skipped: {printable(path)}: {why}")
+            if not os.path.exists(path):
+                dangling.append(path)
+        if dangling:
+            known = self.store.known_files(dangling)
+            deleted = [
+                FileOutcome(path=path, outcome="deleted", error=GONE)
+                for path, info in known.items()
+                if info.outcome != "deleted"
+            ]
+            if deleted:
+                write_resilient(self.store, deleted)
+                for outcome in deleted:
+                    self._report(outcome)
+        return readable
 
     def _report(self, outcome: FileOutcome) -> None:
         with self._lock:

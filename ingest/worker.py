@@ -15,12 +15,15 @@ unless ``outcomes`` is false, its written outcomes, without records) or ``{"chan
 (a share of a watcher's batch: ``ingest.batch.write_changes``, answered with the written
 outcomes, the paths to retry and the runs touched). A request the database refused because
 another process held its lock past the busy timeout is answered ``{"database_busy": why}``.
-Exits when its requests end. The requests are built, and the replies read, by the functions
-below, so both ends of the protocol live here.
+Exits when its requests end, and quietly when its caller is gone (killed: the reply pipe
+is broken; the chunk it was on is written whole, and nothing reaches the terminal they share).
+The requests are built, and the replies read, by the functions below, so both ends of the
+protocol live here.
 """
 
 from __future__ import annotations
 
+import os
 import struct
 import sys
 from typing import BinaryIO
@@ -133,12 +136,29 @@ def serve(requests: BinaryIO, replies: BinaryIO, db_url: str, first: dict | None
     """Answer requests until they end, writing to the database at ``db_url``; ``first`` (a
     fork's first request, in its memory) is answered before any is read."""
     store = Store(make_engine(db_url, migrate=False))
-    with collector_paused(), store.background_wal_checkpoints():
-        if first is not None:
-            write_message(replies, orjson.dumps(_reply(store, first)))
-        while (message := read_message(requests)) is not None:
-            write_message(replies, orjson.dumps(_reply(store, orjson.loads(message))))
-    store.engine.dispose()
+    try:
+        with collector_paused(), store.background_wal_checkpoints():
+            if first is not None and not _answered(replies, _reply(store, first)):
+                return
+            while (message := read_message(requests)) is not None:
+                if not _answered(replies, _reply(store, orjson.loads(message))):
+                    return
+    finally:
+        store.engine.dispose()
+
+
+def _answered(replies: BinaryIO, answer: dict) -> bool:
+    """Send ``answer``; False when the caller is gone (killed, say: its end of the pipe is
+    closed). Nobody is left to answer or to tell, so the helper ends without a word; the
+    pipe is pointed at /dev/null first, so the interpreter's flush at exit fails no more."""
+    try:
+        write_message(replies, orjson.dumps(answer))
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, replies.fileno())
+        os.close(devnull)
+        return False
+    return True
 
 
 def _reply(store: Store, request: dict) -> dict:

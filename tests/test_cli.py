@@ -19,6 +19,7 @@ SUMMARY_KEYS = [
     "files_unchanged",
     "files_ignored",
     "files_failed",
+    "files_skipped",
     "runs",
     "checkpoints",
     "events",

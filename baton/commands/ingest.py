@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         # A bar needs the total up front; without one the helpers start while the walk goes on.
         progress = bar if bar.enabled else None
-        summary = ingest_paths([p.resolve() for p in args.paths], store, progress=progress)
+        roots = [p.resolve() for p in args.paths]
+        summary = ingest_paths(roots, store, progress=progress)
     finally:
         bar.close()
     if args.json:
@@ -64,8 +65,13 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{s.files_seen} files seen: {s.files_loaded} loaded, {s.files_unchanged} unchanged, "
             f"{s.files_ignored} ignored, {s.files_failed} failed"
+            + (f", {s.files_skipped} skipped" if s.files_skipped else "")
         )
         print(f"{s.runs} runs, {s.checkpoints} checkpoints, {s.events} events in {s.seconds:.2f} s")
     for failure in summary.failures:
         print(f"failed: {error_line(failure['path'], failure['line'], failure['error'])}", file=sys.stderr)
-    return 1 if summary.files_failed else 0
+    for skip in summary.skipped:  # a FIFO, a device, a dangling symlink: nothing to read
+        print(f"skipped: {error_line(skip['path'], None, skip['error'])}", file=sys.stderr)
+    # Exit 1 when a file failed, or when every path named held nothing to read.
+    nothing_named = {str(root) for root in roots} <= {skip["path"] for skip in summary.skipped}
+    return 1 if summary.files_failed or nothing_named else 0
