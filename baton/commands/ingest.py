@@ -40,8 +40,8 @@ class ProgressBar:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.db import make_engine
     from baton.paths import unreachable
+    from core.db import make_engine
     from core.errors import UserError
     from core.store import Store
     from ingest.loader import ingest_paths

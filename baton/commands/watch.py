@@ -44,8 +44,8 @@ def describe(outcome: FileOutcome) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.db import make_engine
     from baton.paths import unreachable
+    from core.db import make_engine
     from core.errors import UserError
     from core.store import Store
     from ingest.watcher import Watcher
