@@ -151,7 +151,9 @@ def _walk_dir(root: str, seen_dirs: set[tuple[int, int]], skipped: Skipped | Non
         seen_dirs.add(key)
         try:
             entries = sorted(os.scandir(folder), key=_entry_name)
-        except OSError:
+        except OSError as exc:  # a folder the user may not read: say so, never skip it silently
+            if skipped is not None:
+                skipped(folder, f"cannot read this folder: {exc.strerror or exc}")
             continue
         subfolders = []
         for entry in entries:
