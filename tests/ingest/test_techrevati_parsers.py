@@ -61,11 +61,12 @@ def _runs(engine: Engine) -> list[dict[str, Any]]:
 def run_of(
     runs: list[dict[str, Any]], file: str, role: str | None = None, phase: str | None = None
 ) -> dict[str, Any]:
-    """The one run that ``file`` describes for ``role`` (and ``phase``)."""
+    """The one run that ``file`` describes for ``role`` (and ``phase``); a run recorded by
+    several files lists them all in ``sources``."""
     found = [
         r
         for r in runs
-        if Path(r["attributes"].get("source", "")).name == file
+        if file in {Path(s).name for s in r["attributes"].get("sources", [r["attributes"].get("source", "")])}
         and (role is None or r["attributes"].get("role") == role)
         and (phase is None or r["attributes"].get("phase") == phase)
     ]
@@ -115,9 +116,11 @@ def assert_techrevati_scenarios(engine: Engine, version: str) -> None:
     assert researcher["failure_signals"]["failure_class"] == "dependency_failed"
     assert researcher["failure_signals"]["scenario"] == "provider_failure"
 
-    # the same sessions' summaries: run = worker, tokens and cost from the summary
+    # the same sessions' summaries: the stream's run (one run per session, both files its
+    # sources), the worker named, tokens and cost from the summary
     summary = run_of(runs, "failures.analyst.summary.json", "analyst")
-    assert summary["native_id"].startswith("analyst-triage-") and summary["status"] == "failed"
+    assert summary["id"] == analyst["id"]
+    assert summary["attributes"]["worker_id"].startswith("analyst-triage-") and summary["status"] == "failed"
     assert summary["failure_signals"]["recovery_outcome"] == "escalation_required"
     assert (summary["input_tokens"], summary["output_tokens"]) == (700, 150)
     assert summary["cost_usd"] == pytest.approx(0.00116)
@@ -179,7 +182,7 @@ def assert_techrevati_scenarios(engine: Engine, version: str) -> None:
 def assert_store_scenarios(engine: Engine, runs: list[dict[str, Any]]) -> None:
     """0.4 SQLite stores: a crash-and-resume thread with chained checkpoints; a guarded run."""
     thread = run_of(runs, "resume.sqlite", "writer")
-    assert thread["native_id"].endswith("#thread=resume-demo")
+    assert thread["attributes"]["thread_id"] == "resume-demo"
     assert thread["status"] == "completed"
     assert thread["attributes"]["interrupted_sessions"] == 1 and thread["attributes"]["sessions_started"] == 2
     assert (thread["input_tokens"], thread["output_tokens"]) == (2600, 520)
@@ -274,7 +277,7 @@ def test_runs_json_lists_techrevati_runs_with_tokens_and_cost(
     capsys.readouterr()
     assert main(["runs", "--db", sqlite_url, "--framework", "techrevati", "--json"]) == 0
     runs = json.loads(capsys.readouterr().out)
-    thread = next(r for r in runs if r["native_id"].endswith("v0.4.0/resume.sqlite#thread=resume-demo"))
+    thread = next(r for r in runs if r["attributes"].get("thread_id") == "resume-demo")
     assert thread["status"] == "completed" and thread["checkpoints"] == 4
     assert thread["input_tokens"] == 2600 and thread["cost_usd"] == pytest.approx(0.0156)
     failed = {r["failure_reason"] for r in runs if r["status"] == "failed"}
@@ -376,8 +379,11 @@ def _stream_lines() -> tuple[list[bytes], list[bytes]]:
     return head, tail
 
 
-def _run_tokens(engine: Engine) -> dict[str, tuple[Any, Any]]:
-    return {run["native_id"]: (run["input_tokens"], run["status"]) for run in queries.list_runs(engine)}
+def _run_tokens(engine: Engine) -> dict[Any, tuple[Any, Any]]:
+    return {
+        run["attributes"].get("project_id"): (run["input_tokens"], run["status"])
+        for run in queries.list_runs(engine)
+    }
 
 
 def test_appending_to_a_long_stream_reads_back_only_to_the_open_session(tmp_path: Path) -> None:
@@ -398,5 +404,5 @@ def test_appending_to_a_long_stream_reads_back_only_to_the_open_session(tmp_path
     tokens = _run_tokens(tailed.engine)
     assert tokens == _run_tokens(whole.engine)
     # The appended usage record went to the session open before it, not to the next one.
-    assert tokens[f"{stream}#researcher/discovery/999"][0] == 1200
-    assert tokens[f"{stream}#researcher/discovery/1000"] == (None, "completed")
+    assert tokens[999][0] == 1200
+    assert tokens[1000] == (None, "completed")
