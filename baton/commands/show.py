@@ -75,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     ):
         if value:
             print(f"  {label:<8} {value}")
+    for index, source in enumerate(run["attributes"].get("sources") or ()):  # one run, several files
+        print(f"  {'sources' if index == 0 else '':<8} {source}")
     print(f"\ncheckpoints ({len(checkpoints)}):")
     for line in forest_lines(checkpoints) or ["  none"]:
         print(f"  {line}")
