@@ -406,3 +406,106 @@ def test_appending_to_a_long_stream_reads_back_only_to_the_open_session(tmp_path
     # The appended usage record went to the session open before it, not to the next one.
     assert tokens[999][0] == 1200
     assert tokens[1000] == (None, "completed")
+
+
+@pytest.mark.parametrize("version", ["0.1.0", "0.4.0"])
+def test_a_pricing_file_that_omits_cache_rates_costs_what_the_package_charges(
+    version: str, tmp_path: Path
+) -> None:
+    """techrevati reads a rate its pricing.json omits as 0 (and a 0 lifetime rate as the
+    cache-write rate); our computed cost of the same turns from the same file agrees with the
+    package's own UsageTracker, while the user's prices file keeps its own rule (an omitted
+    cache rate is the input rate)."""
+    from core.call_cost import Call, price_call
+    from core.prices import load_price_book
+    from tests.core.test_costs import techrevati_costs
+
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    models = {
+        "model-x": {"input_per_million": 3.0, "output_per_million": 15.0},  # no cache rates at all
+        "model-y": {"input_per_million": 1.0, "output_per_million": 5.0, "cache_write_per_million": 1.25},
+    }
+    if version == "0.4.0":
+        models["model-y"] |= {"cache_write_5min_per_million": 0, "cache_write_1h_per_million": 2.0}
+    (folder / "pricing.json").write_text(json.dumps({"models": models}))
+    engine = make_engine(f"sqlite:///{tmp_path / 'baton.db'}")
+    assert ingest_paths([folder], Store(engine)).files_loaded == 1
+    book = load_price_book(engine, user_path=tmp_path / "no-user-prices.toml")
+    turns = {
+        "x": [
+            [
+                "model-x",
+                {
+                    "input_tokens": 1000,
+                    "output_tokens": 200,
+                    "cache_write_tokens": 500,
+                    "cache_read_tokens": 4000,
+                },
+            ]
+        ],
+        "y": [
+            [
+                "model-y",
+                {
+                    "input_tokens": 800,
+                    "output_tokens": 100,
+                    "cache_write_tokens": 300,
+                    "cache_read_tokens": 2000,
+                },
+            ]
+        ],
+    }
+    if version == "0.4.0":
+        for ttl in ("5m", "1h"):
+            turns[f"y-{ttl}"] = [
+                [
+                    "model-y",
+                    {
+                        "input_tokens": 10,
+                        "output_tokens": 1,
+                        "cache_write_tokens": 1000,
+                        "cache_read_tokens": 0,
+                        "cache_ttl": ttl,
+                    },
+                ]
+            ]
+    ours = {}
+    for run, calls in turns.items():
+        ours[run] = sum(
+            price_call(
+                Call(
+                    run,
+                    "techrevati",
+                    model=model,
+                    input_tokens=usage["input_tokens"],
+                    output_tokens=usage["output_tokens"],
+                    cache_read_tokens=usage["cache_read_tokens"],
+                    cache_write_tokens=usage["cache_write_tokens"],
+                    cache_ttl=usage.get("cache_ttl"),
+                ),
+                book,
+            ).computed_usd
+            or 0.0
+            for model, usage in calls
+        )
+    theirs = techrevati_costs(version, folder / "pricing.json", turns)
+    assert ours == pytest.approx(theirs, abs=1e-12)
+    assert ours["x"] == pytest.approx((1000 * 3.0 + 200 * 15.0) / 1e6)  # cache tokens free, as documented
+
+    # The user's file documents its own rule: an omitted cache rate is the input rate.
+    user = tmp_path / "prices.toml"
+    user.write_text('[models."model-x"]\ninput = 3.0\noutput = 15.0\n')
+    mine = price_call(
+        Call(
+            "x",
+            "techrevati",
+            model="model-x",
+            input_tokens=1000,
+            output_tokens=200,
+            cache_read_tokens=4000,
+            cache_write_tokens=500,
+        ),
+        load_price_book(engine, user_path=user),
+    )
+    assert mine.computed_usd == pytest.approx((1000 * 3.0 + 200 * 15.0 + 4500 * 3.0) / 1e6)
