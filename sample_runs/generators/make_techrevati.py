@@ -409,9 +409,16 @@ def scenario_duplicates(out: Path) -> None:
     try:
         with agent.session(thread_id="duplicates-demo") as s:
             for turn in (1, 2):  # two identical turns: two records, not one
-                s.run_turn(answer({"turn": turn}), model="model-a", usage=usage(600, 100, cr=400))
+                s.run_turn(
+                    answer({"turn": turn}),
+                    model="model-a",
+                    usage=usage(600, 100, cr=400),
+                    idempotency_key=f"review-{turn}",
+                )
             s.run_tool("lint", lambda: ["ok"])
-            s.run_turn(answer({"turn": 3}), model="model-b", usage=usage(300, 50, cw=200))
+            s.run_turn(
+                answer({"turn": 3}), model="model-b", usage=usage(300, 50, cw=200), idempotency_key="review-3"
+            )
             s.run_turn(raising(ConnectionError("connection reset by peer")), model="model-b")
     except ConnectionError:
         pass
