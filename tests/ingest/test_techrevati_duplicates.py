@@ -131,3 +131,21 @@ def test_fresh_files_from_the_real_package_are_one_run(store: Store, tmp_path: P
         timeout=300,
     )
     _assert_one_run(tmp_path / "v0.4.0", store, tmp_path)
+
+
+def test_a_sink_read_line_by_line_still_joins_the_other_sources(store: Store, tmp_path: Path) -> None:
+    """A watcher reads the JSONL sink one appended line at a time (tails: usage records after
+    usage records, ids from the lines before), then the other three sources arrive: one run."""
+    folder = _copy(SAMPLE, tmp_path / "run")
+    lines = (folder / "duplicates.jsonl").read_bytes().splitlines(keepends=True)
+    live = folder / "duplicates.jsonl"
+    live.write_bytes(b"")
+    for line in lines:
+        with live.open("ab") as handle:
+            handle.write(line)
+        assert ingest_paths([live], store).files_failed == 0
+    ingest_paths([folder / name for name in SOURCES], store)
+    expected = _alone(folder, "duplicates.sqlite", tmp_path)
+    together = _seen(store.engine)
+    assert together["runs"] == expected["runs"] and together["events"] == 9
+    assert together["cost_total"] == expected["cost_total"]
