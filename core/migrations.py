@@ -95,6 +95,19 @@ def _keep_only_extra_checkpoint_holders(connection: Connection) -> None:
     )
 
 
+def _reread_techrevati_files(connection: Connection) -> None:
+    """techrevati runs are now the sessions' own (one run however many files hold a session)
+    and a pricing.json's omitted cache rates 0, as the package reads them: every techrevati
+    file loaded before is read again, whole, by the next ingest (which replaces what it
+    contributed under the old file-named run ids)."""
+    connection.execute(
+        text(
+            "UPDATE source_file SET size = -1, content_hash = NULL, read_offset = 0"
+            " WHERE framework = 'techrevati'"
+        )
+    )
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
     _add_resume_export,
@@ -106,6 +119,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _add_event_sources,
     _drop_checkpoint_parent_index,
     _keep_only_extra_checkpoint_holders,
+    _reread_techrevati_files,
 ]
 
 

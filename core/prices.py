@@ -14,6 +14,11 @@ a model that adds a date or tag (``model-a`` prices ``model-a-20260514``, ``llam
 prices ``llama3.1:8b``; ``claude-opus-4`` never prices ``claude-opus-4-5``), like techrevati's own lookup; an exact name in any source beats a
 suffix match. genai-prices applies its own matching rules (aliases, dated ids).
 
+Each source's own rule for a rate it omits: in the user file an omitted cache rate is the
+input rate (a provider without a cache discount bills cached input as input) and an omitted
+lifetime rate the cache-write rate; an ingested techrevati ``pricing.json`` is read as the
+package reads it (an omitted cache rate is 0, see ``ingest.parsers.techrevati.pricing``).
+
 User file (TOML)::
 
     [models."my-llama"]
@@ -304,8 +309,9 @@ def ingested_prices(engine: Engine) -> dict[str, ModelPrice]:
                 input=row.input_per_million,
                 output=row.output_per_million,
                 cache_read=row.cache_read_per_million,
-                # A write without a lifetime is priced at the base rate, as techrevati does;
-                # 5-minute writes are that base when the file gives no base of its own.
+                # A write without a lifetime is priced at the base rate, as techrevati does. The
+                # parser fills the rates a pricing.json omits by the package's rule (0); rows
+                # stored before it did fall back to the 5-minute rate.
                 cache_write=_first(row.cache_write_per_million, row.cache_write_5min_per_million),
                 cache_write_5min=row.cache_write_5min_per_million,
                 cache_write_1h=row.cache_write_1h_per_million,

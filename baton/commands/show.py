@@ -85,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
     ):
         if value:
             print(f"  {label:<8} {escape(value)}")
+    for index, source in enumerate(run["attributes"].get("sources") or ()):  # one run, several files
+        print(f"  {'sources' if index == 0 else '':<8} {escape(source)}")
     print(f"\ncheckpoints ({len(checkpoints)}):")
     for line in forest_lines(checkpoints) or ["  none"]:
         print(f"  {line}")

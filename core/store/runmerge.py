@@ -3,7 +3,9 @@
 Fragments are applied from the least to the most authoritative (priority, then the time
 their information is from); a later non-empty value overwrites an earlier one. A fragment
 with a status other than failed clears the failure reason and signals of earlier ones. Agents are
-united in order of appearance, the start is the earliest and the end the latest.
+united in order of appearance, the start is the earliest and the end the latest. The files
+the fragments name as their ``source`` are listed in ``attributes["sources"]`` (one session
+recorded by several files is one run that lists them all).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def merge_fragments(fragments: list[dict[str, Any]]) -> dict[str, Any]:
     agents: list[str] = []
     signals: dict[str, Any] = {}
     attributes: dict[str, Any] = {}
+    sources: list[str] = []
     inferred_by_field: dict[str, bool] = {}
     starts: list[datetime] = []
     ends: list[datetime] = []
@@ -56,10 +59,15 @@ def merge_fragments(fragments: list[dict[str, Any]]) -> dict[str, Any]:
                 agents.append(agent)
         signals.update(fragment.get("failure_signals") or {})
         attributes.update(fragment.get("attributes") or {})
+        source = attributes.get("source")
+        if isinstance(source, str) and source not in sources:
+            sources.append(source)
         if fragment.get("started_at"):
             starts.append(fragment["started_at"])
         if fragment.get("ended_at"):
             ends.append(fragment["ended_at"])
+    if len(sources) > 1:
+        attributes["sources"] = sorted(sources)
     merged.update(
         agents=agents,
         failure_signals=signals,

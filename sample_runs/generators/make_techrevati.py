@@ -22,7 +22,11 @@ writes what the APIs hand back. Generator conventions (not the package's):
 * ``pricing.json``: the ``load_pricing_from_file`` schema, loaded before any session.
 * 0.4 only: ``resume.sqlite`` (SqliteSaver + SqliteEventSink + SqliteUsageSink, one file,
   a child process killed after turn 2 then resumed), ``audited.sqlite``
-  (AuditLogSink + SqliteAuditBackend) and ``budget.audit.jsonl`` (``AuditLogSink.export()``).
+  (AuditLogSink + SqliteAuditBackend) and ``budget.audit.jsonl`` (``AuditLogSink.export()``);
+  ``duplicates.*``: one session recorded four times at once (a JSONL sink, an SQLite store
+  with a checkpoint thread, an audit-log export and its ``session.summary()``).
+
+``--scenario NAME`` writes that scenario alone (without clearing the folder).
 
 LLM calls are stubs (lambdas); nothing touches the network. See
 ``sample_runs/techrevati/README.md`` for what each file should show.
@@ -382,6 +386,50 @@ def scenario_resume(out: Path) -> None:
     subprocess.run([sys.executable, __file__, "--resume-child", str(db)], check=True, timeout=60)
 
 
+def scenario_duplicates(out: Path) -> None:
+    """One session held by four sources: what Baton must show as one run (0.4)."""
+    from techrevati.runtime import SqliteEventSink, SqliteSaver, SqliteUsageSink
+    from techrevati.runtime.compliance.audit_log import AuditLogSink, InMemoryAuditBackend
+    from techrevati.runtime.sinks import FanoutEventSink, FanoutUsageSink
+
+    db = out / "duplicates.sqlite"
+    jsonl = JsonlSink(out / "duplicates.jsonl")
+    saver, events, usages = SqliteSaver(db), SqliteEventSink(db), SqliteUsageSink(db)
+    audit = AuditLogSink(InMemoryAuditBackend())
+    agent = AgentSession(
+        role="reviewer",
+        phase="check",
+        project_id=PROJECT,
+        saver=saver,
+        event_sink=FanoutEventSink([jsonl, events]),
+        usage_sink=FanoutUsageSink([jsonl, usages]),
+        audit_log=audit,
+    )
+    s = None
+    try:
+        with agent.session(thread_id="duplicates-demo") as s:
+            for turn in (1, 2):  # two identical turns: two records, not one
+                s.run_turn(
+                    answer({"turn": turn}),
+                    model="model-a",
+                    usage=usage(600, 100, cr=400),
+                    idempotency_key=f"review-{turn}",
+                )
+            s.run_tool("lint", lambda: ["ok"])
+            s.run_turn(
+                answer({"turn": 3}), model="model-b", usage=usage(300, 50, cw=200), idempotency_key="review-3"
+            )
+            s.run_turn(raising(ConnectionError("connection reset by peer")), model="model-b")
+    except ConnectionError:
+        pass
+    dump(out / "duplicates.summary.json", s.summary())
+    with (out / "duplicates.audit.jsonl").open("wb") as handle:
+        for chunk in audit.export(fmt="jsonl"):
+            handle.write(chunk)
+    for store in (saver, events, usages):
+        store.close()
+
+
 def scenario_audited(out: Path) -> None:
     from techrevati.runtime import (
         GovernancePlane,
@@ -438,7 +486,7 @@ SCENARIOS = [
     scenario_tracker,
     scenario_waiting,
 ]
-SCENARIOS_04 = [scenario_resume, scenario_audited]
+SCENARIOS_04 = [scenario_resume, scenario_audited, scenario_duplicates]
 
 
 def main() -> None:
@@ -446,6 +494,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="folder to write v<version>/ into")
     parser.add_argument("--resume-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--crash", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--scenario", help="write only this scenario (e.g. duplicates), keeping other files")
     args = parser.parse_args()
     if args.resume_child:
         load_pricing_from_file(args.resume_child.parent / "pricing.json")
@@ -455,12 +504,20 @@ def main() -> None:
         parser.error("--out is required")
     out = args.out / f"v{VERSION}"
     out.mkdir(parents=True, exist_ok=True)
-    for stale in out.iterdir():
-        if stale.is_file():
+    scenarios = SCENARIOS + (SCENARIOS_04 if V04 else [])
+    if args.scenario:
+        scenarios = [f for f in scenarios if f.__name__ == f"scenario_{args.scenario}"]
+        if not scenarios:
+            parser.error(f"no scenario {args.scenario!r} for techrevati-runtime {VERSION}")
+        for stale in out.glob(f"{args.scenario}.*"):
             stale.unlink()
+    else:
+        for stale in out.iterdir():
+            if stale.is_file():
+                stale.unlink()
     dump(out / "pricing.json", PRICING)
     load_pricing_from_file(out / "pricing.json")
-    for scenario in SCENARIOS + (SCENARIOS_04 if V04 else []):
+    for scenario in scenarios:
         scenario(out)
     print(out)
 

@@ -60,8 +60,26 @@ def loop_run(engine: Engine, loop_name: str) -> str:
 
 
 def techrevati_run(engine: Engine, part: str) -> str:
-    """The techrevati run whose native id (``<file>#<grouping>``) contains ``part``."""
-    return run_id_of(engine, "techrevati", Run.native_id.contains(part, autoescape=True))
+    """The techrevati run of ``<file>#<grouping>``: a file-named run id (``<file>#usage``...)
+    that contains ``part``, or a session's run (``<role>/<phase>/...@<time>``) that one of its
+    source files ending in ``<file>`` holds."""
+    file, _, grouping = part.partition("#")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Run.id, Run.native_id, Run.attributes).where(Run.framework == "techrevati")
+        ).all()
+    ids = [
+        run
+        for run, native, attributes in rows
+        if part in native
+        or (
+            grouping
+            and native.startswith(grouping)
+            and any(s.endswith(file) for s in attributes.get("sources") or [attributes.get("source", "")])
+        )
+    ]
+    assert len(ids) == 1, ids
+    return ids[0]
 
 
 # -- one call, per provider family ------------------------------------------------------------
@@ -340,12 +358,13 @@ def test_techrevati_own_session_cost_equals_ours(samples: Engine, tmp_path: Path
     ours: dict[str, float] = {}
     with samples.connect() as connection:
         rows = connection.execute(
-            select(Run.id, Event.model, Event.data)
+            select(Run.id, Run.attributes, Event.model, Event.data)
             .join(Run, Run.id == Event.run_id)
-            .where(Run.native_id.startswith(str(folder)), Event.kind == "usage")
+            .where(Run.framework == "techrevati", Event.kind == "usage")
         ).all()
-    for run, model, data in rows:
-        runs.setdefault(run, []).append([model, data["usage"]])
+    for run, attributes, model, data in rows:
+        if attributes.get("source", "").startswith(str(folder)):
+            runs.setdefault(run, []).append([model, data["usage"]])
     assert len(runs) >= 8
     if version == "0.4.0":  # 1-hour cache writes, priced from the ingested pricing.json's own rate
         assert any(u.get("cache_ttl") == "1h" for turns in runs.values() for _, u in turns)

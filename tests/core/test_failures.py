@@ -57,9 +57,9 @@ EXPECTED = {
     ("techrevati", "v0.4.0/circuit.events.json#fetcher"): ("dependency_failed", 1),  # CircuitOpenError
     ("techrevati", "v0.4.0/budget.audit.jsonl#writer"): ("budget_exceeded", 1),  # class rate_limit in 0.4
     ("techrevati", "v0.4.0/audited.sqlite#operator"): ("policy_blocked", 1),  # GuardrailViolatedError
-    # techrevati worker dumps and session summaries (both versions)
-    ("techrevati", "worker analyst-triage"): ("llm_timeout", 2),
-    ("techrevati", "worker researcher-discovery"): ("dependency_failed", 2),
+    # one session in a JSONL sink, an SQLite store, an audit log and a summary: one failed run
+    ("techrevati", "v0.4.0/duplicates.audit.jsonl#reviewer"): ("dependency_failed", 1),
+    # techrevati worker dumps (both versions); session summaries are their streams' runs above
     ("techrevati", "worker fetcher-collect"): ("dependency_failed", 2),
 }
 ROOT = str(SAMPLE_RUNS / "techrevati") + "/"
@@ -83,10 +83,12 @@ def label(run: dict) -> tuple[str, str]:
     if framework in ("acf", "loopengt"):
         return framework, run["task"]
     if framework == "techrevati":
-        if native.startswith(ROOT):
-            path, _, grouping = native[len(ROOT) :].partition("#")
-            return framework, f"{path}#{grouping.split('/')[0]}"
-        return framework, "worker " + re.sub(r"-[0-9a-f]{8}$", "", native)
+        attributes = run["attributes"]
+        if native == attributes.get("worker_id"):
+            return framework, "worker " + re.sub(r"-[0-9a-f]{8}$", "", native)
+        sources = sorted(attributes.get("sources") or [attributes["source"]])
+        path = next((s for s in sources if not s.endswith(".summary.json")), sources[0])
+        return framework, f"{path.removeprefix(ROOT)}#{attributes.get('role')}"
     return framework, native
 
 

@@ -61,11 +61,12 @@ def _runs(engine: Engine) -> list[dict[str, Any]]:
 def run_of(
     runs: list[dict[str, Any]], file: str, role: str | None = None, phase: str | None = None
 ) -> dict[str, Any]:
-    """The one run that ``file`` describes for ``role`` (and ``phase``)."""
+    """The one run that ``file`` describes for ``role`` (and ``phase``); a run recorded by
+    several files lists them all in ``sources``."""
     found = [
         r
         for r in runs
-        if Path(r["attributes"].get("source", "")).name == file
+        if file in {Path(s).name for s in r["attributes"].get("sources", [r["attributes"].get("source", "")])}
         and (role is None or r["attributes"].get("role") == role)
         and (phase is None or r["attributes"].get("phase") == phase)
     ]
@@ -115,9 +116,11 @@ def assert_techrevati_scenarios(engine: Engine, version: str) -> None:
     assert researcher["failure_signals"]["failure_class"] == "dependency_failed"
     assert researcher["failure_signals"]["scenario"] == "provider_failure"
 
-    # the same sessions' summaries: run = worker, tokens and cost from the summary
+    # the same sessions' summaries: the stream's run (one run per session, both files its
+    # sources), the worker named, tokens and cost from the summary
     summary = run_of(runs, "failures.analyst.summary.json", "analyst")
-    assert summary["native_id"].startswith("analyst-triage-") and summary["status"] == "failed"
+    assert summary["id"] == analyst["id"]
+    assert summary["attributes"]["worker_id"].startswith("analyst-triage-") and summary["status"] == "failed"
     assert summary["failure_signals"]["recovery_outcome"] == "escalation_required"
     assert (summary["input_tokens"], summary["output_tokens"]) == (700, 150)
     assert summary["cost_usd"] == pytest.approx(0.00116)
@@ -179,7 +182,7 @@ def assert_techrevati_scenarios(engine: Engine, version: str) -> None:
 def assert_store_scenarios(engine: Engine, runs: list[dict[str, Any]]) -> None:
     """0.4 SQLite stores: a crash-and-resume thread with chained checkpoints; a guarded run."""
     thread = run_of(runs, "resume.sqlite", "writer")
-    assert thread["native_id"].endswith("#thread=resume-demo")
+    assert thread["attributes"]["thread_id"] == "resume-demo"
     assert thread["status"] == "completed"
     assert thread["attributes"]["interrupted_sessions"] == 1 and thread["attributes"]["sessions_started"] == 2
     assert (thread["input_tokens"], thread["output_tokens"]) == (2600, 520)
@@ -274,7 +277,7 @@ def test_runs_json_lists_techrevati_runs_with_tokens_and_cost(
     capsys.readouterr()
     assert main(["runs", "--db", sqlite_url, "--framework", "techrevati", "--json"]) == 0
     runs = json.loads(capsys.readouterr().out)
-    thread = next(r for r in runs if r["native_id"].endswith("v0.4.0/resume.sqlite#thread=resume-demo"))
+    thread = next(r for r in runs if r["attributes"].get("thread_id") == "resume-demo")
     assert thread["status"] == "completed" and thread["checkpoints"] == 4
     assert thread["input_tokens"] == 2600 and thread["cost_usd"] == pytest.approx(0.0156)
     failed = {r["failure_reason"] for r in runs if r["status"] == "failed"}
@@ -376,8 +379,11 @@ def _stream_lines() -> tuple[list[bytes], list[bytes]]:
     return head, tail
 
 
-def _run_tokens(engine: Engine) -> dict[str, tuple[Any, Any]]:
-    return {run["native_id"]: (run["input_tokens"], run["status"]) for run in queries.list_runs(engine)}
+def _run_tokens(engine: Engine) -> dict[Any, tuple[Any, Any]]:
+    return {
+        run["attributes"].get("project_id"): (run["input_tokens"], run["status"])
+        for run in queries.list_runs(engine)
+    }
 
 
 def test_appending_to_a_long_stream_reads_back_only_to_the_open_session(tmp_path: Path) -> None:
@@ -398,5 +404,108 @@ def test_appending_to_a_long_stream_reads_back_only_to_the_open_session(tmp_path
     tokens = _run_tokens(tailed.engine)
     assert tokens == _run_tokens(whole.engine)
     # The appended usage record went to the session open before it, not to the next one.
-    assert tokens[f"{stream}#researcher/discovery/999"][0] == 1200
-    assert tokens[f"{stream}#researcher/discovery/1000"] == (None, "completed")
+    assert tokens[999][0] == 1200
+    assert tokens[1000] == (None, "completed")
+
+
+@pytest.mark.parametrize("version", ["0.1.0", "0.4.0"])
+def test_a_pricing_file_that_omits_cache_rates_costs_what_the_package_charges(
+    version: str, tmp_path: Path
+) -> None:
+    """techrevati reads a rate its pricing.json omits as 0 (and a 0 lifetime rate as the
+    cache-write rate); our computed cost of the same turns from the same file agrees with the
+    package's own UsageTracker, while the user's prices file keeps its own rule (an omitted
+    cache rate is the input rate)."""
+    from core.call_cost import Call, price_call
+    from core.prices import load_price_book
+    from tests.core.test_costs import techrevati_costs
+
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    models = {
+        "model-x": {"input_per_million": 3.0, "output_per_million": 15.0},  # no cache rates at all
+        "model-y": {"input_per_million": 1.0, "output_per_million": 5.0, "cache_write_per_million": 1.25},
+    }
+    if version == "0.4.0":
+        models["model-y"] |= {"cache_write_5min_per_million": 0, "cache_write_1h_per_million": 2.0}
+    (folder / "pricing.json").write_text(json.dumps({"models": models}))
+    engine = make_engine(f"sqlite:///{tmp_path / 'baton.db'}")
+    assert ingest_paths([folder], Store(engine)).files_loaded == 1
+    book = load_price_book(engine, user_path=tmp_path / "no-user-prices.toml")
+    turns = {
+        "x": [
+            [
+                "model-x",
+                {
+                    "input_tokens": 1000,
+                    "output_tokens": 200,
+                    "cache_write_tokens": 500,
+                    "cache_read_tokens": 4000,
+                },
+            ]
+        ],
+        "y": [
+            [
+                "model-y",
+                {
+                    "input_tokens": 800,
+                    "output_tokens": 100,
+                    "cache_write_tokens": 300,
+                    "cache_read_tokens": 2000,
+                },
+            ]
+        ],
+    }
+    if version == "0.4.0":
+        for ttl in ("5m", "1h"):
+            turns[f"y-{ttl}"] = [
+                [
+                    "model-y",
+                    {
+                        "input_tokens": 10,
+                        "output_tokens": 1,
+                        "cache_write_tokens": 1000,
+                        "cache_read_tokens": 0,
+                        "cache_ttl": ttl,
+                    },
+                ]
+            ]
+    ours = {}
+    for run, calls in turns.items():
+        ours[run] = sum(
+            price_call(
+                Call(
+                    run,
+                    "techrevati",
+                    model=model,
+                    input_tokens=usage["input_tokens"],
+                    output_tokens=usage["output_tokens"],
+                    cache_read_tokens=usage["cache_read_tokens"],
+                    cache_write_tokens=usage["cache_write_tokens"],
+                    cache_ttl=usage.get("cache_ttl"),
+                ),
+                book,
+            ).computed_usd
+            or 0.0
+            for model, usage in calls
+        )
+    theirs = techrevati_costs(version, folder / "pricing.json", turns)
+    assert ours == pytest.approx(theirs, abs=1e-12)
+    assert ours["x"] == pytest.approx((1000 * 3.0 + 200 * 15.0) / 1e6)  # cache tokens free, as documented
+
+    # The user's file documents its own rule: an omitted cache rate is the input rate.
+    user = tmp_path / "prices.toml"
+    user.write_text('[models."model-x"]\ninput = 3.0\noutput = 15.0\n')
+    mine = price_call(
+        Call(
+            "x",
+            "techrevati",
+            model="model-x",
+            input_tokens=1000,
+            output_tokens=200,
+            cache_read_tokens=4000,
+            cache_write_tokens=500,
+        ),
+        load_price_book(engine, user_path=user),
+    )
+    assert mine.computed_usd == pytest.approx((1000 * 3.0 + 200 * 15.0 + 4500 * 3.0) / 1e6)

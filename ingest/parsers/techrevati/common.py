@@ -11,6 +11,13 @@ Two more are shared by two formats each, so that no parser imports another: an A
 dump (a worker file, and the ``worker`` of a session summary) and the audit hash chain (an
 audit-log export, and the ``audit_log`` table of a store).
 
+Run identity: AgentEvents name no session, so the same session written to several sources
+(a JSONL sink, an SQLite store, an audit log, a session summary) is recognised by its
+content: a session's run id is its (role, phase, project_id) and the time of its first event
+(``session_run_id``), an AgentEvent's id a digest of its own fields (``event_identity``) and a
+usage record's id its place after the session's last event and a digest of its figures
+(``usage_identity``). Sources of one session thus give one run and one copy of each record.
+
 Failure facts stay under the package's own names: ``failure_class``, recovery ``scenario``
 and ``outcome``, budget ``budget_usd``; Baton adds only ``circuit_breaker: "open"`` (an open
 breaker emits no event of its own; it shows only in the failure text) and
@@ -23,6 +30,8 @@ import hashlib
 import json
 import re
 from typing import Any
+
+import orjson
 
 from core.records import EventRecord, RunRecord
 from core.timeutil import parse_timestamp
@@ -58,6 +67,35 @@ EVENT_KEYS = frozenset(
         "data",
     }
 )
+
+
+def session_run_id(key: tuple[Any, ...], first: dict[str, Any]) -> str:
+    """The run id of a session: ``<role>/<phase>/<project_id>@<emitted_at of its first
+    event with a role>`` (``-`` for a missing phase or project), the same in every source."""
+    role, phase, project = key
+    return f"{role}/{phase or '-'}/{'-' if project is None else project}@{first.get('emitted_at')}"
+
+
+def _digest(value: Any) -> str:
+    try:
+        raw = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        raw = repr(value).encode("utf-8", "replace")
+    return hashlib.blake2b(raw, digest_size=8).hexdigest()
+
+
+def event_identity(event: dict[str, Any]) -> str:
+    """An AgentEvent's id from its own fields (what ``to_dict`` writes in every source; an
+    audit payload's extra keys left out)."""
+    return "ev:" + _digest({key: event[key] for key in EVENT_KEYS if key in event})
+
+
+def usage_identity(record: dict[str, Any], anchor: str, index: int) -> str:
+    """A usage record's id: the event it follows in its session (``anchor``), its place
+    among the records since that event, and its figures (sinks stamp their own times, an
+    audit payload none, so the time is left out)."""
+    figures = {key: record.get(key) for key in ("model", "cost_usd", "usage")}
+    return f"u:{anchor}:{index}:{_digest(figures)}"
 
 
 def is_agent_event(value: Any) -> bool:

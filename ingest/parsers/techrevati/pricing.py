@@ -6,6 +6,11 @@ for writes of that lifetime, falling back to ``cache_write_per_million``).
 
 Prices are USD per 1M tokens; each becomes a PriceRecord whose source is the file. The
 package lower-cases names and matches a model by exact name, then by longest prefix.
+
+A rate the file omits is read as the package reads it (``ModelPricing``'s defaults, both
+versions): no cache-read or cache-write rate is 0, so those tokens cost nothing, as in the
+package's own ``cost_usd``; no (or a 0) 5-minute or 1-hour rate means the cache-write rate.
+Only a price the file states is used: a rate that is not a number stays unknown.
 Entries without a number are skipped with a warning, never failing the file (the bundled
 table is empty and carries a ``_schema`` of strings).
 """
@@ -46,10 +51,29 @@ def _rate(entry: dict[str, Any], key: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+# What the package's ModelPricing takes for a rate the file omits (0.0 for the base cache rates;
+# for the lifetimes' rates 0.0 as well, which its write_rate_for_ttl reads as "use the base").
+OMITTED_IS_ZERO = ("cache_read_per_million", "cache_write_per_million")
+ZERO_IS_BASE = ("cache_write_5min_per_million", "cache_write_1h_per_million")
+
+
+def _rates(entry: dict[str, Any]) -> dict[str, float | None]:
+    rates = {key: _rate(entry, key) for key in RATES}
+    if rates["input_per_million"] is None and rates["output_per_million"] is None:
+        return rates
+    for key in OMITTED_IS_ZERO:
+        if key not in entry:
+            rates[key] = 0.0
+    for key in ZERO_IS_BASE:
+        if rates[key] == 0:
+            rates[key] = None
+    return rates
+
+
 def parse(content: Content) -> ParsedFile:
     parsed = ParsedFile(format=NAME)
     for model, entry in content.json["models"].items():
-        rates = {key: _rate(entry, key) for key in RATES} if isinstance(entry, dict) else {}
+        rates = _rates(entry) if isinstance(entry, dict) else {}
         if not isinstance(model, str) or not any(value is not None for value in rates.values()):
             parsed.warnings.append(
                 f"{content.path}: model {model!r} has no price in USD per 1M tokens; skipped"

@@ -1,9 +1,14 @@
 """techrevati-runtime session summaries (``session.summary()``): ``{worker, usage,
 per_model_cost, recovery_events, agent_events}``.
 
-The summary names its worker, so it is the run ``worker_id`` (the same run as a dump of
-that worker). Its agent_events are the session's own events, its usage the tracker's totals
-and its per-model cost the package's own figure. ``recovery_events`` hold one
+Its agent_events are the session's own events, its usage the tracker's totals and its
+per-model cost the package's own figure. The run is the session's: id ``<role>/<phase>/
+<project_id>@<time of its first event with a role>`` (``common.session_run_id``), the id its
+event stream gives it in any sink, and each event's id is its content, so a summary beside
+its stream adds no second run and no second copy of an event. The worker's transitions are
+kept in ``attributes["worker_events"]`` (they restate those events). A summary with no event
+with a role names only its worker: run ``worker_id``, transitions as events (as a dump of
+that worker). ``recovery_events`` hold one
 RecoveryEvent per attempt (0.1 events carry no recovery data): the n-th
 ``agent.recovery.attempted`` event gets the n-th RecoveryEvent in its ``data``.
 """
@@ -17,17 +22,22 @@ from ingest.content import Content
 from ingest.errors import ParseError
 from ingest.parsers.techrevati.common import (
     FRAMEWORK,
+    event_identity,
     event_record,
     is_agent_event,
     is_worker,
+    session_run_id,
     tracker_totals,
     worker_records,
 )
-from ingest.parsers.techrevati.stream import session_outcome
+from ingest.parsers.techrevati.stream import session_key, session_outcome
 from ingest.spec import FormatSpec
 
 NAME = "techrevati.session"
-RULE = "a session summary names its worker: one run per worker_id"
+RULE = (
+    "a session summary is one session: its run is the session's (role, phase, project_id) and the time"
+    " of its first event with a role, as in any source of its events (one run per worker_id without one)"
+)
 
 
 def detect(content: Content) -> bool:
@@ -50,13 +60,21 @@ def parse(content: Content) -> ParsedFile:
     doc = content.json
     run, events = worker_records(doc["worker"], str(content.path), RULE)
     agent_events = doc.get("agent_events") if isinstance(doc.get("agent_events"), list) else []
-    recoveries = iter(doc.get("recovery_events") if isinstance(doc.get("recovery_events"), list) else [])
     for index, event in enumerate(agent_events):
         if not is_agent_event(event):
             raise ParseError(content.path, f"agent_events[{index}] is not an AgentEvent")
-        record = event_record(
-            run.native_id, event, f"{run.native_id}:event:{index}", run.agents[0] if run.agents else None
-        )
+    first = next((event for event in agent_events if session_key(event) is not None), None)
+    if first is not None:
+        run.native_id = session_run_id(session_key(first), first)  # type: ignore[arg-type]
+        run.attributes["worker_events"] = doc["worker"].get("events")
+        events = []
+    recoveries = iter(doc.get("recovery_events") if isinstance(doc.get("recovery_events"), list) else [])
+    seen: dict[str, int] = {}
+    for event in agent_events:
+        identity = event_identity(event)
+        repeat = seen[identity] = seen.get(identity, 0) + 1
+        identity += f"#{repeat}" if repeat > 1 else ""
+        record = event_record(run.native_id, event, identity, run.agents[0] if run.agents else None)
         if event.get("event") == "agent.recovery.attempted":
             record.data |= _recovery_data(next(recoveries, None))
         events.append(record)

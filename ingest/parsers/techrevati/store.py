@@ -12,7 +12,8 @@ with exactly the package's columns; any other database is not ours. Tables:
   set by the session) make the run ``<file>#thread=<thread_id>``, chained by creation
   time; ``checkpoint_steps`` (named states the caller put) are ``checkpoint`` events of it.
   When the file holds one thread and its stream forms one run, both are one session's
-  state and the stream joins the thread's run (the crash-and-resume layout).
+  state and the thread joins the stream's run (the crash-and-resume layout), whose id is
+  the session's as in any other source of its events (``common.session_run_id``).
 
 A checkpoint is written after a turn succeeded and never at the end of a session, so its
 run status is ``running`` (inferred); ``metadata.status`` is kept as ``native_status``.
@@ -21,6 +22,7 @@ run status is ``running`` (inferred); ``metadata.status`` is kept as ``native_st
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -115,7 +117,9 @@ def _audit(connection: sqlite3.Connection) -> list[dict[str, Any]]:
     return records
 
 
-def _checkpoints(connection: sqlite3.Connection, prefix: str) -> dict[str, list[CheckpointRecord]]:
+def _checkpoints(
+    connection: sqlite3.Connection, run_of: Callable[[str], str]
+) -> dict[str, list[CheckpointRecord]]:
     threads: dict[str, list[CheckpointRecord]] = {}
     rows = connection.execute(
         "SELECT id, thread_id, created_at, state_json, parent_id, metadata_json "
@@ -130,7 +134,7 @@ def _checkpoints(connection: sqlite3.Connection, prefix: str) -> dict[str, list[
         chain.append(
             CheckpointRecord(
                 framework=FRAMEWORK,
-                run_native_id=f"{prefix}#thread={thread}",
+                run_native_id=run_of(thread),
                 native_id=cp_id,
                 document={
                     "id": cp_id,
@@ -161,7 +165,7 @@ def _checkpoints(connection: sqlite3.Connection, prefix: str) -> dict[str, list[
     return threads
 
 
-def _steps(connection: sqlite3.Connection, prefix: str) -> list[EventRecord]:
+def _steps(connection: sqlite3.Connection, run_of: Callable[[str], str]) -> list[EventRecord]:
     rows = connection.execute(
         "SELECT thread_id, step_key, created_at, state_json FROM checkpoint_steps "
         "ORDER BY thread_id, created_at"
@@ -169,7 +173,7 @@ def _steps(connection: sqlite3.Connection, prefix: str) -> list[EventRecord]:
     return [
         EventRecord(
             framework=FRAMEWORK,
-            run_native_id=f"{prefix}#thread={thread}",
+            run_native_id=run_of(thread),
             kind="checkpoint",
             name="checkpoint_step",
             native_id=f"checkpoint_steps:{step_key}",
@@ -192,25 +196,36 @@ def _read(connection: sqlite3.Connection, prefix: str) -> ParsedFile:
             for r in audit
             if isinstance(r["payload"], dict)
         ]
-    threads = _checkpoints(connection, prefix) if "checkpoints" in tables else {}
-    steps = _steps(connection, prefix) if "checkpoint_steps" in tables else []
+    thread_ids = (
+        [row[0] for row in connection.execute("SELECT DISTINCT thread_id FROM checkpoints")]
+        if "checkpoints" in tables
+        else []
+    )
     groups = group_stream(items)
-    joined = len(threads) == 1 and len(groups) == 1 and groups[0].key is not None
+    joined = len(thread_ids) == 1 and len(groups) == 1 and groups[0].key is not None
     audit_chain = chain_state(audit) if audit else None  # re-hashes every audit row: once per file
+    joined_run: str | None = None
     for group in groups:
         rule = GROUPING_RULE
-        native_id = None
         if joined:
-            native_id = f"{prefix}#thread={next(iter(threads))}"
             rule += (
                 " This database holds one checkpoint thread and one event run: they are one session's"
-                " state and form the thread's run."
+                " state and form one run."
             )
-        run, events = group_records(prefix, group, rule, native_id)
+        run, events = group_records(prefix, group, rule)
+        if joined:
+            joined_run = run.native_id
+            run.attributes["thread_id"] = thread_ids[0]
         if audit_chain is not None:
             run.attributes["audit_chain"] = audit_chain
         parsed.runs.append(run)
         parsed.events.extend(events)
+
+    def run_of(thread: str) -> str:
+        return joined_run or f"{prefix}#thread={thread}"
+
+    threads = _checkpoints(connection, run_of) if "checkpoints" in tables else {}
+    steps = _steps(connection, run_of) if "checkpoint_steps" in tables else []
     for thread, chain in threads.items():
         if not joined:
             parsed.runs.append(

@@ -5,6 +5,13 @@ a stream (one file, or the event and usage tables of one database) is cut into r
 rule below. Every run shows it in ``attributes["grouping_rule"]`` (the last paragraph of
 this docstring, word for word).
 
+A run's id is its (role, phase, project_id) and the time of its first event with a role
+(``common.session_run_id``), and its records' ids come from their content
+(``common.event_identity``, ``common.usage_identity``), so the same stream held by several
+sources (a JSONL sink, an SQLite store, an audit log) is one run whose records are stored
+once. A read of new lines only looks up the first events of its sessions' keys from the
+start of the file (it stops once it has found them all).
+
 Runs never span files. Within one file (or one database) an event with a role belongs to
 the run of its (role, phase, project_id). A record without a role (a usage record, a phase
 gate event) belongs to the run whose session is open at that point: it had an event and
@@ -21,7 +28,7 @@ continues, with its earlier events.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,14 +41,17 @@ from ingest.parsers.techrevati.common import (
     FRAMEWORK,
     budget_facts,
     circuit_facts,
+    event_identity,
     event_record,
     is_agent_event,
     is_terminal,
     is_usage_record,
     recovery_facts,
+    session_run_id,
+    usage_identity,
     usage_record,
 )
-from ingest.regular_file import lines_before
+from ingest.regular_file import lines_before, open_regular
 
 # The docstring's last paragraph, word for word (tests check that they agree).
 GROUPING_RULE = (
@@ -67,10 +77,14 @@ Item = tuple[str | None, dict[str, Any], Any]  # (event id, AgentEvent or usage 
 
 @dataclass
 class OpenSession:
-    """The session open where a read starts, and its AgentEvents read before (oldest first)."""
+    """The session open where a read starts, and its AgentEvents read before (oldest first);
+    ``anchor`` is the id of the run's last AgentEvent before the read, ``usage_since`` the
+    number of usage records after it (the next usage record's place, see ``usage_identity``)."""
 
     key: Key
     earlier: list[dict[str, Any]]
+    anchor: str = "start"
+    usage_since: int = 0
 
 
 @dataclass
@@ -78,6 +92,10 @@ class Group:
     key: Key | None  # None for unattributed records
     items: list[Item] = field(default_factory=list)
     earlier: list[dict[str, Any]] = field(default_factory=list)  # events of its session read before
+    first: dict[str, Any] | None = None  # the first event with a role of its key in the source
+    pending: set[int] = field(default_factory=set)  # items that waited for the run's next event
+    anchor: str = "start"
+    usage_since: int = 0
 
 
 def session_key(value: Any) -> Key | None:
@@ -91,14 +109,21 @@ def open_session(newest_first: Iterable[Any]) -> OpenSession | None:
     the newest event with a role unless that event ended it, with its events back to its
     ``agent.started`` (or the end of the previous session of the same key)."""
     found: OpenSession | None = None
+    anchor: str | None = None
+    usage_since = 0
     for value in newest_first:
         key = session_key(value)
         if key is None:
+            if found is None and anchor is None:  # newer than the open session's last event
+                if is_agent_event(value):
+                    anchor = event_identity(value)
+                elif is_usage_record(value):
+                    usage_since += 1
             continue
         if found is None:
             if is_terminal(value):
                 return None
-            found = OpenSession(key, [])
+            found = OpenSession(key, [], anchor or event_identity(value), usage_since)
         elif key != found.key:
             continue
         elif is_terminal(value):
@@ -115,13 +140,22 @@ def group_stream(items: Iterable[Item], before: OpenSession | None = None) -> li
     open_key: Key | None = None
     if before is not None:
         open_key = before.key
-        groups[open_key] = Group(open_key, earlier=before.earlier)
+        groups[open_key] = Group(
+            open_key,
+            earlier=before.earlier,
+            first=before.earlier[0] if before.earlier else None,
+            anchor=before.anchor,
+            usage_since=before.usage_since,
+        )
     pending: list[Item] = []
     for item in items:
         value = item[1]
         key = session_key(value)
         if key is not None:
             group = groups.setdefault(key, Group(key))
+            if group.first is None:
+                group.first = value
+            group.pending.update(range(len(group.items), len(group.items) + len(pending)))
             group.items.extend(pending)
             pending = []
             group.items.append(item)
@@ -199,11 +233,14 @@ def group_records(
     Tokens and cost are left to the store, which sums the run's usage events: a tail read
     of an append-only file adds events, and a sum over the new lines alone would replace
     the run's total."""
+    if native_id is None and group.key is not None and group.first is not None:
+        native_id = session_run_id(group.key, group.first)
     run_id = native_id or _native_id(prefix, group.key)
     role = group.key[0] if group.key else None
     events: list[EventRecord] = []
     agent_events: list[dict[str, Any]] = list(group.earlier)
-    for nid, value, at in group.items:
+    ids = record_ids(group) if group.key is not None else [nid for nid, _, _ in group.items]
+    for nid, (_, value, at) in zip(ids, group.items, strict=True):
         if is_agent_event(value):
             agent_events.append(value)
             events.append(event_record(run_id, value, nid, role))
@@ -230,12 +267,80 @@ def group_records(
     return run, events
 
 
+def record_ids(group: Group) -> list[str | None]:
+    """Content ids of a session's records (module doc): an AgentEvent by its fields (a
+    repeat in one read gets ``#2``...), a usage record by the event before it in the run
+    (records that waited for the run's first event: by that event, ``next:<id>``)."""
+    ids: list[str | None] = []
+    seen: dict[str, int] = {}
+    anchor, since = group.anchor, group.usage_since
+    waiting: list[int] = []
+    for index, (_, value, _) in enumerate(group.items):
+        if is_agent_event(value):
+            identity = event_identity(value)
+            repeat = seen[identity] = seen.get(identity, 0) + 1
+            identity += f"#{repeat}" if repeat > 1 else ""
+            for place, at in enumerate(waiting):
+                ids[at] = usage_identity(group.items[at][1], f"next:{identity}", place)
+            waiting = []
+            ids.append(identity)
+            anchor, since = identity, 0
+        elif index in group.pending:
+            waiting.append(index)
+            ids.append(None)
+        else:
+            ids.append(usage_identity(value, anchor, since))
+            since += 1
+    return ids
+
+
+def first_events_before(path: Any, end: int, keys: set[Key]) -> dict[Key, dict[str, Any]]:
+    """The first event with a role of each of ``keys`` in the lines before byte ``end``
+    (a run's id is that of its key's first event: ``session_run_id``); stops once all are
+    found, so a key of the file's first lines costs only those lines."""
+    found: dict[Key, dict[str, Any]] = {}
+    if not keys:
+        return found
+    try:
+        with open_regular(path) as handle:
+            position = 0
+            for raw in handle:
+                position += len(raw)
+                if position > end:
+                    break
+                if b'"role"' not in raw:
+                    continue
+                try:
+                    value = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    continue
+                key = session_key(value)
+                if key in keys and key not in found:
+                    found[key] = value
+                    if len(found) == len(keys):
+                        break
+    except OSError:
+        pass
+    return found
+
+
 def stream_records(
-    prefix: str, items: Iterable[Item], before: OpenSession | None = None
+    prefix: str,
+    items: Iterable[Item],
+    before: OpenSession | None = None,
+    firsts: Callable[[set[Key]], dict[Key, dict[str, Any]]] | None = None,
 ) -> tuple[list[RunRecord], list[EventRecord]]:
+    """Runs and events of a stream; ``firsts`` looks up the first events of keys in the
+    part of the source not read now (a read of new lines)."""
     runs: list[RunRecord] = []
     events: list[EventRecord] = []
-    for group in group_stream(items, before):
+    groups = group_stream(items, before)
+    if firsts is not None:
+        for key, first in firsts({group.key for group in groups if group.key is not None}).items():
+            for group in groups:
+                if group.key == key:
+                    group.first = first
+    for group in groups:
         run, group_events = group_records(prefix, group)
         runs.append(run)
         events.extend(group_events)
@@ -275,6 +380,12 @@ def parse_stream(content: Content, name: str) -> ParsedFile:
             where = "" if line else f" (element {native_id[1:]})"
             raise ParseError(content.path, f"not a techrevati AgentEvent or usage record{where}", line)
         items.append((native_id, value, None))
-    before = open_session_before(content) if content.offset > 0 else None
-    runs, events = stream_records(str(content.path), items, before)
+    before, firsts = None, None
+    if content.offset > 0:
+        before = open_session_before(content)
+
+        def firsts(keys: set[Key]) -> dict[Key, dict[str, Any]]:
+            return first_events_before(content.path, content.offset, keys)
+
+    runs, events = stream_records(str(content.path), items, before, firsts)
     return ParsedFile(format=name, runs=runs, events=events)
