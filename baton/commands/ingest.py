@@ -60,11 +60,18 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary.as_dict())
     else:
         s = summary
+        bad = (
+            f" ({s.bad_line_count} bad line{'s' if s.bad_line_count != 1 else ''} skipped)"
+            if s.bad_line_count
+            else ""
+        )
         print(
-            f"{s.files_seen} files seen: {s.files_loaded} loaded, {s.files_unchanged} unchanged, "
+            f"{s.files_seen} files seen: {s.files_loaded} loaded{bad}, {s.files_unchanged} unchanged, "
             f"{s.files_ignored} ignored, {s.files_failed} failed"
         )
         print(f"{s.runs} runs, {s.checkpoints} checkpoints, {s.events} events in {s.seconds:.2f} s")
     for failure in summary.failures:
         print(f"failed: {error_line(failure['path'], failure['line'], failure['error'])}", file=sys.stderr)
+    for bad in summary.bad_lines:  # the file loaded around them; `baton errors` lists them later
+        print(f"bad line: {error_line(bad['path'], bad['line'], bad['error'])}", file=sys.stderr)
     return 1 if summary.files_failed else 0
