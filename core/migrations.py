@@ -108,6 +108,14 @@ def _reread_techrevati_files(connection: Connection) -> None:
     )
 
 
+def _add_bad_lines(connection: Connection) -> None:
+    """A JSON Lines file loads its good lines; its bad ones are listed on its row."""
+    json_type = "JSONB" if connection.dialect.name == "postgresql" else "JSON"
+    add_column_if_missing(connection, "source_file", "bad_lines", json_type)
+    add_column_if_missing(connection, "source_file", "bad_line_count", "INTEGER")
+    # Files failed for one bad line are read again by the next ingest (a failed file is).
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
     _add_resume_export,
@@ -120,6 +128,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _drop_checkpoint_parent_index,
     _keep_only_extra_checkpoint_holders,
     _reread_techrevati_files,
+    _add_bad_lines,
 ]
 
 

@@ -11,6 +11,9 @@ from typing import NamedTuple
 
 from core.records import ParsedFile
 
+MAX_BAD_LINES = 100  # the bad lines of a file listed one by one; more are counted
+KEPT = "the records it gave before are kept"
+
 
 @dataclass(slots=True)
 class FileOutcome:
@@ -30,6 +33,25 @@ class FileOutcome:
     read_offset: int = 0
     line_count: int = 0
     append: bool = False  # new lines of an append-only file: add, do not replace
+    # A read that did not parse the whole file (bad lines), or of a log shorter than before:
+    # its records are added to the file's earlier ones, which it never replaces.
+    keeps: bool = False
+    bad_lines: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), the first ones
+    bad_line_count: int = 0  # all of them, listed or not
+
+    def add_bad_lines(self, bad_lines: list[tuple[int, str]]) -> None:
+        """Record a read's bad lines (those of JSON Lines content that are not JSON): the
+        good ones around them loaded, so the file is loaded, with them listed; and it keeps
+        what it gave before (it did not parse completely)."""
+        if bad_lines:
+            self.bad_lines = list(bad_lines[:MAX_BAD_LINES])
+            self.bad_line_count = len(bad_lines)
+            self.keeps = True
+
+
+def bad_lines_note(count: int) -> str:
+    """What a loaded file's outcome says of its bad lines (``baton errors`` lists them)."""
+    return f"loaded, {count} bad line{'s' if count != 1 else ''} (skipped; the other lines loaded)"
 
 
 class KnownFile(NamedTuple):

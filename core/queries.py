@@ -121,13 +121,48 @@ def event_counts(engine: Engine, run_id: str) -> dict[str, int]:
 
 
 def failed_files(engine: Engine) -> list[dict[str, Any]]:
+    """Files that failed to load, and each bad line of the files that loaded around them
+    (``outcome`` says which), by path and line."""
+    columns = (
+        SourceFile.path,
+        SourceFile.outcome,
+        SourceFile.error_line,
+        SourceFile.error,
+        SourceFile.seen_at,
+    )
     with engine.connect() as connection:
         rows = connection.execute(
-            select(SourceFile.path, SourceFile.error_line, SourceFile.error, SourceFile.seen_at)
-            .where(SourceFile.outcome == "failed")
+            select(*columns, SourceFile.bad_lines, SourceFile.bad_line_count)
+            .where(
+                (SourceFile.outcome == "failed")
+                | ((SourceFile.outcome == "loaded") & (SourceFile.bad_line_count > 0))
+            )
             .order_by(SourceFile.path)
         ).all()
-    return [{"path": r.path, "line": r.error_line, "error": r.error, "seen_at": iso(r.seen_at)} for r in rows]
+    found: list[dict[str, Any]] = []
+    for r in rows:
+        seen = iso(r.seen_at)
+        if r.outcome == "failed":
+            found.append(
+                {"path": r.path, "line": r.error_line, "error": r.error, "seen_at": seen, "outcome": "failed"}
+            )
+            continue
+        listed = r.bad_lines or []
+        for line, reason in listed:
+            found.append(
+                {
+                    "path": r.path,
+                    "line": line,
+                    "error": f"skipped: {reason}",
+                    "seen_at": seen,
+                    "outcome": "loaded",
+                }
+            )
+        if r.bad_line_count > len(listed):
+            more = r.bad_line_count - len(listed)
+            error = f"skipped: {more} more bad line{'s' if more != 1 else ''}, not listed"
+            found.append({"path": r.path, "line": None, "error": error, "seen_at": seen, "outcome": "loaded"})
+    return found
 
 
 def file_outcome_counts(engine: Engine) -> dict[str, int]:
@@ -158,6 +193,7 @@ def source_files(engine: Engine, outcome: str | None = None) -> list[dict[str, A
             "error": r.error,
             "error_line": r.error_line,
             "warnings": r.warnings or [],
+            "bad_line_count": r.bad_line_count or 0,
             "seen_at": iso(r.seen_at),
             "loaded_at": iso(r.loaded_at),
         }

@@ -61,6 +61,9 @@ class SourceFile(SQLModel, table=True):
     warnings: list[str] | None = json_column()
     read_offset: int = Field(default=0, sa_type=BigInteger)  # bytes consumed (append-only tails)
     line_count: int = 0
+    # A loaded file's lines that are not JSON: [line, reason] of the first ones, and how many.
+    bad_lines: list[list[Any]] | None = json_column()
+    bad_line_count: int | None = None
     seen_at: datetime | None = time_column(index=True)  # max() is the data version
     loaded_at: datetime | None = time_column()
 

@@ -433,6 +433,16 @@ def files(outcome: str) -> list[dict[str, Any]]:
     return _files(_key(), outcome)
 
 
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def _bad_lines(key: tuple[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in queries.failed_files(_engine(key[0])) if f["outcome"] == "loaded"]
+
+
+def bad_lines() -> list[dict[str, Any]]:
+    """Lines skipped in files that loaded (path, line, error): the first 100 of each file."""
+    return _bad_lines(_key())
+
+
 def add_folder(path_text: str) -> dict[str, Any]:
     """Ingest a folder now (the running watcher keeps its own folders). Returns the summary."""
     from ingest.loader import ingest_paths

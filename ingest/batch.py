@@ -38,6 +38,9 @@ class IngestSummary:
     events: int = 0
     seconds: float = 0.0
     failures: list[dict] = field(default_factory=list)
+    # Lines of loaded files that are not JSON, skipped (path, line, error), the first of each file's.
+    bad_lines: list[dict] = field(default_factory=list)
+    bad_line_count: int = 0  # all of them
     touched_runs: set[str] = field(default_factory=set)
     busy: list[str] = field(default_factory=list)  # kept changing while read: not loaded yet
     skipped: list[dict] = field(default_factory=list)  # {"path", "error"}: why each was skipped
@@ -176,7 +179,7 @@ def write_resilient(
             store.write_batch([failed])
             outcomes[index] = failed
             if summary is not None and outcome.outcome == "loaded":
-                summary.files_loaded -= 1
+                _uncount(summary, outcome)
                 summary.files_failed += 1
                 summary.failures.append({"path": outcome.path, "line": None, "error": failed.error})
     return touched
@@ -203,8 +206,27 @@ def _count(summary: IngestSummary, outcome: FileOutcome) -> None:
         assert parsed is not None
         summary.checkpoints += len(parsed.checkpoints)
         summary.events += len(parsed.events)
+        if outcome.bad_line_count:
+            summary.bad_line_count += outcome.bad_line_count
+            summary.bad_lines.extend(
+                {"path": outcome.path, "line": line, "error": f"skipped: {reason}"}
+                for line, reason in outcome.bad_lines
+            )
     elif outcome.outcome == "ignored":
         summary.files_ignored += 1
     elif outcome.outcome == "failed":
         summary.files_failed += 1
         summary.failures.append({"path": outcome.path, "line": outcome.error_line, "error": outcome.error})
+
+
+def _uncount(summary: IngestSummary, outcome: FileOutcome) -> None:
+    """Take back what ``_count`` counted of a loaded file the database then refused: the
+    summary counts only records that were stored."""
+    summary.files_loaded -= 1
+    parsed = outcome.parsed
+    if parsed is not None:
+        summary.checkpoints -= len(parsed.checkpoints)
+        summary.events -= len(parsed.events)
+    if outcome.bad_line_count:
+        summary.bad_line_count -= outcome.bad_line_count
+        summary.bad_lines = [bad for bad in summary.bad_lines if bad["path"] != outcome.path]

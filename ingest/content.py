@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     import sqlite3
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+BOM = b"\xef\xbb\xbf"  # a UTF-8 byte order mark, which some editors and writers put first
+LOG_SUFFIXES = (".jsonl", ".ndjson")  # JSON Lines by name: empty, they are logs with no line yet
+CUT_LINE = "cut short (its writer stopped mid-line); the value written after it on the same line was loaded"
+_RESUME_TRIES = 32
 
 
 @dataclass(slots=True)
@@ -35,7 +39,7 @@ class Content:
     ``sqlite`` or ``other``.
 
     For ``jsonl``, ``lines`` holds every complete, decodable line; ``bad_lines`` records
-    the ones that are not JSON (number, message). ``first_line`` is 1 and ``offset`` 0
+    the ones that are not JSON (number, message): a reader reports them with the outcome. ``first_line`` is 1 and ``offset`` 0
     unless the file is being read from a byte offset (append-only tailing): then they are
     the line number and byte offset where the content starts.
     """
@@ -90,6 +94,8 @@ def decode(path: str | Path, data: bytes, first_line: int = 1, offset: int = 0) 
     path = os.fspath(path)
     if data.startswith(SQLITE_MAGIC):
         return Content(name=path, kind="sqlite")
+    if offset == 0 and data.startswith(BOM):
+        data = data[len(BOM) :]
     stripped = data.lstrip()
     if not stripped:
         if first_line > 1:
@@ -102,9 +108,10 @@ def decode(path: str | Path, data: bytes, first_line: int = 1, offset: int = 0) 
     except orjson.JSONDecodeError as exc:
         whole_error = exc
     _decode_text(path, data)  # invalid UTF-8 gets its own message, with the byte and line
-    # Not one document: JSON Lines if the first line is a complete JSON value.
+    # Not one document: JSON Lines if its first line is a complete JSON value. A document cut
+    # short is not JSON Lines because some later line of it happens to be valid JSON.
     content = _json_lines(path, data, first_line, offset)
-    if not content.lines:
+    if not content.lines or (content.bad_lines and content.bad_lines[0][0] <= content.lines[0].number):
         raise _json_error(path, data, whole_error)
     return content
 
@@ -114,13 +121,17 @@ def decode_lines(path: str | Path, data: bytes, first_line: int = 1, offset: int
     ``decode`` would call a JSON document, starting at line ``first_line``, byte ``offset`` of
     the file. Raises ParseError for text that is not UTF-8."""
     path = os.fspath(path)
+    if offset == 0 and data.startswith(BOM):
+        data = data[len(BOM) :]
     _decode_text(path, data, first_line)
     return _json_lines(path, data, first_line, offset)
 
 
 def _json_lines(path: str, data: bytes, first_line: int, offset: int) -> Content:
     """Every line of ``data`` decoded; a line that is not JSON is a bad line with its number
-    (the last one, which has no newline yet, is called incomplete)."""
+    (the last one, which has no newline yet, is called incomplete). A line cut short by a
+    writer that died, and then continued by the same writer restarted (a value appended
+    right after the cut, without a newline between), is a bad line whose last value loads."""
     content = Content(name=path, kind="jsonl", first_line=first_line, offset=offset)
     raw_lines = data.split(b"\n")
     for index, raw in enumerate(raw_lines):
@@ -132,23 +143,50 @@ def _json_lines(path: str, data: bytes, first_line: int, offset: int) -> Content
         except orjson.JSONDecodeError as exc:
             if index == len(raw_lines) - 1:
                 content.bad_lines.append((number, "incomplete last line (no newline yet)"))
+                continue
+            resumed = _resumed_value(raw, exc)
+            if resumed is not _NOTHING:
+                content.lines.append(JsonLine(number, resumed))
+                content.bad_lines.append((number, CUT_LINE))
             else:
                 content.bad_lines.append((number, f"invalid JSON: {str(exc).split(':')[0]}"))
     return content
 
 
+_NOTHING = object()
+
+
+def _resumed_value(raw: bytes, exc: orjson.JSONDecodeError) -> Any:
+    """The complete JSON value that ends a bad line, when the line is a cut-short value with
+    a whole one written after it (or ``_NOTHING``). The whole value starts at or before the
+    place the line stops being JSON, so only the few ``{`` and ``[`` up to it are tried; a
+    value starting inside the cut part cannot parse to the end of the line (it would close
+    what the whole value opened)."""
+    text = raw.decode("utf-8").rstrip()
+    end = min(exc.pos if exc.pos is not None else len(text), len(text) - 1)
+    tries = 0
+    for start in range(end, 0, -1):
+        if text[start] not in "{[":
+            continue
+        try:
+            return orjson.loads(text[start:])
+        except orjson.JSONDecodeError:
+            tries += 1
+            if tries >= _RESUME_TRIES:
+                break
+    return _NOTHING
+
+
 def line_values(content: Content, skipped: list[str] | None = None) -> list[tuple[int, Any]]:
     """Each value of a JSON Lines file with its line number: the one way parsers of line
-    formats read them. A line that is not JSON raises ParseError (its number, its reason),
-    or, given ``skipped``, is reported there as ``path:line: skipped: reason`` and left out.
+    formats read them. A line that is not JSON is left out: the reader reports it with the
+    file's outcome (``Content.bad_lines``), and the good lines around it load. Given
+    ``skipped``, each is also added there as a warning, ``path:line: skipped: reason``.
     Other content is one value on line ``first_line`` (a file of one line decodes as a JSON
     document)."""
     if content.kind != "jsonl":
         return [(content.first_line, content.json)]
-    if skipped is None:
-        for number, message in content.bad_lines:
-            raise ParseError(content.path, message, number)
-    else:
+    if skipped is not None:
         skipped.extend(
             f"{content.path}:{number}: skipped: {message}" for number, message in content.bad_lines
         )

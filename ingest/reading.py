@@ -14,8 +14,9 @@ import os
 import time
 from pathlib import Path
 
-from core.outcomes import FileOutcome, KnownFile
-from ingest.content import SQLITE_MAGIC, decode, decode_lines, sqlite_problem
+from core.outcomes import KEPT, FileOutcome, KnownFile
+from core.records import ParsedFile
+from ingest.content import BOM, LOG_SUFFIXES, SQLITE_MAGIC, decode, decode_lines, sqlite_problem
 from ingest.parse_failure import parse_failure
 from ingest.registry import detect_format
 from ingest.regular_file import open_regular, open_regular_fd, read_upto
@@ -160,13 +161,21 @@ def read_file(path: str | Path, known: KnownFile | None, max_text: int | None = 
     digest = _digest(name, data)
     if known and known.content_hash == digest and known.outcome not in ("deleted", "failed"):
         return FileOutcome(path=name, outcome="unchanged", size=size, mtime_ns=mtime, content_hash=digest)
-    return parse_bytes(name, data, size, mtime, digest)
+    outcome = parse_bytes(name, data, size, mtime, digest)
+    if known is not None and known.outcome == "loaded" and outcome.outcome in ("failed", "ignored"):
+        # Failed or ignored, a file gives up nothing it loaded before: say so.
+        outcome.error = f"{outcome.error}; {KEPT}"
+    return outcome
 
 
 def parse_bytes(path: str | Path, data: bytes, size: int, mtime: int, digest: str) -> FileOutcome:
     name = os.fspath(path)
     base = {"path": name, "size": size, "mtime_ns": mtime, "content_hash": digest}
     offset = lines = 0
+    if name.endswith(LOG_SUFFIXES) and not data.removeprefix(BOM).strip():
+        # An empty log is one with no line yet (agents create them at start); never a
+        # replacement for lines it had: it keeps them (an empty .json stays failed).
+        return FileOutcome(outcome="loaded", parsed=ParsedFile(format=""), keeps=True, **base)
     try:
         content = decode(name, data)
         spec = detect_format(content)
@@ -185,7 +194,7 @@ def parse_bytes(path: str | Path, data: bytes, size: int, mtime: int, digest: st
         parsed = spec.parse(content)
     except Exception as exc:  # bad input, or a parser bug: recorded, never stops the pass
         return parse_failure(exc, **base)
-    return FileOutcome(
+    outcome = FileOutcome(
         outcome="loaded",
         format=spec.name,
         framework=spec.framework,
@@ -195,6 +204,8 @@ def parse_bytes(path: str | Path, data: bytes, size: int, mtime: int, digest: st
         line_count=lines,
         **base,
     )
+    outcome.add_bad_lines(content.bad_lines)
+    return outcome
 
 
 def _ignored_reason(kind: str) -> str:

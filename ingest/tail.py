@@ -6,6 +6,13 @@ that was (``line_count``) and a fingerprint of the consumed bytes (``content_has
 first and last 4 KB before the offset). The next read checks the fingerprint (a shorter
 file or another file renamed over it starts over), parses only the new complete lines and
 leaves a partial last line for later: it is read once its newline arrives.
+
+A log found shorter than what was read of it (cut short, emptied, rotated) keeps every record
+it gave, as a deleted file does, and its outcome says so: it is an append-only log, so what
+it held was true, and a shorter copy is no reason to forget it. Reading goes on from its new
+end: the lines it holds now are taken as those read before, and the lines written after them
+are read as new. (A rotated log whose new lines were written before Baton saw it shrink loses
+those lines, not the old ones: there is no telling them from the old lines cut short.)
 """
 
 from __future__ import annotations
@@ -13,8 +20,10 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import BinaryIO
 
-from core.outcomes import FileOutcome, KnownFile
+from core.outcomes import KEPT, FileOutcome, KnownFile
+from core.records import ParsedFile
 from ingest.content import decode_lines
 from ingest.parse_failure import parse_failure
 from ingest.registry import all_formats
@@ -35,8 +44,9 @@ def fingerprint_of(data: bytes, offset: int) -> str:
 
 
 def tail_spec(known: KnownFile | None) -> FormatSpec | None:
-    """The append-only format a file was loaded as, if it can be tailed from an offset."""
-    if known is None or known.outcome != "loaded" or known.read_offset <= 0 or not known.format:
+    """The append-only format a file was loaded as, if it can be tailed from an offset (0
+    too, for a log emptied after it was read)."""
+    if known is None or known.outcome != "loaded" or known.read_offset < 0 or not known.format:
         return None
     if not (known.content_hash or "").startswith("tail:"):
         return None
@@ -74,7 +84,7 @@ def read_tail(
     offset = known.read_offset
     with open_regular(path) as handle:
         if os.fstat(handle.fileno()).st_size < offset:
-            raise StartOver
+            return _shortened(handle, name, known, spec, size, mtime_ns)
         head = handle.read(min(WINDOW, offset))
         handle.seek(max(0, offset - WINDOW))
         tail = handle.read(min(WINDOW, offset))
@@ -97,7 +107,8 @@ def read_tail(
     digest = fingerprint((head + chunk)[:WINDOW], (tail + chunk)[-WINDOW:], new_offset)
     first_line = known.line_count + 1
     try:
-        parsed = spec.parse(decode_lines(path, chunk, first_line, offset))
+        content = decode_lines(path, chunk, first_line, offset)
+        parsed = spec.parse(content)
     except Exception as exc:  # bad input, or a parser bug: recorded, never stops the watcher
         return parse_failure(
             exc, content_hash=known.content_hash, read_offset=offset, line_count=known.line_count, **base
@@ -109,7 +120,7 @@ def read_tail(
             f"{name}: only the new lines were read (the file is over the {whole_limit / 1e6:.1f} MB limit"
             " for whole reads), so what needs the whole file, such as a run's attempt list, is not updated"
         )
-    return FileOutcome(
+    outcome = FileOutcome(
         outcome="loaded",
         content_hash=digest,
         parsed=parsed,
@@ -118,4 +129,46 @@ def read_tail(
         line_count=known.line_count + chunk.count(b"\n"),
         append=True,
         **base,
+    )
+    outcome.add_bad_lines(content.bad_lines)
+    return outcome
+
+
+def _shortened(
+    handle: BinaryIO, name: str, known: KnownFile, spec: FormatSpec, size: int, mtime_ns: int
+) -> FileOutcome:
+    """The outcome of a log shorter than the ``known.read_offset`` bytes read of it: its
+    records are kept (nothing is added or replaced), and it is read on from its present end
+    (its last newline), fingerprinted anew."""
+    handle.seek(0)
+    head = handle.read(WINDOW)
+    handle.seek(0)
+    end = lines = 0
+    position = 0
+    while chunk := handle.read(1 << 20):
+        last = chunk.rfind(b"\n")
+        if last >= 0:
+            end = position + last + 1
+            lines += chunk.count(b"\n")
+        position += len(chunk)
+    handle.seek(max(0, end - WINDOW))
+    tail = handle.read(end - max(0, end - WINDOW))
+    note = (
+        f"shorter than the {known.read_offset:,} bytes read before (cut short or rotated): {KEPT},"
+        " and lines written after its present end are read as new"
+    )
+    return FileOutcome(
+        path=name,
+        outcome="loaded",
+        size=size,
+        mtime_ns=mtime_ns,
+        format=spec.name,
+        framework=spec.framework,
+        content_hash=fingerprint(head[:end], tail, end),
+        error=note,
+        warnings=[f"{name}: {note}"],
+        parsed=ParsedFile(format=spec.name),
+        read_offset=end,
+        line_count=lines,
+        append=True,
     )

@@ -104,6 +104,8 @@ def merge_reply(summary: IngestSummary, reply: dict) -> list[FileOutcome]:
     for key in ("files_loaded", "files_unchanged", "files_ignored", "files_failed", "checkpoints", "events"):
         setattr(summary, key, getattr(summary, key) + reply[key])
     summary.failures.extend(reply["failures"])
+    summary.bad_lines.extend(reply["bad_lines"])
+    summary.bad_line_count += reply["bad_line_count"]
     summary.busy.extend(reply["busy"])
     summary.touched_runs.update(reply["touched_runs"])
     return [FileOutcome(**written) for written in reply["written"]]
@@ -184,6 +186,8 @@ def _answer(store: Store, request: dict) -> dict:
     )
     return summary.as_dict() | {
         "failures": summary.failures,
+        "bad_lines": summary.bad_lines,
+        "bad_line_count": summary.bad_line_count,
         "busy": summary.busy,
         "touched_runs": sorted(summary.touched_runs),
         "written": [_light(outcome) for outcome in written],

@@ -1,4 +1,5 @@
-"""``baton errors``: files that failed to load, with the reason."""
+"""``baton errors``: files that failed to load, with the reason, and the bad lines of files
+that loaded around them (``path:line: skipped: reason``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 
 from baton.output import add_db_option, error_line, print_json
 
-HELP = "list files that failed to load, with reasons"
+HELP = "list files that failed to load, and bad lines skipped, with reasons"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(failures)
     elif not failures:
-        print("No failed files.")
+        print("No failed files and no bad lines.")
     else:
         for failure in failures:
             print(error_line(failure["path"], failure["line"], failure["error"]))

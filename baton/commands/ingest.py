@@ -62,8 +62,13 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary.as_dict())
     else:
         s = summary
+        bad = (
+            f" ({s.bad_line_count} bad line{'s' if s.bad_line_count != 1 else ''} skipped)"
+            if s.bad_line_count
+            else ""
+        )
         print(
-            f"{s.files_seen} files seen: {s.files_loaded} loaded, {s.files_unchanged} unchanged, "
+            f"{s.files_seen} files seen: {s.files_loaded} loaded{bad}, {s.files_unchanged} unchanged, "
             f"{s.files_ignored} ignored, {s.files_failed} failed"
             + (f", {s.files_skipped} skipped" if s.files_skipped else "")
         )
@@ -72,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"failed: {error_line(failure['path'], failure['line'], failure['error'])}", file=sys.stderr)
     for skip in summary.skipped:  # a FIFO, a device, a dangling symlink: nothing to read
         print(f"skipped: {error_line(skip['path'], None, skip['error'])}", file=sys.stderr)
+    for bad in summary.bad_lines:  # the file loaded around them; `baton errors` lists them later
+        print(f"bad line: {error_line(bad['path'], bad['line'], bad['error'])}", file=sys.stderr)
     # Exit 1 when a file failed, or when every path named held nothing to read.
     nothing_named = {str(root) for root in roots} <= {skip["path"] for skip in summary.skipped}
     return 1 if summary.files_failed or nothing_named else 0

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
+from core.outcomes import MAX_BAD_LINES, FileOutcome
 from core.store import lookups
 from core.store.bulk import Prepared, insert_prepared, update_by_id
 from core.store.holders import release_checkpoints, release_events
-from core.tables import AgentManifest, Checkpoint, Event, Price, RunFragment
+from core.tables import AgentManifest, Checkpoint, Event, Price, RunFragment, SourceFile
 
 OWNED_TABLES = (RunFragment, Event, Price, AgentManifest)
 
@@ -84,3 +85,21 @@ def drop_inferred_status(connection: Connection, file_ids: list[int]) -> set[str
             touched.add(row.run_id)
         update_by_id(connection, RunFragment.__table__, changes)
     return touched
+
+
+def carry_bad_lines(connection: Connection, appended: list[FileOutcome]) -> None:
+    """New lines of a log add their bad lines to those listed of its earlier lines (read
+    before the write transaction: one ingester tails a given file at a time)."""
+    by_path = {o.path: o for o in appended}
+    for condition in lookups.where_in(connection.dialect, SourceFile.path, list(by_path)):
+        query = select(SourceFile.path, SourceFile.bad_lines, SourceFile.bad_line_count).where(
+            condition, SourceFile.bad_line_count > 0
+        )
+        for path, listed, count in connection.execute(query):
+            outcome = by_path[path]
+            earlier = [(int(line), str(reason)) for line, reason in listed or ()]
+            numbers = {line for line, _ in earlier}
+            outcome.bad_lines = (earlier + [b for b in outcome.bad_lines if b[0] not in numbers])[
+                :MAX_BAD_LINES
+            ]
+            outcome.bad_line_count += count  # new lines: none of them was counted before

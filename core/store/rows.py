@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core import ids
-from core.outcomes import FileOutcome
+from core.outcomes import FileOutcome, bad_lines_note
 
 
 def _shallow(record: Any) -> dict[str, Any]:
@@ -168,9 +168,12 @@ def file_rows(outcomes: Sequence[FileOutcome]) -> list[dict[str, Any]]:
             "mtime_ns": o.mtime_ns,
             "content_hash": o.content_hash,
             "outcome": o.outcome,
-            "error": o.error,
-            "error_line": o.error_line,
+            # A loaded file's bad lines are its outcome's note, and its line the first of them.
+            "error": o.error if o.error or not o.bad_line_count else bad_lines_note(o.bad_line_count),
+            "error_line": o.error_line if o.error or not o.bad_line_count else o.bad_lines[0][0],
             "warnings": o.warnings,
+            "bad_lines": [list(bad) for bad in o.bad_lines] or None,
+            "bad_line_count": o.bad_line_count or None,
             "read_offset": o.read_offset,  # reset when failed or gone: next read is whole
             "line_count": o.line_count,
         }

@@ -105,7 +105,11 @@ class Store:
         # several ingest processes, the database is the part they take turns at.
         # 1. The loaded files' records as rows; ``source_file_id`` holds paths until step 8.
         loaded = [o for o in outcomes if o.outcome == "loaded" and o.parsed is not None]
-        rows = batch_rows(loaded, self._append_bases([o.path for o in loaded if o.append]))
+        appended = [o for o in loaded if o.append]
+        rows = batch_rows(loaded, self._append_bases([o.path for o in appended]))
+        if appended:  # new lines add their bad lines to those listed before
+            with self.engine.connect() as connection:
+                files.carry_bad_lines(connection, appended)
         # 2. Every run computed from the batch's rows alone, as if it were new: right for the
         #    runs the database does not hold yet. Links the chains in the checkpoint rows too.
         dialect = self.engine.dialect
@@ -132,8 +136,9 @@ class Store:
             )
             file_ids = existing | files.write_files(connection, prepared_files, existing)
             # 6. Files loaded before give up what they contributed (only they can own records
-            #    to replace: new files skip the deletes); deleted files their inferred status.
-            replaced = [existing[o.path] for o in loaded if not o.append and o.path in existing]
+            #    to replace: new files skip the deletes), unless read in part (new lines) or
+            #    not completely (bad lines, a log cut short); deleted files their inferred status.
+            replaced = [existing[o.path] for o in loaded if not (o.append or o.keeps) and o.path in existing]
             touched = files.delete_owned(connection, replaced)
             gone = [file_ids[o.path] for o in outcomes if o.outcome == "deleted" and o.path in file_ids]
             touched |= files.drop_inferred_status(connection, gone)

@@ -82,6 +82,22 @@ if ignored:
     )
 else:
     st.caption("No file was ignored.")
+bad = data.bad_lines()
+if bad:
+    st.subheader(f"Bad lines skipped ({len(bad):,})")
+    st.caption("Lines of loaded JSON Lines files that are not JSON; the lines around them loaded.")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "file": [b["path"] for b in bad],
+                "line": [b["line"] for b in bad],
+                "why": [ui.short(b["error"], 300) for b in bad],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"why": st.column_config.TextColumn(width="large")},
+    )
 if deleted:
     st.subheader(f"Deleted files ({len(deleted):,})")
     st.caption("Gone from disk; the runs they described are kept.")

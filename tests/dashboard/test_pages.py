@@ -404,6 +404,17 @@ def test_failures_page_groups_every_failed_run_and_opens_one(sample_db: str) -> 
     assert first_group.iloc[0]["run"].lstrip("…") in unescape(at.title[0].value)
 
 
+def test_ingest_page_lists_the_bad_lines_of_files_that_loaded(sample_db: str) -> None:
+    at = open_page("views/ingest.py")
+    assert not at.exception
+    assert "Bad lines skipped (1)" in texts(at)
+    bad = at.dataframe[3].value
+    assert [(Path(p).name, line) for p, line in zip(bad["file"], bad["line"], strict=True)] == [
+        ("bad_middle_line.jsonl", 2)
+    ]
+    assert "invalid JSON" in bad["why"][0]
+
+
 def test_ingest_page_lists_failed_and_ignored_files_and_adds_a_folder(sample_db: str, tmp_path: Path) -> None:
     at = open_page("views/ingest.py")
     shown = texts(at)

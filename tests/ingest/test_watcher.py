@@ -212,12 +212,13 @@ def test_append_only_jsonl_reads_only_new_complete_lines(harness: Harness, watch
     wait_for(lambda: harness.count(Event) == 20)
     assert harness.reported(path, 4)[-1].append is False
 
-    path.write_bytes(b"".join(lines[:3]))  # truncated (rotated): starts over
-    wait_for(lambda: harness.count(Event) == 3)
-    assert harness.reported(path, 5)[-1].append is False
+    path.write_bytes(b"".join(lines[:3]))  # cut short (rotated): keeps what it held, reads on from its end
+    shortened = harness.reported(path, 5)[-1]
+    assert shortened.append is True and "shorter than" in (shortened.error or "")
+    assert harness.count(Event) == 20
 
     with open(path, "ab") as handle:  # a writer that keeps the file open: lines show up anyway
-        for number in range(3, 6):
+        for number in range(20, 23):
             handle.write(lines[number])
             handle.flush()
             wait_for(lambda number=number: harness.count(Event) == number + 1)
