@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from core.outcomes import FileOutcome, KnownFile
+from core.record_values import check_values
 from ingest.content import decode_lines
 from ingest.parse_failure import parse_failure
 from ingest.registry import all_formats
@@ -97,7 +98,7 @@ def read_tail(
     digest = fingerprint((head + chunk)[:WINDOW], (tail + chunk)[-WINDOW:], new_offset)
     first_line = known.line_count + 1
     try:
-        parsed = spec.parse(decode_lines(path, chunk, first_line, offset))
+        parsed = check_values(spec.parse(decode_lines(path, chunk, first_line, offset)))
     except Exception as exc:  # bad input, or a parser bug: recorded, never stops the watcher
         return parse_failure(
             exc, content_hash=known.content_hash, read_offset=offset, line_count=known.line_count, **base
