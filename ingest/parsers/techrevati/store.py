@@ -194,7 +194,7 @@ def _read(connection: sqlite3.Connection, prefix: str) -> ParsedFile:
         ]
     threads = _checkpoints(connection, prefix) if "checkpoints" in tables else {}
     steps = _steps(connection, prefix) if "checkpoint_steps" in tables else []
-    groups = group_stream(items)
+    groups = group_stream(items, warnings=parsed.warnings)
     joined = len(threads) == 1 and len(groups) == 1 and groups[0].key is not None
     audit_chain = chain_state(audit) if audit else None  # re-hashes every audit row: once per file
     for group in groups:
