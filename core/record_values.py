@@ -12,10 +12,10 @@ event); a checkpoint's document, stored untouched, holds it too. Nothing is clam
 It lives in core beside the records it checks: the limits are those of the store's columns
 (SQLite INTEGER and PostgreSQL BIGINT are signed 64-bit), not of any one format.
 
-Good records cost one attribute fetch and two C-level passes each (the ingest's hot path):
-the exact type of every checked field against the types it may have, and the sum of the
-numbers' magnitudes against a bound that no in-range set of them can exceed; only a record
-that fails either is looked at field by field.
+Good records are cheap (the ingest's hot path): one attribute fetch, the tuple of the
+fields' exact types looked up among those already seen to be allowed, and, when it holds
+numbers, the sum of their magnitudes against a bound no in-range set of them reaches. Only a
+record that fails either is looked at field by field.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 # Numbers whose magnitudes add up to less than this are each within a 64-bit integer.
 _FAST_BOUND = 2**62
 MAX_WARNINGS = 20  # detailed warnings per file; the rest are counted in one more
+_MAX_KNOWN = 1024  # type combinations remembered per record class
 _NONE = type(None)
 _INT = frozenset({int, _NONE})
 _FLOAT = frozenset({float, int, _NONE})
@@ -50,6 +51,19 @@ class _Fields:
         self.allowed = [_ALLOWED[kind] for kind in self.kinds]
         self.numbers = len(kinds.get("int", ())) + len(kinds.get("float", ()))
         self.get = attrgetter(*self.names)
+        # The exact types of a record's fields (a tuple) that are all allowed, each with
+        # whether it holds a number (whose range is then checked): a handful per format.
+        self.known: dict[tuple[type, ...], bool] = {}
+
+    def learn(self, values: tuple[Any, ...]) -> bool | None:
+        """Whether these values' types are all allowed (None if not) and include a number."""
+        types = tuple(map(type, values))
+        if not all(map(frozenset.__contains__, self.allowed, types)):
+            return None
+        has_numbers = any(kind is not _NONE for kind in types[: self.numbers])
+        if len(self.known) < _MAX_KNOWN:
+            self.known[types] = has_numbers
+        return has_numbers
 
 
 _TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
@@ -100,14 +114,19 @@ def check_values(parsed: ParsedFile) -> ParsedFile:
         (_EVENT, parsed.events),
         (_PRICE, parsed.prices),
     ):
-        allowed, numbers, get = fields.allowed, fields.numbers, fields.get
+        if not records:
+            continue
+        get, known, numbers = fields.get, fields.known, fields.numbers
         for record in records:
             values = get(record)
-            if all(map(frozenset.__contains__, allowed, map(type, values))) and (
-                not numbers or sum(map(abs, filter(None, values[:numbers]))) < _FAST_BOUND
-            ):
-                continue
-            _repair(fields, record, values, problems)
+            has_numbers = known.get(tuple(map(type, values)))
+            if has_numbers is None:
+                has_numbers = fields.learn(values)
+                if has_numbers is None:
+                    _repair(fields, record, values, problems)
+                    continue
+            if has_numbers and sum(map(abs, filter(None, values[:numbers]))) >= _FAST_BOUND:
+                _repair(fields, record, values, problems)
     if problems:
         extra = len(problems) - MAX_WARNINGS
         parsed.warnings.extend(problems[:MAX_WARNINGS])
