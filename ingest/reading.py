@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from core.outcomes import KEPT, FileOutcome, KnownFile
+from core.record_values import check_values
 from core.records import ParsedFile
 from ingest.content import BOM, LOG_SUFFIXES, SQLITE_MAGIC, decode, decode_lines, sqlite_problem
 from ingest.parse_failure import parse_failure
@@ -191,7 +192,7 @@ def parse_bytes(path: str | Path, data: bytes, size: int, mtime: int, digest: st
             if content.kind != "jsonl" or offset != len(data):  # else decoded as these lines already
                 content = decode_lines(name, data[:offset])
             base["content_hash"] = fingerprint_of(data, offset)
-        parsed = spec.parse(content)
+        parsed = check_values(spec.parse(content))
     except Exception as exc:  # bad input, or a parser bug: recorded, never stops the pass
         return parse_failure(exc, **base)
     outcome = FileOutcome(

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from core.outcomes import KEPT, FileOutcome, KnownFile
+from core.record_values import check_values
 from core.records import ParsedFile
 from ingest.content import decode_lines
 from ingest.parse_failure import parse_failure
@@ -108,7 +109,7 @@ def read_tail(
     first_line = known.line_count + 1
     try:
         content = decode_lines(path, chunk, first_line, offset)
-        parsed = spec.parse(content)
+        parsed = check_values(spec.parse(content))
     except Exception as exc:  # bad input, or a parser bug: recorded, never stops the watcher
         return parse_failure(
             exc, content_hash=known.content_hash, read_offset=offset, line_count=known.line_count, **base

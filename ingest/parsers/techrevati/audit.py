@@ -58,7 +58,9 @@ def parse(content: Content) -> ParsedFile:
             )
         records.append((f"audit:{value['sequence']}", value))
     warnings: list[str] = []
-    runs, events = stream_records(str(content.path), audit_items(records, warnings, str(content.path)))
+    runs, events = stream_records(
+        str(content.path), audit_items(records, warnings, str(content.path)), warnings=warnings
+    )
     chain = chain_state([record for _, record in records])
     for run in runs:
         run.attributes["audit_chain"] = chain

@@ -201,7 +201,7 @@ def _read(connection: sqlite3.Connection, prefix: str) -> ParsedFile:
         if "checkpoints" in tables
         else []
     )
-    groups = group_stream(items)
+    groups = group_stream(items, warnings=parsed.warnings)
     joined = len(thread_ids) == 1 and len(groups) == 1 and groups[0].key is not None
     audit_chain = chain_state(audit) if audit else None  # re-hashes every audit row: once per file
     joined_run: str | None = None

@@ -99,9 +99,19 @@ class Group:
 
 
 def session_key(value: Any) -> Key | None:
-    """The (role, phase, project_id) of an AgentEvent with a role, else None."""
+    """The (role, phase, project_id) of an AgentEvent with a role, else None. A phase or
+    project_id that is not a text or number (a list, an object) is keyed by its JSON text:
+    the run still groups its events, and the event's data keeps the value as written."""
     role = value.get("role") if is_agent_event(value) else None
-    return (role, value.get("phase"), value.get("project_id")) if isinstance(role, str) and role else None
+    if not isinstance(role, str) or not role:
+        return None
+    return (role, _key_part(value.get("phase")), _key_part(value.get("project_id")))
+
+
+def _key_part(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return orjson.dumps(value, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
 
 
 def open_session(newest_first: Iterable[Any]) -> OpenSession | None:
@@ -134,8 +144,11 @@ def open_session(newest_first: Iterable[Any]) -> OpenSession | None:
     return found
 
 
-def group_stream(items: Iterable[Item], before: OpenSession | None = None) -> list[Group]:
-    """Group ``items`` (in stream order); ``before`` is the session open where they start."""
+def group_stream(
+    items: Iterable[Item], before: OpenSession | None = None, warnings: list[str] | None = None
+) -> list[Group]:
+    """Group ``items`` (in stream order); ``before`` is the session open where they start.
+    A run keyed by the JSON text of a phase or project_id gets a line in ``warnings``."""
     groups: dict[Key | None, Group] = {}
     open_key: Key | None = None
     if before is not None:
@@ -152,7 +165,11 @@ def group_stream(items: Iterable[Item], before: OpenSession | None = None) -> li
         value = item[1]
         key = session_key(value)
         if key is not None:
-            group = groups.setdefault(key, Group(key))
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = Group(key)
+                if warnings is not None:
+                    warnings.extend(_key_warnings(item[0], value))
             if group.first is None:
                 group.first = value
             group.pending.update(range(len(group.items), len(group.items) + len(pending)))
@@ -167,6 +184,16 @@ def group_stream(items: Iterable[Item], before: OpenSession | None = None) -> li
     if pending:
         groups.setdefault(None, Group(None)).items.extend(pending)
     return [group for group in groups.values() if group.items]
+
+
+def _key_warnings(native_id: str | None, value: dict[str, Any]) -> list[str]:
+    return [
+        f"record {native_id}: field {name}: value {_key_part(value[name])[:60]} is "
+        f"{'a list' if isinstance(value[name], list) else 'an object'}, not a text or number; "
+        "its run is keyed by its JSON text (kept in the event's data)"
+        for name in ("phase", "project_id")
+        if name in value and _key_part(value[name]) is not value[name]
+    ]
 
 
 def _native_id(prefix: str, key: Key | None) -> str:
@@ -329,12 +356,13 @@ def stream_records(
     items: Iterable[Item],
     before: OpenSession | None = None,
     firsts: Callable[[set[Key]], dict[Key, dict[str, Any]]] | None = None,
+    warnings: list[str] | None = None,
 ) -> tuple[list[RunRecord], list[EventRecord]]:
     """Runs and events of a stream; ``firsts`` looks up the first events of keys in the
     part of the source not read now (a read of new lines)."""
     runs: list[RunRecord] = []
     events: list[EventRecord] = []
-    groups = group_stream(items, before)
+    groups = group_stream(items, before, warnings)
     if firsts is not None:
         for key, first in firsts({group.key for group in groups if group.key is not None}).items():
             for group in groups:
@@ -387,5 +415,6 @@ def parse_stream(content: Content, name: str) -> ParsedFile:
         def firsts(keys: set[Key]) -> dict[Key, dict[str, Any]]:
             return first_events_before(content.path, content.offset, keys)
 
-    runs, events = stream_records(str(content.path), items, before, firsts)
-    return ParsedFile(format=name, runs=runs, events=events)
+    warnings: list[str] = []
+    runs, events = stream_records(str(content.path), items, before, firsts, warnings)
+    return ParsedFile(format=name, runs=runs, events=events, warnings=warnings)
