@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,15 +37,23 @@ from tests.dashboard.test_pages import PAGES, fresh_streamlit, open_page  # noqa
 from tests.helpers import copy_tree, database_state, fresh_postgres_database
 from tests.ingest.test_watcher import TRACE, acf_doc, wait_for
 
-pytestmark = pytest.mark.skipif(
+needs_postgres = pytest.mark.skipif(
     not PG_URL, reason="BATON_TEST_PG_URL is not set: the team test needs a real PostgreSQL (CI sets it)"
 )
 
-BURSTS = 6
+BURSTS = 10  # at least; more while the readers have not yet seen enough (a loaded machine)
+MAX_BURSTS = 40
 BURST_PAUSE_S = 1.0
 GENERATED_PER_BURST = 60
 WATCHING = re.compile(r"watching \S.* \((inotify|polling)\)")
 STOPPED = re.compile(r"stopped: \d+ loaded, \d+ failed, \d+ deleted")
+# watchdog's warning during bursts (and the source line Python prints under it): issue 21
+# removes it from the watcher's output in a fix of its own; until that is merged, it is the
+# one thing a watcher may print here besides WATCHING and STOPPED. Delete this then.
+WATCHDOG_NOISE = re.compile(
+    r".*/watchdog/observers/inotify\.py:\d+: RuntimeWarning: Callback with id '\d+' already exists .*"
+    r"|\s+wd = self\._inotify_fd\.add_callback\(.*"
+)
 
 
 def _baton(*args: str, stdout: int | IO[str] = subprocess.PIPE, stderr: int | IO[str] = subprocess.PIPE):
@@ -85,15 +94,19 @@ class Machine:
         path = self.folder / "runs" / TRACE.name
         path.parent.mkdir(exist_ok=True)
         lines = self.trace_lines[burst * 5 : burst * 5 + 5]
+        if not lines:  # the agent is done with it
+            return
         with open(path, "ab") as handle:
             handle.write(b"".join(lines[:-1]) + lines[-1][:20])
             handle.flush()
             time.sleep(0.05)
             handle.write(lines[-1][20:])
 
-    def feed(self, errors: list[str]) -> None:
+    def feed(self, errors: list[str], enough: threading.Event) -> None:
         try:
-            for burst in range(BURSTS):
+            for burst in range(MAX_BURSTS):
+                if burst >= BURSTS and enough.is_set():
+                    break
                 if burst < len(self.samples):  # a whole folder copied elsewhere, then moved in
                     sample = self.samples[burst]
                     staged = copy_tree(sample, self.staging / f"{burst}-{sample.name}")
@@ -118,6 +131,7 @@ def _loop(stop: threading.Event, errors: list[str], what: str, step: Callable[[]
     return thread
 
 
+@needs_postgres
 @pytest.mark.timeout(240)
 def test_two_watchers_an_ingest_readers_and_the_dashboard_share_one_postgres(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -185,19 +199,23 @@ def test_two_watchers_an_ingest_readers_and_the_dashboard_share_one_postgres(
         threads.append(_loop(stop, errors, "baton ingest", ingest))
         threads.append(_loop(stop, errors, "core reader", read_core))
         threads.append(_loop(stop, errors, "CLI reader", read_cli))
-        feeders = [threading.Thread(target=m.feed, args=(errors,)) for m in (a, b)]
-        for feeder in feeders:
-            feeder.start()
-
-        # The dashboard on machine C: its watcher loads C's folder (a fourth writer).
+        # The dashboard on machine C: its watcher loads C's folder (a fourth writer, beside
+        # the ingest of the same folder) on the first page's run.
         monkeypatch.setenv("BATON_DB_URL", PG_URL)
         monkeypatch.setenv("BATON_WATCH", str(c.folder))
-        rounds = 0
-        while any(f.is_alive() for f in feeders) or rounds == 0:
+        open_page("views/overview.py")
+        enough = threading.Event()  # the feeders go on until every reader has seen some
+        feeders = [threading.Thread(target=m.feed, args=(errors, enough)) for m in (a, b)]
+        for feeder in feeders:
+            feeder.start()
+        rounds = 0  # every page, while files keep arriving
+        while all(f.is_alive() for f in feeders):
             runs = queries.list_runs(engine, limit=1)
             for page in PAGES:
                 open_page(page, **({"run": runs[0]["id"]} if runs and page == "views/run.py" else {}))
             rounds += 1
+            if rounds >= 2 and len(ingests) >= 2:
+                enough.set()
         for feeder in feeders:
             feeder.join()
         stop.set()
@@ -236,20 +254,32 @@ def test_two_watchers_an_ingest_readers_and_the_dashboard_share_one_postgres(
         for handle in opened:
             handle.close()
 
+    print(
+        "STATS",
+        len(ingests),
+        rounds,
+        len(run_counts),
+        run_counts[-1],
+        len(expected["files"]),
+        sum(len(e) for e in expected["events"].values()),
+    )
     assert errors == []
     for letter, process in watchers.items():
         err = (logs / f"watch-{letter}.err").read_text()
         assert process.returncode == 0, err
-        assert all(WATCHING.fullmatch(line) or STOPPED.fullmatch(line) for line in err.splitlines()), err
+        printed = [line for line in err.splitlines() if not WATCHDOG_NOISE.fullmatch(line)]
+        assert all(WATCHING.fullmatch(line) or STOPPED.fullmatch(line) for line in printed), err
+        assert len(printed) == 2, err
     failed = {f["path"] for f in expected["files"] if f["outcome"] == "failed"}
-    assert len(ingests) >= 2, "baton ingest never overlapped the watchers"
     for code, out, err in ingests:
         summary = json.loads(out)
         assert code == (1 if summary["files_failed"] else 0), err
         for line in err.splitlines():
             assert line.startswith("failed: ") and line[8:].split(":", 1)[0] in failed, err
     assert len(run_counts) > 3 and run_counts == sorted(run_counts), "a reader saw runs disappear"
-    assert rounds >= 2, "the dashboard's pages ran only once"
+    assert rounds >= 2 and len(ingests) >= 2, (
+        f"in {MAX_BURSTS} bursts: {rounds} page rounds, {len(ingests)} ingests"
+    )
 
 
 def _explain(found: dict[str, Any], expected: dict[str, Any]) -> None:
@@ -265,3 +295,34 @@ def _explain(found: dict[str, Any], expected: dict[str, Any]) -> None:
                 extra = [(k, v) for k, v in found[part].items() if expected[part].get(k) != v]
             print("only in the clean ingest:", missing[:3])
             print("only in the team's:", extra[:3])
+
+
+def test_a_run_held_by_two_machines_files_is_the_same_whichever_arrived_first(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The same techrevati session summary in two machines' folders: one run, and the
+    same run (which file it names included) whether one machine's file or the other's, or
+    both in one pass, came first."""
+    summary = SAMPLE_RUNS / "techrevati" / "v0.4.0" / "failures.analyst.summary.json"
+    folders = []
+    for letter in "ab":
+        folder = tmp_path / f"machine-{letter}"
+        folder.mkdir()
+        shutil.copy(summary, folder / summary.name)
+        folders.append(folder)
+    if PG_URL and db_url == PG_URL:
+        name = PG_URL.rsplit("/", 1)[1].split("?")[0]
+        others = [fresh_postgres_database(PG_URL, f"{name}_{n}") for n in ("ba", "both")]
+    else:
+        others = [f"sqlite:///{tmp_path / n}.db" for n in ("ba", "both")]
+    runs = []
+    for url, passes in zip(
+        [db_url, *others], [[folders[:1], folders[1:]], [folders[1:], folders[:1]], [folders]], strict=True
+    ):
+        engine = make_engine(url)
+        for paths in passes:
+            ingest_paths(paths, Store(engine))
+        runs.append(queries.list_runs(engine))
+        engine.dispose()
+    assert len(runs[0]) == 1
+    assert runs[1] == runs[0] and runs[2] == runs[0]
