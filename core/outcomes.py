@@ -30,6 +30,7 @@ class FileOutcome:
     read_offset: int = 0
     line_count: int = 0
     append: bool = False  # new lines of an append-only file: add, do not replace
+    append_from: int = 0  # for an append: the read_offset its new lines were read from
 
 
 class KnownFile(NamedTuple):

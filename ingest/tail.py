@@ -117,5 +117,6 @@ def read_tail(
         read_offset=new_offset,
         line_count=known.line_count + chunk.count(b"\n"),
         append=True,
+        append_from=offset,
         **base,
     )

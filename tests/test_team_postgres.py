@@ -32,6 +32,7 @@ from core.db import make_engine
 from core.store import Store
 from ingest import watcher as watcher_module
 from ingest.loader import ingest_paths
+from ingest.reading import read_file
 from tests.conftest import PG_URL, REPO, SAMPLE_RUNS, _reset_postgres
 from tests.dashboard.test_pages import PAGES, fresh_streamlit, open_page  # noqa: F401 (a fixture)
 from tests.helpers import copy_tree, database_state, fresh_postgres_database
@@ -326,3 +327,32 @@ def test_a_run_held_by_two_machines_files_is_the_same_whichever_arrived_first(
         engine.dispose()
     assert len(runs[0]) == 1
     assert runs[1] == runs[0] and runs[2] == runs[0]
+
+
+def test_two_writers_reading_the_same_new_lines_store_them_once(db_url: str, tmp_path: Path) -> None:
+    """A watcher and a `baton ingest` of one folder both read the lines an agent just
+    appended to its trace, from the same offset: whichever writes second must not add
+    them again (harness trace lines have no ids of their own: they were stored twice)."""
+    trace = next((SAMPLE_RUNS / "harness" / "v0.14.0" / "traces").glob("fail_budget--*.jsonl"))
+    lines = trace.read_bytes().splitlines(keepends=True)
+    folder = tmp_path / "agents"
+    folder.mkdir()
+    path = folder / trace.name
+    path.write_bytes(b"".join(lines[: len(lines) // 2]))
+    store = Store(make_engine(db_url))
+    ingest_paths([folder], store)
+    known = store.known_files([str(path)])[str(path)]
+    with open(path, "ab") as handle:
+        handle.write(b"".join(lines[len(lines) // 2 :]))
+    first, second = read_file(path, known), read_file(path, known)  # both before either writes
+    assert first is not None and second is not None and first.append and second.append
+    store.write_batch([first])
+    store.write_batch([second])
+    found = database_state(store.engine)
+    store.engine.dispose()
+    clean = Store(make_engine(f"sqlite:///{tmp_path / 'clean.db'}"))
+    ingest_paths([folder], clean)
+    expected = database_state(clean.engine)
+    clean.engine.dispose()
+    assert [len(e) for e in found["events"].values()] == [len(e) for e in expected["events"].values()]
+    assert found == expected
