@@ -38,6 +38,7 @@ class FileOutcome:
     keeps: bool = False
     bad_lines: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), the first ones
     bad_line_count: int = 0  # all of them, listed or not
+    append_from: int = 0  # for an append: the read_offset its new lines were read from
 
     def add_bad_lines(self, bad_lines: list[tuple[int, str]]) -> None:
         """Record a read's bad lines (those of JSON Lines content that are not JSON): the

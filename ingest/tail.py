@@ -129,6 +129,7 @@ def read_tail(
         read_offset=new_offset,
         line_count=known.line_count + chunk.count(b"\n"),
         append=True,
+        append_from=offset,
         **base,
     )
     outcome.add_bad_lines(content.bad_lines)

@@ -86,3 +86,17 @@ def next_seq(connection: Connection, file_id: int) -> int:
     """Appended events number on after the file's earlier ones (ids never collide)."""
     last = connection.execute(select(func.max(Event.seq)).where(Event.source_file_id == file_id)).scalar()
     return 0 if last is None else int(last) + 1
+
+
+def stale_appends(connection: Connection, appends: Sequence[tuple[str, int]]) -> set[str]:
+    """Of (path, offset its new lines were read from), the files whose recorded read_offset
+    is another by now: another writer loaded those lines, or the whole file, first."""
+    wanted = dict(appends)
+    stale: set[str] = set()
+    for condition in where_in(connection.dialect, SourceFile.path, list(wanted)):
+        for path, offset in connection.execute(
+            select(SourceFile.path, SourceFile.read_offset).where(condition)
+        ):
+            if offset != wanted[path]:
+                stale.add(path)
+    return stale

@@ -20,7 +20,7 @@ from core.store.chains import chain_parent_changes
 from core.store.lookups import chunks
 from core.store.rows import BatchRows
 from core.store.runmerge import merge_fragments
-from core.tables import Checkpoint, Event, Run, RunFragment
+from core.tables import Checkpoint, Event, Run, RunFragment, SourceFile
 from core.timeutil import parse_timestamp, utcnow
 
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd")
@@ -82,14 +82,19 @@ def runs_as_if_new(rows: BatchRows) -> dict[str, dict[str, Any]]:
     run_events: dict[str, list[dict[str, Any]]] = {}
     for event in rows.events:
         run_events.setdefault(event["run_id"], []).append(event)
-    run_fragments: dict[str, list[dict[str, Any]]] = {}
-    for fragment in rows.fragments:
-        run_fragments.setdefault(fragment["run_id"], []).append(fragment["data"])
+    run_fragments: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for fragment in rows.fragments:  # ``source_file_id`` still holds the file's path here
+        run_fragments.setdefault(fragment["run_id"], []).append(
+            (fragment["source_file_id"], fragment["data"])
+        )
     runs = {}
     for run, identity in rows.runs.items():
         events = run_events.get(run)
+        fragments = run_fragments.get(run, [])
+        if len(fragments) > 1:
+            fragments.sort(key=lambda fragment: fragment[0])  # ties in the merge: by path, as below
         fields = run_fields(
-            run_fragments.get(run, []),
+            [data for _path, data in fragments],
             checkpoint_counts.get(run, 0),
             totals_of(events) if events else None,
         )
@@ -105,12 +110,22 @@ def refresh_runs(connection: Connection, run_ids: set[str]) -> None:
 
 
 def _refresh_run_chunk(connection: Connection, run_ids: list[str]) -> None:
-    fragments: dict[str, list[dict[str, Any]]] = {run: [] for run in run_ids}
-    query = select(RunFragment.run_id, RunFragment.data).where(RunFragment.run_id.in_(run_ids))
-    for run, data in connection.execute(query):
+    # Sorted by the files' paths (in Python: the database's collation may differ), as in
+    # ``runs_as_if_new``: fragments the merge ranks alike (copies of one run in two files)
+    # then give the same run however the files arrived, from one machine or several.
+    held: dict[str, list[tuple[str, dict[str, Any]]]] = {run: [] for run in run_ids}
+    query = (
+        select(RunFragment.run_id, SourceFile.path, RunFragment.data)
+        .join(SourceFile, SourceFile.id == RunFragment.source_file_id)
+        .where(RunFragment.run_id.in_(run_ids))
+    )
+    for run, path, data in connection.execute(query):
         for key in ("as_of", "started_at", "ended_at"):
             data[key] = parse_timestamp(data.get(key))
-        fragments[run].append(data)
+        held[run].append((path, data))
+    fragments = {
+        run: [data for _path, data in sorted(found, key=lambda f: f[0])] for run, found in held.items()
+    }
     checkpoint_counts = dict(
         connection.execute(
             select(Checkpoint.run_id, func.count())

@@ -25,6 +25,14 @@ from core.tables import AgentManifest, Checkpoint, Event, Price, Run, RunFragmen
 from core.timeutil import utcnow
 
 
+class _StaleAppends(Exception):
+    """A batch's appends that another writer got ahead of (see step 4)."""
+
+    def __init__(self, paths: set[str]) -> None:
+        super().__init__(sorted(paths))
+        self.paths = paths
+
+
 class Store:
     """One database's write path (several may share it: each batch takes the write lock)."""
 
@@ -99,6 +107,12 @@ class Store:
 
         Runs first seen in the batch are computed from the batch's own rows and inserted
         whole; only runs that existed before are recomputed from what the database holds."""
+        try:
+            return self._write_batch(outcomes)
+        except _StaleAppends as stale:  # rolled back: again without them
+            return self.write_batch([o for o in outcomes if o.path not in stale.paths])
+
+    def _write_batch(self, outcomes: Sequence[FileOutcome]) -> set[str]:
         if not outcomes:
             return set()
         # Steps 1 to 3 need no lock and are done before the write transaction starts: with
@@ -123,8 +137,14 @@ class Store:
         prepared_files = prepare(dialect, SourceFile.__table__, source_files)
         wal_checkpointer = self._wal_checkpointer
         with self.engine.begin() as connection:
-            # 4. Take the write lock before reading anything.
+            # 4. Take the write lock before reading anything. New lines read from an offset
+            #    the file has moved past since (another writer loaded them, or the whole
+            #    file, first: a watcher and a `baton ingest` of one folder) would be stored
+            #    twice: the batch is written again without them.
             take_write_lock(connection, wal_checkpointer)
+            appends = [(o.path, o.append_from) for o in loaded if o.append]
+            if appends and (stale := lookups.stale_appends(connection, appends)):
+                raise _StaleAppends(stale)
             # 5. Insert or update the ``source_file`` rows. Stamped under the lock: max(seen_at)
             #    must grow with every commit (the dashboard's data version), even one that
             #    waited for another writer's.
