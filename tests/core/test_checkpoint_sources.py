@@ -35,6 +35,15 @@ def _write_log(path: Path, docs: list[dict]) -> None:
     path.write_text("".join(json.dumps(doc) + "\n" for doc in docs))
 
 
+def _rewrite_log(path: Path, docs: list[dict]) -> None:
+    """Rewrite a log with other content, padded with blank lines to its old length: a log found
+    shorter than what was read of it keeps every record it gave (a cut-short or rotated log),
+    while one rewritten in place replaces them."""
+    size = path.stat().st_size
+    _write_log(path, docs)
+    path.write_text(path.read_text() + "\n" * max(0, size - path.stat().st_size))
+
+
 def test_a_checkpoint_stays_while_any_file_holds_it(store: Store, tmp_path: Path) -> None:
     first, *rest = _documents()
     # "a_saved.json" is walked before "z_log.jsonl": the log writes the shared checkpoint last.
@@ -45,8 +54,10 @@ def test_a_checkpoint_stays_while_any_file_holds_it(store: Store, tmp_path: Path
     everything = {doc["checkpoint_id"] for doc in [first, *rest]}
     assert _checkpoint_ids(store) == everything
 
-    # The log is rewritten without the shared checkpoint: the saved file still holds it.
-    _write_log(log, rest)
+    # The log is rewritten without the shared checkpoint: the saved file still holds it. (Blank
+    # lines keep it as long as before: a log found shorter than what was read of it keeps every
+    # record it gave, as a cut-short or rotated log does.)
+    _rewrite_log(log, rest)
     summary = ingest_paths([tmp_path], store)
     assert summary.files_loaded == 1
     assert _checkpoint_ids(store) == everything
@@ -111,7 +122,7 @@ def test_migration_keeps_only_the_extra_holders_of_a_database_that_linked_every_
 
     store = Store(make_engine(db_url))
     assert _links(store) == {(first["checkpoint_id"], "a_saved.json")}
-    _write_log(log, rest)  # the stored copy's file lets go: the saved file still holds it
+    _rewrite_log(log, rest)  # the stored copy's file lets go: the saved file still holds it
     ingest_paths([tmp_path], store)
     everything = {doc["checkpoint_id"] for doc in [first, *rest]}
     assert _checkpoint_ids(store) == everything and _links(store) == set()

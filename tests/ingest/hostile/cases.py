@@ -29,7 +29,7 @@ LOOPENGT_CHECKPOINT = SAMPLES / "loopengt/v0.1.0/.loopengt/runs/1248b4f2f77a/che
 class Case:
     category: str
     path: str  # relative to the folder
-    outcome: str  # loaded, ignored, failed (as stored for the file)
+    outcome: str  # loaded, ignored, failed (as stored for the file); skipped: never read nor stored
     says: str = ""  # a part of the recorded error or warning text; "" when it loads cleanly
     records: bool = True  # a loaded file must have stored records
 
@@ -66,21 +66,22 @@ def truncated(folder: Path) -> list[Case]:
 
 
 def truncated_other_frameworks(folder: Path) -> list[Case]:
-    loopengt = LOOPENGT_CHECKPOINT.read_bytes()
-    harness = sorted((SAMPLES / "harness/v0.14.0/checkpoints").glob("*.json"))[0].read_bytes()
+    sources = {
+        "loopengt": LOOPENGT_CHECKPOINT.read_bytes(),
+        "harness": sorted((SAMPLES / "harness/v0.14.0/checkpoints").glob("*.json"))[0].read_bytes(),
+        "harness-orchestrator": sorted((SAMPLES / "harness/v0.0.2/checkpoints").glob("*.json"))[
+            0
+        ].read_bytes(),
+    }
     return [
         Case(
             "truncated",
-            _write(folder, "truncated/loopengt.json", loopengt[: len(loopengt) // 2]),
+            _write(folder, f"truncated/{name}-{quarter}.json", data[: len(data) * quarter // 4]),
             "failed",
             "truncated JSON",
-        ),
-        Case(
-            "truncated",
-            _write(folder, "truncated/harness.json", harness[: len(harness) // 3]),
-            "failed",
-            "truncated JSON",
-        ),
+        )
+        for name, data in sources.items()
+        for quarter in (1, 2, 3)
     ]
 
 
@@ -139,6 +140,9 @@ def foreign_json(folder: Path) -> list[Case]:
         "number.json": 12,
         "string.json": "checkpoint",
         "objects.json": [{"id": 1}, {"id": 2}],
+        "empty-object.json": {},
+        "empty-array.json": [],
+        "near-miss.json": {"checkpoint": {"id": 1}, "status": "failed"},
     }
     return [
         # A bare scalar is not even a container of records: "not JSON, JSON Lines or SQLite".
@@ -253,13 +257,13 @@ def sqlite_files(folder: Path) -> list[Case]:
 
 
 def special_files(folder: Path) -> list[Case]:
-    """A FIFO and a link to /dev/zero named like checkpoints: fail with a reason, never hang."""
+    """A FIFO and a link to /dev/zero named like checkpoints: skipped with a line, never read."""
     (folder / "special").mkdir(parents=True, exist_ok=True)
     os.mkfifo(folder / "special/stuck.json")
     (folder / "special/endless.json").symlink_to("/dev/zero")
     return [
-        Case("special files", "special/stuck.json", "failed", "not a regular file"),
-        Case("special files", "special/endless.json", "failed", "not a regular file"),
+        Case("special files", "special/stuck.json", "skipped"),
+        Case("special files", "special/endless.json", "skipped"),
     ]
 
 
@@ -326,6 +330,98 @@ GENERATORS: list[Callable[[Path], list[Case]]] = [
 def make_cases(folder: Path) -> list[Case]:
     """Write every hostile file below ``folder``; return what each must become."""
     return [case for generate in GENERATORS for case in generate(folder)]
+
+
+def bad_lines(folder: Path) -> list[Case]:
+    """JSON Lines with lines that are not JSON: the good lines load, the bad ones are listed."""
+    lines = ACF_STREAM.read_bytes().splitlines(keepends=True)
+    variants = {
+        "middle": lines[:1] + [b"{not json\n"] + lines[1:],
+        "two": lines[:1] + [b"oops\n"] + lines[1:2] + [b"[1,\n"] + lines[2:],
+        "binary-line": lines[:1] + [b"\x00\x01\x02\n"] + lines[1:],
+        "cut-then-appended": lines[:1] + [lines[1][: len(lines[1]) // 2] + lines[2]] + lines[3:],
+        "html-line": lines[:1] + [b"<html>\n"] + lines[1:],
+    }
+    return [
+        Case("bad lines", _write(folder, f"badlines/{name}.jsonl", b"".join(data)), "loaded", "bad line")
+        for name, data in variants.items()
+    ]
+
+
+def byte_order_mark(folder: Path) -> list[Case]:
+    bom = b"\xef\xbb\xbf"
+    return [
+        Case("byte order mark", _write(folder, "bom/checkpoint.json", bom + _dumps(_acf("bom"))), "loaded"),
+        Case("byte order mark", _write(folder, "bom/stream.jsonl", bom + ACF_STREAM.read_bytes()), "loaded"),
+    ]
+
+
+def empty_logs(folder: Path) -> list[Case]:
+    """Real agents leave empty logs behind: a log with no line yet, not a failure."""
+    return [
+        Case("empty logs", _write(folder, "emptylogs/trace.jsonl", b""), "loaded", records=False),
+        Case("empty logs", _write(folder, "emptylogs/events.ndjson", b""), "loaded", records=False),
+        Case("empty logs", _write(folder, "emptylogs/blank.jsonl", b"\n\n"), "loaded", records=False),
+    ]
+
+
+def field_values(folder: Path) -> list[Case]:
+    """Values no column can hold: a warning on the field, and the record loads."""
+    doc = _dumps(_acf("big-int"))
+    beyond = doc.replace(b'"confidence": 0.75', b'"confidence": 0.75, "tokens": 1', 1)
+    cases = [
+        Case(
+            "field values",
+            _write(
+                folder,
+                "values/emitted-at-edge.json",
+                _dumps(_acf("edge-time", emitted_at="9999-12-31T23:59:59-12:00")),
+            ),
+            "loaded",
+        ),
+        Case(
+            "field values",
+            _write(
+                folder,
+                "values/emitted-at-year-0.json",
+                _dumps(_acf("year0", emitted_at="0000-01-01T00:00:00Z")),
+            ),
+            "loaded",
+        ),
+        Case(
+            "field values",
+            # orjson reads 1e400 as no number at all: the file fails with the reason, never a crash.
+            _write(folder, "values/huge-float.json", doc.replace(b"0.75", b"1e400", 1)),
+            "failed",
+            "infinity",
+        ),
+        Case(
+            "field values",
+            _write(
+                folder,
+                "values/beyond-64-bits.json",
+                beyond.replace(b'"tokens": 1', b'"tokens": 123456789012345678901234567890', 1),
+            ),
+            "loaded",
+        ),
+    ]
+    return cases
+
+
+def links(folder: Path) -> list[Case]:
+    """Links that lead nowhere: skipped with a line by the walk and the watcher alike."""
+    (folder / "links").mkdir(parents=True, exist_ok=True)
+    (folder / "links/dangling.json").symlink_to(folder / "links/nowhere.json")
+    (folder / "links/loop-a.json").symlink_to(folder / "links/loop-b.json")
+    (folder / "links/loop-b.json").symlink_to(folder / "links/loop-a.json")
+    return [
+        Case("links", "links/dangling.json", "skipped"),
+        Case("links", "links/loop-a.json", "skipped"),
+        Case("links", "links/loop-b.json", "skipped"),
+    ]
+
+
+GENERATORS += [bad_lines, byte_order_mark, empty_logs, field_values, links]
 
 
 if __name__ == "__main__":

@@ -29,8 +29,6 @@ def _nobody() -> pwd.struct_passwd | None:
 
 
 NOBODY = _nobody()
-# Until the fixes of issue 21 are merged: these tests found what they are to prove fixed.
-WIP = pytest.mark.xfail(reason="issue 21 in progress", strict=False)
 SKIP_UNLESS_ROOT = pytest.mark.skipif(
     os.geteuid() != 0 or NOBODY is None, reason="needs root to drop to the user 'nobody'"
 )
@@ -73,7 +71,6 @@ def _baton_as_nobody(warm: Path, home: Path, *argv: str) -> subprocess.Completed
     )
 
 
-@WIP
 @SKIP_UNLESS_ROOT
 def test_unreadable_files_and_folders_fail_alone_with_the_reason(open_tmp: Path) -> None:
     tmp_path = open_tmp
@@ -104,7 +101,6 @@ def test_unreadable_files_and_folders_fail_alone_with_the_reason(open_tmp: Path)
         assert files[str(path)]["outcome"] == "loaded", files.get(str(path))
 
 
-@WIP
 @SKIP_UNLESS_ROOT
 def test_a_path_that_cannot_be_reached_is_one_line_of_ours(open_tmp: Path) -> None:
     private = open_tmp / "private"
