@@ -40,14 +40,16 @@ def test_an_event_stays_while_any_file_holds_it(store: Store, tmp_path: Path, re
     ingest_paths([tmp_path], store)
     assert _events(store) == len(lines)
 
-    # One file is rewritten with its first ten lines only: the other still holds the rest.
-    (tmp_path / rewritten).write_bytes(b"".join(lines[:10]))
+    # One file is rewritten with its first ten lines only (and blank lines to its old size: a
+    # log found shorter than what was read keeps its records): the other still holds the rest.
+    pad = b"\n" * len(b"".join(lines[10:]))
+    (tmp_path / rewritten).write_bytes(b"".join(lines[:10]) + pad)
     assert ingest_paths([tmp_path], store).files_loaded == 1
     assert _events(store) == len(lines)
 
     # The other is cut to five lines: lines 6-10 are still in the first, the rest nowhere.
     other = "z_copy.jsonl" if rewritten == "a_trace.jsonl" else "a_trace.jsonl"
-    (tmp_path / other).write_bytes(b"".join(lines[:5]))
+    (tmp_path / other).write_bytes(b"".join(lines[:5]) + b"\n" * len(b"".join(lines[5:])))
     ingest_paths([tmp_path], store)
     assert _events(store) == 10
 
