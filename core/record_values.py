@@ -125,7 +125,8 @@ def check_values(parsed: ParsedFile) -> ParsedFile:
                 if has_numbers is None:
                     _repair(fields, record, values, problems)
                     continue
-            if has_numbers and sum(map(abs, filter(None, values[:numbers]))) >= _FAST_BOUND:
+            # `not <`, never `>=`: a NaN anywhere makes the sum NaN, and NaN compares false.
+            if has_numbers and not sum(map(abs, filter(None, values[:numbers]))) < _FAST_BOUND:
                 _repair(fields, record, values, problems)
     if problems:
         extra = len(problems) - MAX_WARNINGS

@@ -173,4 +173,5 @@ def _shortened(
         read_offset=end,
         line_count=lines,
         append=True,
+        append_from=known.read_offset,  # what the database holds: another writer's later read is newer
     )

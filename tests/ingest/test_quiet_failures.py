@@ -135,7 +135,9 @@ def test_helpers_of_a_killed_ingest_end_quietly_and_nothing_is_lost(
             connection.execute(select(SourceFile.id).where(SourceFile.outcome == "loaded")).scalars()
         )
         holding = set(connection.execute(select(Checkpoint.source_file_id)).scalars())
-    assert loaded == holding and len(loaded) < TREE_FILES
+    # Whole files only, however far the pass got (its helpers may finish the last chunks after the
+    # kill: the parent's death is what they must survive quietly, checked above).
+    assert loaded == holding
     again = _baton("ingest", str(big_tree), "--db", url, "--json", env={"BATON_INGEST_WORKERS": "3"})
     assert again.returncode == 0, again.stderr
     summary = json.loads(again.stdout)
