@@ -48,13 +48,6 @@ BURST_PAUSE_S = 1.0
 GENERATED_PER_BURST = 60
 WATCHING = re.compile(r"watching \S.* \((inotify|polling)\)")
 STOPPED = re.compile(r"stopped: \d+ loaded, \d+ failed, \d+ deleted")
-# watchdog's warning during bursts (and the source line Python prints under it): issue 21
-# removes it from the watcher's output in a fix of its own; until that is merged, it is the
-# one thing a watcher may print here besides WATCHING and STOPPED. Delete this then.
-WATCHDOG_NOISE = re.compile(
-    r".*/watchdog/observers/inotify\.py:\d+: RuntimeWarning: Callback with id '\d+' already exists .*"
-    r"|\s+wd = self\._inotify_fd\.add_callback\(.*"
-)
 
 
 def _baton(*args: str, stdout: int | IO[str] = subprocess.PIPE, stderr: int | IO[str] = subprocess.PIPE):
@@ -268,7 +261,7 @@ def test_two_watchers_an_ingest_readers_and_the_dashboard_share_one_postgres(
     for letter, process in watchers.items():
         err = (logs / f"watch-{letter}.err").read_text()
         assert process.returncode == 0, err
-        printed = [line for line in err.splitlines() if not WATCHDOG_NOISE.fullmatch(line)]
+        printed = err.splitlines()
         assert all(WATCHING.fullmatch(line) or STOPPED.fullmatch(line) for line in printed), err
         assert len(printed) == 2, err
     failed = {f["path"] for f in expected["files"] if f["outcome"] == "failed"}
