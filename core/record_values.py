@@ -20,6 +20,7 @@ record that fails either is looked at field by field.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
@@ -93,14 +94,8 @@ _EVENT = _Fields(
 _PRICE = _Fields(
     "price",
     None,
-    float=(
-        "input_per_million",
-        "output_per_million",
-        "cache_read_per_million",
-        "cache_write_per_million",
-        "cache_write_5min_per_million",
-        "cache_write_1h_per_million",
-    ),
+    # Every rate of a price record (USD per 1M tokens), read off the record itself.
+    float=tuple(f.name for f in dataclasses.fields(PriceRecord) if f.name.endswith("_per_million")),
 )
 
 
