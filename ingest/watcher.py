@@ -414,7 +414,9 @@ def default_watch_paths() -> list[Path]:
     """What the dashboard watches: ``BATON_WATCH`` (an os.pathsep-separated list, given
     folders kept even if missing so the page can say so) or else the repo's ``sample_runs/``
     plus the frameworks' default folders that exist here: ``$CHECKPOINT_DIR`` or
-    ``~/.agent-harness/checkpoints`` (react-agent-harness) and ``./.loopengt/`` (loopengt)."""
+    ``~/.agent-harness/checkpoints`` (react-agent-harness), ``./.loopengt/`` (loopengt),
+    ``$CODEX_HOME/sessions`` or ``~/.codex/sessions`` (Codex CLI) and ``$GEMINI_CLI_HOME/.gemini/tmp``
+    or ``~/.gemini/tmp`` (Gemini CLI chats)."""
     configured = os.environ.get("BATON_WATCH")
     if configured:
         return [Path(p).expanduser() for p in configured.split(os.pathsep) if p.strip()]
@@ -422,6 +424,8 @@ def default_watch_paths() -> list[Path]:
         Path(__file__).resolve().parent.parent / "sample_runs",
         Path(os.environ.get("CHECKPOINT_DIR") or "~/.agent-harness/checkpoints").expanduser(),
         Path.cwd() / ".loopengt",
+        Path(os.environ.get("CODEX_HOME") or "~/.codex").expanduser() / "sessions",  # Codex CLI
+        Path(os.environ.get("GEMINI_CLI_HOME") or "~").expanduser() / ".gemini" / "tmp",  # Gemini CLI chats
     ]
     unique = list(dict.fromkeys(p.resolve() for p in candidates))
     return [p for p in unique if p.exists()]

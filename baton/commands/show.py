@@ -85,7 +85,19 @@ def run(args: argparse.Namespace) -> int:
     ):
         if value:
             print(f"  {label:<8} {escape(value)}")
-    for index, source in enumerate(run["attributes"].get("sources") or ()):  # one run, several files
+    attributes = run["attributes"]
+    if attributes.get("parent_run_id"):  # a fork or subagent of another run (Codex, Gemini CLI)
+        parent = f"{attributes['parent_run_id']} ({attributes.get('parent_kind') or 'parent'} of"
+        print(f"  {'parent':<8} {escape(parent)} {escape(attributes.get('parent_native_id') or '?')})")
+    for label, key in (
+        ("cwd", "cwd"),
+        ("branch", "git_branch"),
+        ("version", "cli_version"),
+        ("model", "model"),
+    ):
+        if isinstance(attributes.get(key), str):
+            print(f"  {label:<8} {escape(attributes[key])}")
+    for index, source in enumerate(attributes.get("sources") or ()):  # one run, several files
         print(f"  {'sources' if index == 0 else '':<8} {escape(source)}")
     print(f"\ncheckpoints ({len(checkpoints)}):")
     for line in forest_lines(checkpoints) or ["  none"]:
