@@ -48,11 +48,18 @@ def bundled_prices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BATON_PRICES", str(tmp_path / "prices.toml"))
 
 
-def load(capsys: pytest.CaptureFixture[str], db_url: str, *paths: Path) -> dict[str, dict]:
+def load_framework(
+    capsys: pytest.CaptureFixture[str], db_url: str, framework: str, *paths: Path
+) -> dict[str, dict]:
+    """Ingest ``paths`` with the CLI; the runs of ``framework`` by native id, as ``baton runs --json``."""
     assert cli(capsys, "ingest", *map(str, paths), "--db", db_url)[0] == 0
     code, out = cli(capsys, "runs", "--db", db_url, "--json")
     assert code == 0
-    return {run["native_id"]: run for run in json.loads(out) if run["framework"] == "codex"}
+    return {run["native_id"]: run for run in json.loads(out) if run["framework"] == framework}
+
+
+def load(capsys: pytest.CaptureFixture[str], db_url: str, *paths: Path) -> dict[str, dict]:
+    return load_framework(capsys, db_url, "codex", *paths)
 
 
 def test_each_rollout_is_one_run_with_hand_computed_tokens_costs_and_status(capsys, db_url: str) -> None:
@@ -262,3 +269,21 @@ def test_unknown_lines_types_and_fields_lose_nothing_known(capsys, tmp_path: Pat
         assert {k: runs[native][k] for k in keys} == {k: run[k] for k in keys}, native
         assert runs[native]["events"] == run["events"] + 4  # the four unknown lines, kept raw
     assert run_id("codex", NORMAL) == runs[NORMAL]["id"]
+
+
+def test_the_dashboard_watches_codex_and_gemini_homes_when_they_exist(tmp_path: Path, monkeypatch) -> None:
+    from ingest.watcher import default_watch_paths
+
+    monkeypatch.delenv("BATON_WATCH", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHECKPOINT_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex-home"))
+    monkeypatch.setenv("GEMINI_CLI_HOME", str(tmp_path / "gemini-home"))
+    assert default_watch_paths() == [SAMPLE_RUNS]
+    (tmp_path / "codex-home" / "sessions").mkdir(parents=True)
+    (tmp_path / "gemini-home" / ".gemini" / "tmp").mkdir(parents=True)
+    assert default_watch_paths() == [
+        SAMPLE_RUNS,
+        tmp_path / "codex-home" / "sessions",
+        tmp_path / "gemini-home" / ".gemini" / "tmp",
+    ]
