@@ -62,7 +62,10 @@ EXPECTED = {
     # techrevati worker dumps (both versions); session summaries are their streams' runs above
     ("techrevati", "worker fetcher-collect"): ("dependency_failed", 2),
     # Codex CLI and Gemini CLI (hand-made samples)
-    ("codex", "01a0a025-7708-7877-bf2f-650458e00e8c"): ("rate_limit", 1),  # limit reached, turn never completed
+    ("codex", "01a0a025-7708-7877-bf2f-650458e00e8c"): (
+        "rate_limit",
+        1,
+    ),  # limit reached, turn never completed
     ("codex", "01a0a113-e230-7537-85f6-ffa81b8e8d8d"): ("llm_error", 1),  # error event, internal_server_error
     ("gemini_cli", "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"): ("rate_limit", 1),  # RESOURCE_EXHAUSTED quota
 }
