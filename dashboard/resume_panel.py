@@ -167,10 +167,10 @@ def _redactions(result: ExportResult) -> None:
     if not report.enabled:
         st.caption("Redaction is off.")
         return
-    st.caption(
-        f"Redacted {report.count} value(s), shown as [REDACTED:kind] in the document"
-        + (":" if report.count else "")
-    )
+    if not report.count:
+        st.caption("Redacted nothing: no value looked like a secret.")
+        return
+    st.caption(f"Redacted {report.count} value(s), shown as [REDACTED:kind] in the document:")
     if report.count:
         st.dataframe(
             [{"path": r.path, "kind": r.kind} for r in report.redactions],
