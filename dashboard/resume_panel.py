@@ -53,8 +53,10 @@ def _statement(source: ResumeSource, checkpoints: dict[str, dict[str, Any]]) -> 
         else:
             line += "; no checkpoint before the failure is usable for a resume"
     st.info(ui.md_escape(line) + ".", icon=":material/output:")
-    if good in checkpoints and good != cp["id"] and st.button(
-        "Switch to the last good checkpoint", key=f"resume-{cp['id']}-go-good"
+    if (
+        good in checkpoints
+        and good != cp["id"]
+        and st.button("Switch to the last good checkpoint", key=f"resume-{cp['id']}-go-good")
     ):
         st.query_params["checkpoint"] = good
         st.rerun()
@@ -65,7 +67,9 @@ def _statement(source: ResumeSource, checkpoints: dict[str, dict[str, Any]]) -> 
             else f"its saved state lacks what a {source.framework} resume needs"
         )
         st.warning(
-            ui.md_escape(f"This checkpoint is not usable for a resume: {why}. The export still says what it holds.")
+            ui.md_escape(
+                f"This checkpoint is not usable for a resume: {why}. The export still says what it holds."
+            )
             + (" Switch to the last good one above." if good in checkpoints and good != cp["id"] else ""),
             icon=":material/warning:",
         )
@@ -248,7 +252,9 @@ def render_resume_panel(run_id: str, checkpoint_id: str) -> None:
             args=(source, result, options, "download"),
         )
     with middle:
-        st.button("Write to outbox", key=f"{key}-write", on_click=_write, args=(run_id, source, result, options))
+        st.button(
+            "Write to outbox", key=f"{key}-write", on_click=_write, args=(run_id, source, result, options)
+        )
     with right:
         st.button(
             "New export (new ids)",
