@@ -460,17 +460,17 @@ def add_folder(path_text: str) -> dict[str, Any]:
 
 # -- resume exports ----------------------------------------------------------------------------
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
-def _resume_source(key: tuple[str, Any], checkpoint_id: str) -> Any:
+def _resume_source(key: tuple[str, Any], checkpoint_id: str, with_events: bool) -> Any:
     from core.resume.load import load_source
 
-    return load_source(_engine(key[0]), checkpoint_id)
+    return load_source(_engine(key[0]), checkpoint_id, with_events=with_events)
 
 
-def resume_source(checkpoint_id: str) -> Any:
+def resume_source(checkpoint_id: str, with_events: bool = False) -> Any:
     """The checkpoint an export starts from (``core.resume.source.ResumeSource``, with the
-    run's failure analysis); raises ``UserError`` when it cannot be exported. Cached: every
-    choice in the resume panel reruns the page."""
-    return _resume_source(_key(), checkpoint_id)
+    run's failure analysis, and its events for the handoff brief); raises ``UserError`` when
+    it cannot be exported. Cached: every choice in the resume panel reruns the page."""
+    return _resume_source(_key(), checkpoint_id, with_events)
 
 
 def record_export(source: Any, result: Any, options: Any, destination: str) -> None:

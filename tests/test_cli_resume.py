@@ -213,3 +213,61 @@ def test_exports_lists_the_log(capsys, db: str) -> None:
     code, out, _ = baton(capsys, "exports", "--db", db, "--checkpoint", "1111111")
     lines = out.splitlines()
     assert code == 0 and len(lines) == 3 and lines[1].split()[3] == "acf" and "stdout" in lines[1]
+
+
+def test_prompt_format_writes_a_markdown_brief_and_prints_the_start_commands(
+    capsys, db: str, tmp_path: Path
+) -> None:
+    code, out, _ = baton(capsys, "resume", "1111111", "--db", db, "--format", "prompt")
+    assert code == 0
+    first = out.splitlines()[0]
+    path = Path(first.split()[1])
+    assert path.parent == (tmp_path / "outbox" / "prompt").resolve() and path.suffix == ".md"
+    assert "(prompt, " in first
+    text = path.read_text()
+    assert text.startswith("# Handoff brief\n") and "Write the release notes" in text
+    assert "- Failure class: `rate_limit`" in text and "HTTP 429 rate limit from the LLM" in text
+    assert SECRET not in text  # the brief leaves the context (where the key is) out
+    assert "redacted: nothing looked like a secret" in out
+    starts = [line for line in out.splitlines() if line.startswith("start: ")]
+    assert starts == [
+        f'start: claude -p "$(cat {path})"',
+        f'start: codex exec "$(cat {path})"',
+        f'start: gemini -p "$(cat {path})"',
+    ]
+    code, out, _ = baton(capsys, "exports", "--db", db, "--json")
+    (logged,) = json.loads(out)
+    assert (logged["format"], logged["destination"]) == ("prompt", str(path))
+    assert logged["document_id"] in text
+
+
+def test_prompt_format_to_stdout_a_file_and_under_a_budget(capsys, db: str, tmp_path: Path) -> None:
+    code, out, err = baton(capsys, "resume", "2222222", "--db", db, "--format", "prompt", "--out", "-")
+    assert code == 0 and out.startswith("# Handoff brief\n") and "redacted: nothing" in err
+    steps = tmp_path / "steps"
+    steps.mkdir()
+    long_run = acf_doc(
+        checkpoint_id="33333333-3333-4333-8333-333333333333",
+        completed_steps=[f"step {n}: " + "y" * 100 for n in range(200)],
+    )
+    (steps / "steps.json").write_text(json.dumps(long_run))
+    assert baton(capsys, "ingest", str(steps), "--db", db)[0] == 0
+    target = tmp_path / "briefs" / "next.md"
+    target.parent.mkdir()
+    code, out, _ = baton(
+        capsys,
+        "resume",
+        "3333333",
+        "--db",
+        db,
+        "--format",
+        "prompt",
+        "--max-bytes",
+        "4096",
+        "--out",
+        str(target),
+    )
+    assert code == 0 and f"wrote {target.resolve()} (prompt, " in out
+    assert len(target.read_bytes()) <= 4096 and "note: trimmed to fit the byte budget" in out
+    assert 'BRIEF="$PWD/next.md"' in target.read_text() and "`step 199: yyy" in target.read_text()
+    assert "`step 0: " not in target.read_text()  # the oldest steps went first

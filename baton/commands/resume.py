@@ -43,8 +43,8 @@ def add_arguments(resume: argparse.ArgumentParser) -> None:
         "--format",
         choices=FORMATS,
         default="acf",
-        help="acf (agent-checkpoint spec, default) or the source framework's own format "
-        "(native = harness or loopengt)",
+        help="acf (agent-checkpoint spec, default), prompt (a Markdown handoff brief any coding agent "
+        "can start from) or the source framework's own format (native = harness or loopengt)",
     )
     resume.add_argument(
         "--no-redact", action="store_true", help="export secrets as they are (redacted by default)"
@@ -60,7 +60,7 @@ def add_arguments(resume: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--out",
         metavar="DIR|FILE|-",
-        help="folder, or file ending in .json, to write ('-' prints the document); default: "
+        help="folder, or file ending in .json or .md, to write ('-' prints the document); default: "
         "$BATON_OUTBOX or ~/.baton/outbox/<format>/",
     )
     where.add_argument("--stdout", action="store_true", help="print the document instead of writing a file")
@@ -70,11 +70,11 @@ def add_arguments(resume: argparse.ArgumentParser) -> None:
 
 def _target(out: str | None) -> tuple[Path | None, Path | None]:
     """(folder, file) from ``--out``: an existing folder, a path ending in '/' or without a
-    .json suffix is a folder; anything else a file."""
+    .json or .md suffix is a folder; anything else a file."""
     if out is None:
         return None, None
     path = Path(out).expanduser()
-    if path.is_dir() or out.endswith(("/", "\\")) or path.suffix.lower() != ".json":
+    if path.is_dir() or out.endswith(("/", "\\")) or path.suffix.lower() not in (".json", ".md"):
         return path, None
     return None, path
 
@@ -134,5 +134,9 @@ def run(args: argparse.Namespace) -> int:
     )
     for line in _describe(result):
         print(line)
-    print(f"{'resume' if result.format != 'acf' else 'check'}: {escape(result.command())}")
+    if result.format == "prompt":  # one line per agent
+        for command in result.command().splitlines():
+            print(f"start: {escape(command)}")
+    else:
+        print(f"{'resume' if result.format != 'acf' else 'check'}: {escape(result.command())}")
     return 0

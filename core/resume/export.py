@@ -14,6 +14,7 @@ from core.resume.load import load_source
 from core.resume.mappers.base import UnmappableCheckpoint
 from core.resume.options import ExportOptions
 from core.resume.outbox import default_outbox, safe_name, write_bytes
+from core.resume.prompt_brief import build_prompt_brief
 from core.resume.result import ExportResult
 from core.resume.source import ResumeSource
 
@@ -29,8 +30,8 @@ _NATIVE_FORMS: dict[str, NativeForm] = {
 
 
 def resolve_format(source: ResumeSource, requested: str) -> str:
-    if requested == "acf":
-        return "acf"
+    if requested in ("acf", "prompt"):  # every framework
+        return requested
     native = NATIVE_FORMATS.get(source.framework)
     if requested == "native":
         if native is None:
@@ -61,6 +62,8 @@ def build_export(source: ResumeSource, options: ExportOptions) -> ExportResult:
             acf.failure_class,
             acf.notes,
         )
+    if fmt == "prompt":
+        return _prompt_result(source, options)
     native = _NATIVE_FORMS[fmt].build(source, options)
     return ExportResult(
         fmt,
@@ -75,15 +78,38 @@ def build_export(source: ResumeSource, options: ExportOptions) -> ExportResult:
     )
 
 
+def _prompt_result(source: ResumeSource, options: ExportOptions) -> ExportResult:
+    brief = build_prompt_brief(source, options)
+
+    def retarget(name: str) -> tuple[str, str]:
+        return (brief.retarget(name) if brief.retarget else brief.text), brief.command_template(name)
+
+    return ExportResult(
+        "prompt",
+        brief.model,
+        brief.document_id,
+        (brief.file_name,),
+        brief.redaction,
+        brief.trim,
+        brief.failure_class,
+        brief.notes,
+        brief.command_template(),
+        text=brief.text,
+        retarget=retarget,
+    )
+
+
 def write_export(result: ExportResult, folder: Path | None = None, file: Path | None = None) -> Path:
     """Write into ``folder`` (default: the outbox's per-format folder) at the export's own
-    relative path, or to exactly ``file`` (acf and harness only)."""
+    relative path, or to exactly ``file`` (acf, prompt and harness only)."""
     if file is not None:
         if len(result.relative_parts) > 1:
             raise UnmappableCheckpoint(
                 f"the {result.format} format writes a folder tree; give a folder, not a file"
             )
         folder, parts = file.expanduser().parent, (file.name,)
+        if result.retarget is not None:  # the brief names its own file in its start commands
+            result.text, result.command_template = result.retarget(file.name)
         form = _NATIVE_FORMS.get(result.format)
         if form is not None and form.command_for_key is not None:  # the key is the file name
             result.document_id = file.name.removesuffix(".json")
@@ -108,7 +134,7 @@ def export_checkpoint(
     """Build and deliver one export and log it. ``destination`` ``"stdout"`` or
     ``"download"`` skips writing (the caller delivers the bytes); otherwise the file is written
     to ``file``, ``folder`` or the outbox."""
-    source = load_source(engine, checkpoint_ref)
+    source = load_source(engine, checkpoint_ref, with_events=options.format == "prompt")
     result = build_export(source, options)
     if destination is None:
         destination = str(write_export(result, folder, file))

@@ -4,6 +4,7 @@ how to resume from it once written."""
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from core.resume.trim import TrimReport
 
 @dataclass
 class ExportResult:
-    format: str  # acf | harness | loopengt
+    format: str  # acf | prompt | harness | loopengt
     document: dict[str, Any]
     document_id: str
     relative_parts: tuple[str, ...]
@@ -29,16 +30,25 @@ class ExportResult:
     command_template: str = ""
     path: Path | None = None  # set once written
     folder: Path | None = None
+    text: str | None = None  # a text export (the prompt brief): what is written, instead of the JSON
+    retarget: Callable[[str], tuple[str, str]] | None = None  # text and command for another file name
 
     @property
     def file_name(self) -> str:
         return self.relative_parts[-1]
 
+    @property
+    def mime(self) -> str:
+        return "text/markdown" if self.text is not None else "application/json"
+
     def to_bytes(self) -> bytes:
+        if self.text is not None:
+            return self.text.encode()
         return orjson.dumps(self.document, default=str, option=orjson.OPT_INDENT_2) + b"\n"
 
     def command(self, folder: Path | None = None) -> str:
-        """How to resume from the written file (native formats), or to check it (acf)."""
+        """How to resume from the written file (native formats), start agents on it (prompt;
+        one command a line), or check it (acf)."""
         folder = folder or self.folder or default_outbox() / self.format
         if self.command_template:
             return render_command(self.command_template, folder)

@@ -12,6 +12,9 @@ from typing import Any
 class ResumeSource:
     run: dict[str, Any]
     checkpoint: dict[str, Any]  # queries.get_checkpoint(): normalized fields, document, source_path
+    # The run's events in time order (``load.load_events``), read only for the formats that
+    # tell what was done (the handoff brief); ``None`` when not read.
+    events: list[dict[str, Any]] | None = None
 
     @property
     def framework(self) -> str:

@@ -52,15 +52,17 @@ def _protected(item: Any, index: int, first_user: int | None) -> bool:
     return bool(item.get("pinned")) or item.get("role") == "system" or index == first_user
 
 
-def _lists(context: dict[str, Any], path: str = "$.context_snapshot") -> list[tuple[str, list[Any]]]:
+def _lists(
+    context: dict[str, Any], path: str = "$.context_snapshot", list_keys: tuple[str, ...] = LIST_KEYS
+) -> list[tuple[str, list[Any]]]:
     """Message-like lists in the context, one level deep (``messages``, ``history``, ...)."""
     found: list[tuple[str, list[Any]]] = []
     for key, value in context.items():
-        if key in LIST_KEYS and isinstance(value, list):
+        if key in list_keys and isinstance(value, list):
             found.append((f"{path}.{key}", value))
         elif isinstance(value, dict):
             found += [
-                (f"{path}.{key}.{k}", v) for k, v in value.items() if k in LIST_KEYS and isinstance(v, list)
+                (f"{path}.{key}.{k}", v) for k, v in value.items() if k in list_keys and isinstance(v, list)
             ]
     return found
 
@@ -109,20 +111,26 @@ def _longest_strings(value: Any, path: str, out: list[tuple[int, str, Any, Any]]
 
 
 def trim_document(
-    document: dict[str, Any], max_bytes: int = DEFAULT_MAX_BYTES, reserve: int = 0
+    document: dict[str, Any],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    reserve: int = 0,
+    context_key: str = "context_snapshot",
+    list_keys: tuple[str, ...] = LIST_KEYS,
 ) -> TrimReport:
-    """Trim ``document['context_snapshot']`` (and then ``partial_output``) in place until the
-    whole document, plus ``reserve`` bytes for notes added later, fits ``max_bytes``."""
+    """Trim ``document[context_key]`` (and then ``partial_output``) in place until the whole
+    document, plus ``reserve`` bytes for notes added later, fits ``max_bytes``. The lists
+    named in ``list_keys`` lose their oldest entries first, in the order the context holds
+    them."""
     report = TrimReport(max_bytes=max_bytes, bytes_before=size_of(document))
     budget = max_bytes - reserve
-    context = document.get("context_snapshot")
+    context = document.get(context_key)
     if isinstance(context, dict):
-        for path, items in _lists(context):
+        for path, items in _lists(context, f"$.{context_key}", list_keys):
             excess = size_of(document) - budget
             if excess <= 0:
                 break
             _drop_oldest(items, path, excess, report)
-    for key in ("context_snapshot", "partial_output"):
+    for key in (context_key, "partial_output"):
         part = document.get(key)
         if not isinstance(part, dict | list):
             continue

@@ -52,4 +52,4 @@ def test_aliases_name_known_frameworks() -> None:
 
 def test_export_formats_are_acf_native_and_each_native_form() -> None:
     natives = [m.native_form.format for m in FRAMEWORKS.values() if m.native_form is not None]
-    assert sorted(FORMATS) == sorted(["acf", "native", *natives])
+    assert sorted(FORMATS) == sorted(["acf", "native", "prompt", *natives])  # prompt: every framework

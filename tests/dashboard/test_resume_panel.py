@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from core import queries
 from core.db import make_engine
 from core.store import Store
+from dashboard.resume_panel import OTHER
 from ingest.loader import ingest_paths
 from tests.conftest import SAMPLE_RUNS
 
@@ -43,7 +44,8 @@ def test_preview_choices_and_write_to_outbox(panel: tuple[AppTest, str, Path]) -
     assert "agent_checkpoint.parse" in app.code[-1].value
     assert any("No exports yet" in t.value for t in app.text)
 
-    _by_label(app.text_input, "Next agent").set_value("agent-b").run()
+    _by_label(app.selectbox, "Next agent").set_value(OTHER).run()
+    _by_label(app.text_input, "Agent name").set_value("agent-b").run()
     _by_label(app.selectbox, "Retry strategy").set_value("escalate").run()
     preview = json.loads(app.json[0].value)
     assert (preview["agent_id"], preview["retry_strategy"]) == ("agent-b", "escalate")

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,7 +59,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     port = free_port()
     live = folder / "live"  # a watched folder the test writes into
     live.mkdir()
-    env = os.environ | {"BATON_DB_URL": url, "BATON_WATCH": os.pathsep.join([str(SAMPLE_RUNS), str(live)])}
+    env = os.environ | {
+        "BATON_DB_URL": url,
+        "BATON_WATCH": os.pathsep.join([str(SAMPLE_RUNS), str(live)]),
+        "BATON_OUTBOX": str(folder / "outbox"),
+    }
     command = [
         sys.executable,
         "-m",
@@ -91,7 +96,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             process.kill()
             raise AssertionError((folder / "streamlit.log").read_text()[-3000:])
         time.sleep(0.25)
-    yield {"base": base, "runs": runs, "checkpoints": checkpoints, "live": live}
+    yield {"base": base, "runs": runs, "checkpoints": checkpoints, "live": live, "outbox": folder / "outbox"}
     process.terminate()
     try:
         process.wait(timeout=15)
@@ -261,4 +266,52 @@ def test_new_runs_show_up_within_seconds_and_filters_stay(server: dict, browser:
     assert page.get_by_label("Search task, summary, failure reason or id").input_value() == "live-refresh"
     shot(page, "08_live_refresh")
     print(f"new run visible {seen_after:.1f} s after the file was written")
+    page.close()
+
+
+def test_the_resume_confirmation_survives_a_file_arriving(server: dict, browser: object) -> None:
+    """Write an export from the Resume tab, then a new checkpoint of the same run arrives and
+    the page refreshes: the confirmation and its path stay, and the preview is still the
+    document that was written."""
+    expect = sync_api.expect
+    run = min(
+        (r for r in server["runs"] if r["framework"] == "acf" and r["status"] == "failed"),
+        key=lambda r: r["id"],
+    )
+    checkpoint = server["checkpoints"][run["id"]][-1]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server['base']}/run?run={run['id']}&checkpoint={checkpoint['id']}")
+    settle(page)
+    page.get_by_role("tab", name="Resume").click()
+    settle(page)
+    expect(page.get_by_text("Exporting checkpoint", exact=False)).to_be_visible(timeout=20_000)
+    page.get_by_role("button", name="Write to outbox").click()
+    confirmation = page.get_by_text("Written at", exact=False)
+    expect(confirmation).to_be_visible(timeout=20_000)
+    settle(page)
+    (written,) = (server["outbox"] / "acf").iterdir()
+    document = json.loads(written.read_text())
+    shot(page, "09_resume_written")
+
+    checkpoints = page.locator('[data-testid="stMetric"]').filter(has_text="Checkpoints")
+    expect(checkpoints).to_contain_text(f"{run['checkpoints']:,}")
+    arriving = {
+        "ac_version": "0.1.0",
+        "checkpoint_id": str(uuid.uuid4()),
+        "task_id": run["native_id"],
+        "agent_id": "late-agent",
+        "emitted_at": "2026-11-23T11:00:00+00:00",
+        "status": "partial",
+        "task_summary": "a checkpoint that arrives after the export",
+        "parent_checkpoint_id": checkpoint["native_id"],
+    }
+    (server["live"] / "arriving.json").write_text(json.dumps(arriving))
+    # The live refresh reruns the page: the run's checkpoint count goes up by one.
+    expect(checkpoints).to_contain_text(f"{run['checkpoints'] + 1:,}", timeout=20_000)
+    settle(page)
+    expect(confirmation).to_be_visible()
+    expect(confirmation).to_contain_text("(the document shown below)")
+    expect(page.get_by_text(str(written), exact=True).first).to_be_visible()
+    expect(page.locator('[data-testid="stJson"]').first).to_contain_text(document["checkpoint_id"])
+    shot(page, "10_resume_after_refresh")
     page.close()
