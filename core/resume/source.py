@@ -4,7 +4,7 @@ is in ``core.resume.load``, so that the mappers need only this plain type."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -12,6 +12,9 @@ from typing import Any
 class ResumeSource:
     run: dict[str, Any]
     checkpoint: dict[str, Any]  # queries.get_checkpoint(): normalized fields, document, source_path
+    # The run's events up to the checkpoint, for frameworks whose module sets
+    # ``RESUME_READS_EVENTS`` (an OTel run has no state of its own: its spans are the record).
+    events: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def framework(self) -> str:
