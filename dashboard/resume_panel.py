@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from core.errors import UserError
+from core.frameworks.registry import lookup
 from core.resume.export import NATIVE_FORMATS, ExportResult, build_export, write_export
 from core.resume.options import RETRY_STRATEGIES, ExportOptions
 from core.resume.outbox import default_outbox
@@ -25,6 +26,9 @@ DEFAULT = "default"
 
 def _choices(source: ResumeSource, key: str) -> ExportOptions:
     formats = ["acf"] + ([NATIVE_FORMATS[source.framework]] if source.framework in NATIVE_FORMATS else [])
+    why_not_native = getattr(lookup(source.framework), "NO_NATIVE_FORMAT", None)
+    if why_not_native:
+        st.info(why_not_native)
     left, right = st.columns(2)
     with left:
         fmt = st.selectbox(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 MODEL_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings", "completion"})
 AGENT_OPERATIONS = frozenset({"invoke_agent", "create_agent"})
 TOOL_OPERATIONS = frozenset({"execute_tool"})
@@ -120,6 +122,48 @@ def tool_of(name: str, attrs: dict[str, Any]) -> str | None:
     if isinstance(value, str):
         return value
     return name.removeprefix("execute_tool ").strip() or None
+
+
+def _user_text(value: Any, depth: int = 0) -> str | None:
+    """The user's words in a message structure: GenAI ``[{role, parts: [{content}]}]``,
+    OpenAI-style ``[{role, content}]``, Traceloop ``{"inputs": ...}``, or plain text."""
+    if depth > 4:
+        return None
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped[:1] in ("[", "{"):
+            try:
+                return _user_text(orjson.loads(stripped), depth + 1) or stripped
+            except orjson.JSONDecodeError:
+                return stripped
+        return stripped or None
+    if isinstance(value, list):
+        users = [m for m in value if isinstance(m, dict) and m.get("role") in ("user", "human")]
+        for message in users or value:
+            found = _user_text(message, depth + 1)
+            if found:
+                return found
+        return None
+    if isinstance(value, dict):
+        parts = value.get("parts")
+        if isinstance(parts, list):
+            texts = [
+                p.get("content") for p in parts if isinstance(p, dict) and isinstance(p.get("content"), str)
+            ]
+            if texts:
+                return " ".join(texts)
+        for key in ("content", "inputs", "input", "question", "messages", "text"):
+            if key in value:
+                found = _user_text(value[key], depth + 1)
+                if found:
+                    return found
+    return None
+
+
+def task_text(value: Any, limit: int = 4000) -> str | None:
+    """What the agent was asked, from an input attribute."""
+    found = _user_text(value)
+    return found[:limit] if found else None
 
 
 def text_of(value: Any, limit: int = 4000) -> str | None:

@@ -125,7 +125,7 @@ def _trace(trace_id: str, spans: list[Span], parsed: ParsedFile) -> None:
 def _task(spans: list[Span], root: Span | None) -> str | None:
     ordered = ([root] if root else []) + sorted(spans, key=lambda s: s.start_ns or 0)
     for span in ordered:
-        text = cv.text_of(cv.first(span.attributes, cv.INPUTS))
+        text = cv.task_text(cv.first(span.attributes, cv.INPUTS))
         if text:
             return text
     return None
