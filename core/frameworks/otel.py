@@ -10,7 +10,8 @@
 * native form: none. OTel records what an agent did; it holds no state a framework could
   resume from, so only the acf document (and the handoff brief) are written;
 * cost: GenAI semconv says ``gen_ai.usage.input_tokens`` SHOULD include cached tokens, and
-  OpenInference's prompt count includes them as emitted -> input INCLUDES cache.
+  OpenInference's prompt count includes them as emitted -> input INCLUDES cache, except for
+  Anthropic models (``claude*``), whose client's own count excludes it (``generic``'s rule).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.failure_text import Verdict
+from core.frameworks import generic
 from core.frameworks.parts import NativeForm
 from core.frameworks.techrevati import CLASSES as TECHREVATI_CLASSES
 from core.resume.mappers.otel import map_otel
@@ -56,4 +58,6 @@ native_form: NativeForm | None = None
 def input_includes_cache(
     model: str | None, cache_read_tokens: int | None, cache_write_tokens: int | None
 ) -> bool:
-    return True
+    # By model family, as for a framework Baton has no module for: instrumentations of
+    # Anthropic's client pass its ``input_tokens`` through, which exclude cache reads and writes.
+    return generic.input_includes_cache(model, cache_read_tokens, cache_write_tokens)

@@ -61,6 +61,11 @@ EXPECTED = {
     ("techrevati", "v0.4.0/duplicates.audit.jsonl#reviewer"): ("dependency_failed", 1),
     # techrevati worker dumps (both versions); session summaries are their streams' runs above
     ("techrevati", "worker fetcher-collect"): ("dependency_failed", 2),
+    # OTel traces (sample_runs/otel/README.md): by task, else service and agents
+    ("otel", "Where is my order B-2002?"): ("rate_limit", 1),  # GenAI, RateLimitError (429)
+    ("otel", "Where is my order F-6006?"): ("rate_limit", 1),
+    ("otel", "Where is my order X-1?"): ("rate_limit", 2),  # OpenInference and OpenLLMetry
+    ("otel", "techrevati-demo fetcher"): ("dependency_failed", 1),  # techrevati error.type
 }
 ROOT = str(SAMPLE_RUNS / "techrevati") + "/"
 
@@ -89,6 +94,8 @@ def label(run: dict) -> tuple[str, str]:
         sources = sorted(attributes.get("sources") or [attributes["source"]])
         path = next((s for s in sources if not s.endswith(".summary.json")), sources[0])
         return framework, f"{path.removeprefix(ROOT)}#{attributes.get('role')}"
+    if framework == "otel":
+        return framework, run["task"] or f"{run['attributes'].get('service.name')} {','.join(run['agents'])}"
     return framework, native
 
 
