@@ -27,6 +27,7 @@ EVENT_KINDS = (
     "recovery",  # a recovery attempt or outcome
     "usage",  # a usage/cost record without a call of its own
     "custom",  # anything else the source records
+    "agent",  # an agent's invocation (an OTel agent span): its calls nest under it
 )
 
 

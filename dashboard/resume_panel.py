@@ -16,6 +16,7 @@ import streamlit as st
 
 from core.errors import UserError
 from core.failures.analysis import usable_for_resume
+from core.frameworks.registry import lookup
 from core.resume.export import NATIVE_FORMATS, ExportResult, build_export, write_export
 from core.resume.options import RETRY_STRATEGIES, ExportOptions
 from core.resume.outbox import default_outbox
@@ -101,7 +102,10 @@ def _choices(source: ResumeSource, key: str) -> ExportOptions:
         horizontal=True,
         help="; ".join(FORMAT_HELP.values()),
     )
-    st.caption(FORMAT_HELP[fmt] + ("" if fmt != "native" or native else f" ({source.framework} has none)"))
+    why_not_native = (
+        getattr(lookup(source.framework), "NO_NATIVE_FORMAT", None) or f"{source.framework} has none"
+    )
+    st.caption(FORMAT_HELP[fmt] + ("" if fmt != "native" or native else f" ({why_not_native})"))
     left, right = st.columns(2)
     with left:
         agent = _agent(source, key, disabled=fmt == "native")

@@ -11,6 +11,7 @@ venv's python.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import subprocess
 import sys
@@ -23,6 +24,8 @@ FRAMEWORKS: dict[str, tuple[str, ...]] = {
     "react-agent-harness": ("0.0.2", "0.14.0"),
     "techrevati-runtime": ("0.1.0", "0.4.0"),
 }
+# What the otel sample generator adds to a framework's venv to drive its OpenTelemetry module.
+OTEL_EXTRAS = ("opentelemetry-sdk==1.45.2", "opentelemetry-exporter-otlp-proto-common==1.45.2")
 
 
 def venv_root() -> Path:
@@ -31,12 +34,16 @@ def venv_root() -> Path:
 
 
 def framework_python(package: str, version: str, extras: tuple[str, ...] = ()) -> Path:
-    """Return the python of a venv with ``package==version`` installed, creating it once."""
-    target = venv_root() / f"{package}-{version}"
+    """Return the python of a venv with ``package==version`` installed, creating it once.
+    ``extras`` (more requirements, such as ``OTEL_EXTRAS``) get a venv of their own."""
+    suffix = (
+        "+" + hashlib.blake2b("\n".join(sorted(extras)).encode(), digest_size=4).hexdigest() if extras else ""
+    )
+    target = venv_root() / f"{package}-{version}{suffix}"
     python = target / "bin" / "python"
     marker = target / ".installed"
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / f".{package}-{version}.lock", "w") as lock:
+    with open(target.parent / f".{package}-{version}{suffix}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not marker.exists():
             venv.EnvBuilder(with_pip=True, clear=True).create(target)

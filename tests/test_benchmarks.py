@@ -60,3 +60,14 @@ def test_the_startup_benchmark_prints_each_command_beside_the_bare_import() -> N
     for measure in (r"import sqlmodel", r"baton --help", r"baton runs --json \(empty db\)"):
         assert re.search(rf"^{measure}\s+{NUMBER} ms \({NUMBER}x\)\s+{NUMBER} ms", out, re.MULTILINE), measure
     assert "baton --help imports SQLAlchemy: no" in out
+
+
+def test_the_otlp_files_benchmark_loads_every_span_and_prints_each_measure() -> None:
+    out, _ = _run("bench/otlp_files.py", "--spans", "2000", "--per-trace", "50", "--repeat", "1")
+    assert "cold ingest: loaded 8, failed 0, 40 runs, 2,000 events" in out
+    for measure in (
+        "cold ingest spans/s",
+        r"floor \(orjson.loads\) spans/s",
+        r"cold ingest / floor \(time\)",
+    ):
+        assert re.search(rf"^\s*{measure}\s+{NUMBER}x?\b", out, re.MULTILINE), measure

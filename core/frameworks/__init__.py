@@ -10,4 +10,4 @@ importing anything heavy.
 
 from __future__ import annotations
 
-NAMES: tuple[str, ...] = ("acf", "loopengt", "harness", "techrevati", "codex", "gemini_cli")
+NAMES: tuple[str, ...] = ("acf", "loopengt", "harness", "techrevati", "codex", "gemini_cli", "otel")

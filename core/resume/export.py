@@ -35,8 +35,11 @@ def resolve_format(source: ResumeSource, requested: str) -> str:
     native = NATIVE_FORMATS.get(source.framework)
     if requested == "native":
         if native is None:
+            why = getattr(lookup(ALIASES.get(source.framework, source.framework)), "NO_NATIVE_FORMAT", None)
             raise UnmappableCheckpoint(
-                f"{source.framework} has no native resume format Baton can write; use the acf format"
+                f"{source.framework}: {why}"
+                if why
+                else f"{source.framework} has no native resume format Baton can write; use the acf format"
             )
         return native
     if requested != native:

@@ -12,8 +12,9 @@ from typing import Any
 class ResumeSource:
     run: dict[str, Any]
     checkpoint: dict[str, Any]  # queries.get_checkpoint(): normalized fields, document, source_path
-    # The run's events in time order (``load.load_events``), read only for the formats that
-    # tell what was done (the handoff brief); ``None`` when not read.
+    # The run's events in time order: for the formats that tell what was done (the handoff
+    # brief, ``load.load_events``) and for frameworks whose module sets ``RESUME_READS_EVENTS``
+    # (an OTel run has no state of its own: its spans are the record); ``None`` when not read.
     events: list[dict[str, Any]] | None = None
 
     @property

@@ -7,7 +7,7 @@ in which formats are tried (framework by framework, then each package's own orde
 
 from __future__ import annotations
 
-from ingest.parsers import acf, codex, gemini_cli, harness, loopengt, techrevati
+from ingest.parsers import acf, codex, gemini_cli, harness, loopengt, otel, techrevati
 from ingest.spec import FormatSpec
 
 BY_FRAMEWORK: dict[str, list[FormatSpec]] = {
@@ -17,6 +17,7 @@ BY_FRAMEWORK: dict[str, list[FormatSpec]] = {
     "techrevati": techrevati.FORMATS,  # techrevati-runtime
     "codex": codex.FORMATS,  # OpenAI Codex CLI
     "gemini_cli": gemini_cli.FORMATS,  # Gemini CLI
+    "otel": otel.FORMATS,  # OpenTelemetry OTLP/JSON traces
 }
 
 REGISTERED: list[FormatSpec] = [spec for formats in BY_FRAMEWORK.values() for spec in formats]

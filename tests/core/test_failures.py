@@ -68,6 +68,11 @@ EXPECTED = {
     ),  # limit reached, turn never completed
     ("codex", "01a0a113-e230-7537-85f6-ffa81b8e8d8d"): ("llm_error", 1),  # error event, internal_server_error
     ("gemini_cli", "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"): ("rate_limit", 1),  # RESOURCE_EXHAUSTED quota
+    # OTel traces (sample_runs/otel/README.md): by task, else service and agents
+    ("otel", "Where is my order B-2002?"): ("rate_limit", 1),  # GenAI, RateLimitError (429)
+    ("otel", "Where is my order F-6006?"): ("rate_limit", 1),
+    ("otel", "Where is my order X-1?"): ("rate_limit", 2),  # OpenInference and OpenLLMetry
+    ("otel", "techrevati-demo fetcher"): ("dependency_failed", 1),  # techrevati error.type
 }
 ROOT = str(SAMPLE_RUNS / "techrevati") + "/"
 
@@ -96,6 +101,8 @@ def label(run: dict) -> tuple[str, str]:
         sources = sorted(attributes.get("sources") or [attributes["source"]])
         path = next((s for s in sources if not s.endswith(".summary.json")), sources[0])
         return framework, f"{path.removeprefix(ROOT)}#{attributes.get('role')}"
+    if framework == "otel":
+        return framework, run["task"] or f"{run['attributes'].get('service.name')} {','.join(run['agents'])}"
     return framework, native
 
 
