@@ -7,7 +7,7 @@ in which formats are tried (framework by framework, then each package's own orde
 
 from __future__ import annotations
 
-from ingest.parsers import acf, harness, loopengt, techrevati
+from ingest.parsers import acf, claude_code, harness, loopengt, techrevati
 from ingest.spec import FormatSpec
 
 BY_FRAMEWORK: dict[str, list[FormatSpec]] = {
@@ -15,6 +15,7 @@ BY_FRAMEWORK: dict[str, list[FormatSpec]] = {
     "loopengt": loopengt.FORMATS,
     "harness": harness.FORMATS,  # react-agent-harness
     "techrevati": techrevati.FORMATS,  # techrevati-runtime
+    "claude_code": claude_code.FORMATS,
 }
 
 REGISTERED: list[FormatSpec] = [spec for formats in BY_FRAMEWORK.values() for spec in formats]
