@@ -53,7 +53,7 @@ class Session:
             "parentUuid": self.last if parent is True else (parent or None),
             "isSidechain": False,
             "userType": "external",
-            "cwd": CWD,
+            "cwd": self.extra.get("cwd", CWD),
             "sessionId": self.session,
             "version": self.version,
             "gitBranch": "feature/health",
@@ -522,7 +522,7 @@ def old_version(out: Path) -> None:
 
 def gateway(out: Path) -> None:
     """A model behind a self-hosted gateway that no price list knows, without requestId: unpriced."""
-    s = Session(13, version="2.1.201", start=T0 + timedelta(hours=13))
+    s = Session(13, version="2.1.201", start=T0 + timedelta(hours=13), cwd="/home/dev/scratch")
     s.prompt("Say hello")
     s.reply("msg_13A", [text("Hello!")], usage(40, 5), model="qwen3-coder-30b-local", request=None)
     s.write(out / "-home-dev-scratch" / f"{s.session}.jsonl")

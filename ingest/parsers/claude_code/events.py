@@ -155,8 +155,20 @@ class SessionRun:
     def keep_raw(self, number_: int, line: dict[str, Any]) -> None:
         """A line of a type Baton does not know: kept whole as a custom event."""
         name = line.get("type") if isinstance(line.get("type"), str) else "unknown"
-        native = line.get("uuid") if isinstance(line.get("uuid"), str) else f"{name}@{number_}"
-        self._event("custom", name, f"raw:{native}", self.time(line), "main", data=line)
+        # Without a uuid it is this file's line (two files may hold such lines at one number).
+        native = f"raw:{line['uuid']}" if isinstance(line.get("uuid"), str) else None
+        self._events.append(
+            EventRecord(
+                FRAMEWORK,
+                self.session,
+                "custom",
+                name,
+                native,
+                at=self.time(line),
+                agent_id="main",
+                data=line,
+            )
+        )
 
     def events(self) -> list[EventRecord]:
         calls = []

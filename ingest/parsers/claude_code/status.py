@@ -83,7 +83,9 @@ def session_status(last: dict[str, Any] | None) -> tuple[str, str | None, dict[s
         return "failed", text or str(kind or "API error"), signals
     if is_interrupt(last):
         return "paused", None, {}
-    ended = message.get("stop_reason") == "end_turn" or (text and not blocks(message, "tool_use"))
+    # A line still streaming has ``stop_reason`` null; a version without the key ends on text.
+    stop = message.get("stop_reason", "" if text and not blocks(message, "tool_use") else None)
+    ended = stop in ("end_turn", "stop_sequence", "")
     if last.get("type") == "assistant" and ended:
         return "completed", None, {}
     return "unknown", None, {}
