@@ -99,7 +99,7 @@ def test_acf_resume_of_every_checkpoint_parses_in_both_versions(loaded: Engine) 
     for version in ACF_VERSIONS:
         results = acf_parse(version, documents)
         assert [r["errors"] for r in results if not r["ok"]] == []
-        for (run, cp), result in zip(pairs, results, strict=True):
+        for (_run, cp), result in zip(pairs, results, strict=True):
             emitted = result["emitted"]
             assert emitted["task_summary"] == cp["summary"]
             assert emitted["context_snapshot"]["provenance"]["source_framework"] == "claude_code"
