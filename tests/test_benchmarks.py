@@ -60,3 +60,20 @@ def test_the_startup_benchmark_prints_each_command_beside_the_bare_import() -> N
     for measure in (r"import sqlmodel", r"baton --help", r"baton runs --json \(empty db\)"):
         assert re.search(rf"^{measure}\s+{NUMBER} ms \({NUMBER}x\)\s+{NUMBER} ms", out, re.MULTILINE), measure
     assert "baton --help imports SQLAlchemy: no" in out
+
+
+def test_the_sessions_benchmark_loads_a_claude_projects_tree_and_prints_each_measure() -> None:
+    out, _ = _run("bench/sessions.py", "--size", "2", "--min-mb", "0.4", "--max-mb", "0.8")
+    assert re.search(r"^cold ingest: loaded (\d+), failed 0", out, re.MULTILINE)
+    loaded = re.search(r"^cold ingest: loaded (\d+)", out, re.MULTILINE).group(1)
+    assert f"re-ingest:   unchanged {loaded}, loaded 0" in out
+    for measure in (
+        r"floor \(read \+ orjson.loads\) MB/s",
+        "floor seconds",
+        "cold ingest MB/s",
+        "cold ingest seconds",
+        r"cold ingest / floor \(time\)",
+        "unchanged re-ingest seconds",
+        r"peak RSS MB \(any process\)",
+    ):
+        assert re.search(rf"^{measure}\s+{NUMBER}x?\b", out, re.MULTILINE), measure

@@ -12,6 +12,7 @@ from ingest.parsers.claude_code.lines import (
     QUIET_SUBTYPES,
     SYNTHETIC,
     blocks,
+    brief_input,
     is_interrupt,
     number,
     preview,
@@ -115,7 +116,7 @@ class SessionRun:
             subagent = tool_input.get("subagent_type") if isinstance(tool_input, dict) else None
             if name in ("Task", "Agent") and isinstance(subagent, str):
                 self._tool_agents[tool_id] = subagent
-            data = {"tool_use_id": tool_id, "input": tool_input}
+            data = {"tool_use_id": tool_id, "input": brief_input(tool_input)}
             self._event("tool_call", "tool_use", f"tool:{tool_id}", at, agent, tool=name, data=data)
 
     def _user(self, line: dict[str, Any], at: datetime | None, agent: str) -> None:

@@ -135,3 +135,17 @@ def preview(value: Any) -> str | None:
     if text is None:
         return None
     return text if len(text) <= PREVIEW else text[:PREVIEW] + "..."
+
+
+def brief_input(value: Any) -> Any:
+    """A tool call's input with long texts cut to ``PREVIEW`` characters (a Write's file
+    content, an Edit's strings): the names, paths and commands stay whole; the whole input
+    stays in the transcript."""
+    if not isinstance(value, dict):
+        return value
+    return {
+        key: item[:PREVIEW] + f"...({len(item)} chars)"
+        if isinstance(item, str) and len(item) > PREVIEW
+        else item
+        for key, item in value.items()
+    }
