@@ -338,7 +338,9 @@ def rewind(out: Path) -> None:
     s.prompt("Make it keep unicode letters")
     s.reply("msg_04B", [text("slugify now keeps unicode.")], usage(6, 80, read=2000))
     s.prompt("Make it transliterate to ASCII instead", parent=first["uuid"])
-    last = s.reply("msg_04C", [text("slugify now transliterates with unidecode.")], usage(6, 90, read=2000))
+    s.reply("msg_04C", [text("slugify now transliterates with unidecode.")], usage(6, 90, read=2000))
+    s.prompt("Add a test for it")
+    last = s.reply("msg_04D", [text("Added test_slugify.")], usage(5, 70, read=2000))
     s.raw(
         {
             "type": "last-prompt",
@@ -391,6 +393,8 @@ def rate_limited(out: Path) -> None:
         "msg_06A", [tool("toolu_61", "Bash", command="pytest -q")], usage(9, 70, w1h=4000), stop="tool_use"
     )
     s.result("toolu_61", "12 passed")
+    s.reply("msg_06B", [text("All 12 pass before the migration.")], usage(4, 30, read=4000))
+    s.prompt("Go ahead and migrate them")
     synthetic(s, "You've hit your session limit · resets 7:30pm (Europe/Paris)", error="rate_limit")
     s.write(out / PROJECT / f"{s.session}.jsonl")
 
@@ -416,6 +420,8 @@ def interrupted(out: Path) -> None:
 
 def api_errors(out: Path) -> None:
     s = Session(8, start=T0 + timedelta(hours=8))
+    s.prompt("Show me the /users handler")
+    s.reply("msg_08A", [text("It is in api/users.py, list_users().")], usage(12, 40, w1h=2500))
     s.prompt("Add pagination to /users")
     for attempt in (1, 2, 3):
         s.base(
@@ -441,6 +447,8 @@ def api_errors(out: Path) -> None:
     )
     s.write(out / PROJECT / f"{s.session}.jsonl")
     c = Session(11, start=T0 + timedelta(hours=11))
+    c.prompt("How big is logs/?")
+    c.reply("msg_11Z", [text("logs/all.log is 1.2 GB.")], usage(10, 20, w1h=900))
     c.prompt("Summarise every log file in logs/")
     c.reply(
         "msg_11A",
@@ -525,6 +533,8 @@ def gateway(out: Path) -> None:
     s = Session(13, version="2.1.201", start=T0 + timedelta(hours=13), cwd="/home/dev/scratch")
     s.prompt("Say hello")
     s.reply("msg_13A", [text("Hello!")], usage(40, 5), model="qwen3-coder-30b-local", request=None)
+    s.prompt("And goodbye")
+    s.reply("msg_13B", [text("Goodbye!")], usage(50, 5), model="qwen3-coder-30b-local", request=None)
     s.write(out / "-home-dev-scratch" / f"{s.session}.jsonl")
 
 

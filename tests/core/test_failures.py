@@ -61,6 +61,10 @@ EXPECTED = {
     ("techrevati", "v0.4.0/duplicates.audit.jsonl#reviewer"): ("dependency_failed", 1),
     # techrevati worker dumps (both versions); session summaries are their streams' runs above
     ("techrevati", "worker fetcher-collect"): ("dependency_failed", 2),
+    # Claude Code sessions (sample_runs/claude_code/README.md)
+    ("claude_code", "c0de0000-0000-4000-8000-000000000006"): ("rate_limit", 1),  # session limit
+    ("claude_code", "c0de0000-0000-4000-8000-000000000008"): ("llm_error", 1),  # API Error: 500
+    ("claude_code", "c0de0000-0000-4000-8000-000000000011"): ("context_overflow", 1),  # prompt is too long
 }
 ROOT = str(SAMPLE_RUNS / "techrevati") + "/"
 

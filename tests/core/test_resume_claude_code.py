@@ -64,7 +64,11 @@ def test_an_earlier_prompt_forks_at_the_message_before_it(loaded: Engine) -> Non
 
 def test_cli_prints_the_native_command(loaded: Engine, db_url: str, tmp_path: Path) -> None:
     run = next(r for r in queries.list_runs(loaded, framework="claude_code") if r["native_id"].endswith("06"))
-    (cp,) = queries.run_checkpoints(loaded, run["id"])
+    (cp,) = [
+        c
+        for c in queries.run_checkpoints(loaded, run["id"])
+        if c["native_id"] == run["attributes"]["latest_checkpoint"]
+    ]
     done = subprocess.run(
         [
             sys.executable,

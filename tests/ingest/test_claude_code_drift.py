@@ -139,7 +139,7 @@ def test_a_new_prompt_in_new_lines_links_to_its_parent_checkpoint(engine: Engine
     ingest_paths([tmp_path], store)
     (run,) = queries.list_runs(engine, framework="claude_code")
     checkpoints = queries.run_checkpoints(engine, run["id"])
-    assert len(checkpoints) == 3
+    assert len(checkpoints) == 4
     assert sum(cp["parent_id"] is None for cp in checkpoints) == 1
 
 
