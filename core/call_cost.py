@@ -42,6 +42,9 @@ class Call:
     reported_usd: float | None = None
     cache_ttl: str | None = None
     basis: str = "event"  # event | run
+    # Of cache_write_tokens, how many were 1-hour writes when a call made both lifetimes
+    # (Anthropic's ephemeral_5m/ephemeral_1h split); the rest go at the ``cache_ttl`` rate.
+    cache_write_1h_tokens: int = 0
 
     @property
     def tokens(self) -> int:
@@ -95,15 +98,28 @@ def compute_usd(
     else:
         rates = _flat_rates(price, call.cache_ttl)
     r_in, r_out, r_read, r_write = rates
+    hour = min(call.cache_write_1h_tokens, write)
+    r_hour = r_write
+    if hour:
+        field_1h = _write_rate_field(price, "1h")
+        r_hour = _or(
+            price.rate(field_1h, inp + read + write) if price.tiers else getattr(price, field_1h), r_in
+        )
+        write -= hour
     if (
         (inp and r_in is None)
         or (out and r_out is None)
         or (read and r_read is None)
         or (write and r_write is None)
+        or (hour and r_hour is None)
     ):
         return None
     return (
-        inp * (r_in or 0.0) + out * (r_out or 0.0) + read * (r_read or 0.0) + write * (r_write or 0.0)
+        inp * (r_in or 0.0)
+        + out * (r_out or 0.0)
+        + read * (r_read or 0.0)
+        + write * (r_write or 0.0)
+        + hour * (r_hour or 0.0)
     ) / 1_000_000
 
 

@@ -127,8 +127,17 @@ def _run_model(attributes: Any) -> str | None:
 def _ttl(top: Any, usage: Any) -> str | None:
     """An event's cache TTL (``"1h"`` prices cache writes at the 1-hour rate): its payload's
     ``cache_ttl`` string, else ``usage.cache_ttl``. The database extracts the two values,
-    so the bulky payload itself is never read or decoded."""
+    so the bulky payload itself is never read or decoded. A ``{"5m": n, "1h": m}`` split
+    (a call that wrote both) is priced by ``_hour_writes``; its base lifetime is 5 minutes."""
+    if isinstance(top, dict):
+        return "5m"
     return top if isinstance(top, str) else usage if isinstance(usage, str) else None
+
+
+def _hour_writes(top: Any) -> int:
+    """How many of a call's cache writes were 1-hour writes, from a ``cache_ttl`` split."""
+    value = top.get("1h") if isinstance(top, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 _CALL_COLUMNS = (
@@ -177,6 +186,7 @@ def _event_call(row: Any, framework: str) -> Call:
         row[7],
         row[8],
         _ttl(row[9], row[10]),
+        cache_write_1h_tokens=_hour_writes(row[9]),
     )
 
 

@@ -415,17 +415,21 @@ def default_watch_paths() -> list[Path]:
     folders kept even if missing so the page can say so) or else the repo's ``sample_runs/``
     plus the frameworks' default folders that exist here: ``$CHECKPOINT_DIR`` or
     ``~/.agent-harness/checkpoints`` (react-agent-harness), ``./.loopengt/`` (loopengt),
-    ``$CODEX_HOME/sessions`` or ``~/.codex/sessions`` (Codex CLI) and ``$GEMINI_CLI_HOME/.gemini/tmp``
-    or ``~/.gemini/tmp`` (Gemini CLI chats)."""
+    ``$CODEX_HOME/sessions`` or ``~/.codex/sessions`` (Codex CLI), ``$GEMINI_CLI_HOME/.gemini/tmp``
+    or ``~/.gemini/tmp`` (Gemini CLI chats) and
+    ``~/.claude/projects`` or ``$CLAUDE_CONFIG_DIR/projects`` (Claude Code)."""
     configured = os.environ.get("BATON_WATCH")
     if configured:
         return [Path(p).expanduser() for p in configured.split(os.pathsep) if p.strip()]
+    from ingest.parsers.claude_code.paths import default_folders as claude_code_folders
+
     candidates = [
         Path(__file__).resolve().parent.parent / "sample_runs",
         Path(os.environ.get("CHECKPOINT_DIR") or "~/.agent-harness/checkpoints").expanduser(),
         Path.cwd() / ".loopengt",
         Path(os.environ.get("CODEX_HOME") or "~/.codex").expanduser() / "sessions",  # Codex CLI
         Path(os.environ.get("GEMINI_CLI_HOME") or "~").expanduser() / ".gemini" / "tmp",  # Gemini CLI chats
+        *claude_code_folders(),  # ~/.claude/projects, or $CLAUDE_CONFIG_DIR/projects
     ]
     unique = list(dict.fromkeys(p.resolve() for p in candidates))
     return [p for p in unique if p.exists()]

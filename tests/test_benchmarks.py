@@ -71,3 +71,20 @@ def test_the_otlp_files_benchmark_loads_every_span_and_prints_each_measure() -> 
         r"cold ingest / floor \(time\)",
     ):
         assert re.search(rf"^\s*{measure}\s+{NUMBER}x?\b", out, re.MULTILINE), measure
+
+
+def test_the_sessions_benchmark_loads_a_claude_projects_tree_and_prints_each_measure() -> None:
+    out, _ = _run("bench/sessions.py", "--size", "2", "--min-mb", "0.4", "--max-mb", "0.8")
+    assert re.search(r"^cold ingest: loaded (\d+), failed 0", out, re.MULTILINE)
+    loaded = re.search(r"^cold ingest: loaded (\d+)", out, re.MULTILINE).group(1)
+    assert f"re-ingest:   unchanged {loaded}, loaded 0" in out
+    for measure in (
+        r"floor \(read \+ orjson.loads\) MB/s",
+        "floor seconds",
+        "cold ingest MB/s",
+        "cold ingest seconds",
+        r"cold ingest / floor \(time\)",
+        "unchanged re-ingest seconds",
+        r"peak RSS MB \(any process\)",
+    ):
+        assert re.search(rf"^{measure}\s+{NUMBER}x?\b", out, re.MULTILINE), measure

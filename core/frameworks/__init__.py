@@ -10,4 +10,13 @@ importing anything heavy.
 
 from __future__ import annotations
 
-NAMES: tuple[str, ...] = ("acf", "loopengt", "harness", "techrevati", "codex", "gemini_cli", "otel")
+NAMES: tuple[str, ...] = (
+    "acf",
+    "loopengt",
+    "harness",
+    "techrevati",
+    "codex",
+    "gemini_cli",
+    "otel",
+    "claude_code",
+)

@@ -6,11 +6,21 @@ that the two agree and that each module has every part).
 
 from __future__ import annotations
 
-from core.frameworks import acf, codex, gemini_cli, generic, harness, loopengt, otel, techrevati
+from core.frameworks import (
+    acf,
+    claude_code,
+    codex,
+    gemini_cli,
+    generic,
+    harness,
+    loopengt,
+    otel,
+    techrevati,
+)
 from core.frameworks.parts import Framework
 
 FRAMEWORKS: dict[str, Framework] = {
-    m.NAME: m for m in (acf, loopengt, harness, techrevati, codex, gemini_cli, otel)
+    m.NAME: m for m in (acf, loopengt, harness, techrevati, codex, gemini_cli, otel, claude_code)
 }
 
 # The frameworks' long names: the resume path (mapper, native form) accepts them too.

@@ -152,7 +152,7 @@ def insert_events(
 
 
 def _store_fuller_copies(
-    connection: Connection, events: Prepared, stored: dict[str, tuple[int, int]]
+    connection: Connection, events: Prepared, stored: dict[str, tuple[int, tuple[int, int]]]
 ) -> dict[str, int]:
     """Where this batch's copy of a stored event states more details than the stored
     copy, store this batch's copy instead (and its file as the event's). ``stored`` maps
@@ -162,22 +162,23 @@ def _store_fuller_copies(
     for row in events.values:  # value lists on SQLite, dicts elsewhere
         values = {name: row[index] for name, index in at.items()} if events.sqlite else row
         key, file_id = values["id"], values["source_file_id"]
-        if key not in stored or stored[key][0] == file_id:
+        if key not in stored:
             continue
         details = stated_details(values)
-        if details > stored[key][1]:
-            previous[key] = stored[key][0]
+        if details > stored[key][1]:  # the same file's too: new lines of a log may complete it
+            if stored[key][0] != file_id:
+                previous[key] = stored[key][0]
             stored[key] = (file_id, details)
             fuller.append(row)
     update_prepared(connection, Prepared(events.table, events.columns, fuller, events.sqlite))
     return previous
 
 
-def _stored_events(connection: Connection, event_ids: list[str]) -> dict[str, tuple[int, int]]:
+def _stored_events(connection: Connection, event_ids: list[str]) -> dict[str, tuple[int, tuple[int, int]]]:
     """For each of ``event_ids`` already stored: the file whose copy is stored, and how many
     of EVENT_DETAILS that copy states."""
     columns = [Event.__table__.c[name] for name in EVENT_DETAILS]
-    stored: dict[str, tuple[int, int]] = {}
+    stored: dict[str, tuple[int, tuple[int, int]]] = {}
     for condition in where_in(connection.dialect, Event.id, event_ids):
         for row in connection.execute(select(Event.id, Event.source_file_id, *columns).where(condition)):
             stored[row.id] = (row.source_file_id, stated_details(row._mapping))

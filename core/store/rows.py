@@ -141,9 +141,12 @@ EVENT_USAGE = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_writ
 EVENT_DETAILS = EVENT_CONTEXT + EVENT_USAGE
 
 
-def stated_details(row: Any) -> int:
-    """How many of EVENT_DETAILS a copy of an event states."""
-    return sum(row[name] is not None for name in EVENT_DETAILS)
+def stated_details(row: Any) -> tuple[int, int]:
+    """How many of EVENT_DETAILS a copy of an event states, then how many tokens it counts:
+    of two copies stating as much, the one with the larger usage is the fuller (a response
+    Claude Code streams into several lines repeats its usage, growing)."""
+    tokens = sum(row[name] or 0 for name in EVENT_USAGE[:4])
+    return sum(row[name] is not None for name in EVENT_DETAILS), tokens
 
 
 def keep_fullest(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

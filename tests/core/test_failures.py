@@ -73,6 +73,10 @@ EXPECTED = {
     ("otel", "Where is my order F-6006?"): ("rate_limit", 1),
     ("otel", "Where is my order X-1?"): ("rate_limit", 2),  # OpenInference and OpenLLMetry
     ("otel", "techrevati-demo fetcher"): ("dependency_failed", 1),  # techrevati error.type
+    # Claude Code sessions (sample_runs/claude_code/README.md)
+    ("claude_code", "c0de0000-0000-4000-8000-000000000006"): ("rate_limit", 1),  # session limit
+    ("claude_code", "c0de0000-0000-4000-8000-000000000008"): ("llm_error", 1),  # API Error: 500
+    ("claude_code", "c0de0000-0000-4000-8000-000000000011"): ("context_overflow", 1),  # prompt is too long
 }
 ROOT = str(SAMPLE_RUNS / "techrevati") + "/"
 

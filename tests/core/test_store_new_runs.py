@@ -50,15 +50,18 @@ def test_one_batch_and_file_by_file_give_identical_runs_and_chains(tmp_path: Pat
         assert run == other, run_id
         assert cost == pytest.approx(other_cost), run_id
     assert parents_at_once == parents_one_by_one
-    # The chains are really there: loopengt and harness checkpoints name no parent themselves.
-    # (OTel checkpoints are parts of a trace, mostly one per run: not counted here.)
+    # The chains are really there: loopengt and harness checkpoints name no parent themselves,
+    # so the store's chaining is what links them (the other frameworks' runs, often of one
+    # checkpoint each, are left out of this count).
     engine = make_engine(at_once)
     with engine.connect() as connection:
-        otel = set(
+        chained_by_store = set(
             connection.execute(
-                select(Checkpoint.id).join(Run, Run.id == Checkpoint.run_id).where(Run.framework == "otel")
+                select(Checkpoint.id)
+                .join(Run, Run.id == Checkpoint.run_id)
+                .where(Run.framework.in_(("loopengt", "harness")))
             ).scalars()
         )
     engine.dispose()
-    chained = {cp: parent for cp, parent in parents_at_once.items() if cp not in otel}
-    assert sum(parent is not None for parent in chained.values()) > len(chained) / 2
+    chained = {cp: parent for cp, parent in parents_at_once.items() if cp in chained_by_store}
+    assert sum(parent is not None for parent in chained.values()) >= 20  # 21 in sample_runs

@@ -279,6 +279,7 @@ def test_the_dashboard_watches_codex_and_gemini_homes_when_they_exist(tmp_path: 
     monkeypatch.setenv("CHECKPOINT_DIR", str(tmp_path / "none"))
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex-home"))
     monkeypatch.setenv("GEMINI_CLI_HOME", str(tmp_path / "gemini-home"))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))  # not this machine's ~/.claude
     assert default_watch_paths() == [SAMPLE_RUNS]
     (tmp_path / "codex-home" / "sessions").mkdir(parents=True)
     (tmp_path / "gemini-home" / ".gemini" / "tmp").mkdir(parents=True)

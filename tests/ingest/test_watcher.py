@@ -491,6 +491,7 @@ def test_default_watch_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("BATON_WATCH")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CHECKPOINT_DIR", str(tmp_path / "harness"))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))  # not this machine's ~/.claude
     assert default_watch_paths() == [SAMPLE_RUNS]
     (tmp_path / "harness").mkdir()
     (tmp_path / ".loopengt").mkdir()
