@@ -60,3 +60,11 @@ def test_the_startup_benchmark_prints_each_command_beside_the_bare_import() -> N
     for measure in (r"import sqlmodel", r"baton --help", r"baton runs --json \(empty db\)"):
         assert re.search(rf"^{measure}\s+{NUMBER} ms \({NUMBER}x\)\s+{NUMBER} ms", out, re.MULTILINE), measure
     assert "baton --help imports SQLAlchemy: no" in out
+
+
+def test_the_otlp_benchmark_sends_every_span_and_prints_each_measure() -> None:
+    out, _ = _run("bench/otlp.py", "--spans", "2048", "--batch", "512", "--no-phoenix")
+    assert "2,048 spans in 4 protobuf requests" in out
+    assert re.search(rf"^baton otlp\s+{NUMBER}\s+(n/a|{NUMBER} s)\s", out, re.MULTILINE)
+    assert "Arize Phoenix: skipped (--no-phoenix)" in out
+    assert re.search(r"^target: every span queryable within 2 s of the last send; baton: ", out, re.MULTILINE)

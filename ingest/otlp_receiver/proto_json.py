@@ -201,12 +201,19 @@ def _link(link: trace_pb2.Span.Link) -> dict[str, Any]:
 
 def _attributes(attributes: Any) -> list[dict[str, Any]]:
     out = []
-    for kv in attributes:
-        entry: dict[str, Any] = {}
-        if kv.key:
-            entry["key"] = kv.key
-        if kv.HasField("value"):
-            entry["value"] = _any_value(kv.value)
+    for kv in attributes:  # the hot loop: strings and integers inline, no HasField unless needed
+        value = kv.value
+        which = value.WhichOneof("value")
+        if which == "string_value":
+            entry: dict[str, Any] = {"key": kv.key, "value": {"stringValue": value.string_value}}
+        elif which == "int_value":
+            entry = {"key": kv.key, "value": {"intValue": str(value.int_value)}}
+        else:
+            entry = {"key": kv.key} if kv.key else {}
+            if which is not None or kv.HasField("value"):
+                entry["value"] = _any_value(value)
+        if not entry.get("key", True):
+            del entry["key"]  # an empty key is a default, left out
         if _KEY_STRINDEX and kv.key_strindex:
             entry["keyStrindex"] = kv.key_strindex
         out.append(entry)
