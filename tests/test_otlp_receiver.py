@@ -192,6 +192,29 @@ def test_spans_with_invalid_ids_are_rejected_as_a_partial_success(receiver: Runn
     assert len(spool_lines(receiver.spool)) == 1  # nothing kept, nothing written
 
 
+def _field(tag: int, payload: bytes) -> bytes:
+    """One length-delimited protobuf field (lengths under 2**21)."""
+    size, length = len(payload), b""
+    while True:
+        low, size = size & 0x7F, size >> 7
+        length += bytes([low | (0x80 if size else 0)])
+        if not size:
+            return bytes([tag]) + length + payload
+
+
+def _nested_protobuf(depth: int) -> bytes:
+    """A request whose one attribute is an array in an array ... ``depth`` deep."""
+    value = b"\x0a\x01x"
+    for _ in range(depth):
+        value = _field(0x2A, _field(0x0A, value))  # AnyValue.array_value.values[0]
+    span = (
+        _field(0x0A, b"\x01" * 16)
+        + _field(0x12, b"\x01" * 8)
+        + _field(0x4A, _field(0x0A, b"k") + _field(0x12, value))
+    )
+    return _field(0x0A, _field(0x12, _field(0x12, span)))
+
+
 def _bomb(size: int) -> bytes:
     return gzip.compress(b"\0" * size, compresslevel=9)
 
@@ -206,6 +229,15 @@ BAD_REQUESTS = [
         400,
         "not an ExportTraceServiceRequest",
     ),
+    (
+        "protobuf nested 300 deep",
+        _nested_protobuf(300),
+        PROTOBUF,
+        {},
+        400,
+        "not an ExportTraceServiceRequest",
+    ),
+    ("JSON nested 5,000 deep", b'{"a":' * 5000 + b"1" + b"}" * 5000, "application/json", {}, 400, "not JSON"),
     ("JSON that does not parse", b'{"resourceSpans": [', "application/json", {}, 400, "not JSON"),
     ("JSON that is not an object", b"[1, 2]", "application/json", {}, 400, "not a JSON object"),
     ("resourceSpans not a list", b'{"resourceSpans": 7}', "application/json", {}, 400, "not an array"),
@@ -295,6 +327,7 @@ def test_files_rotate_by_size_and_their_names_sort_by_time(tmp_path: Path) -> No
     assert len(files) == 4
     assert [len(p.read_bytes().splitlines()) for p in files] == [1, 1, 1, 1]
     assert files == sorted(files, key=lambda p: p.stat().st_mtime_ns)
+    assert {oct(p.stat().st_mode & 0o777) for p in files} == {"0o600"}  # prompts travel in spans
     assert spool_spans(running.spool) == expected_spans(finished)
 
 

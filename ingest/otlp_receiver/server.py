@@ -162,6 +162,10 @@ class _Handler(BaseHTTPRequestHandler):
         except BadRequest as exc:
             self._refuse(exc.status, exc.message, kind)
             return
+        except Exception as exc:  # a body no rule foresaw: refused with a reason, the server goes on
+            self.close_connection = True
+            self._refuse(500, f"the request could not be handled: {exc.__class__.__name__}: {exc}", kind)
+            return
         self._send(200, answer, kind)
 
     def do_GET(self) -> None:  # noqa: N802

@@ -6,7 +6,8 @@ requests, which acknowledge. A request is therefore acknowledged only once its l
 disk, and parallel exports share one fsync instead of queueing for one each.
 
 Files are named ``traces-<UTC time>-<pid>.jsonl`` (the time to the microsecond, so names
-sort by time) and rotated once they hold ``max_bytes``: a line is never split across files,
+sort by time; readable by their owner only, as prompts travel in spans) and rotated once
+they hold ``max_bytes``: a line is never split across files,
 and a new file's folder entry is fsynced before the first request written to it is
 acknowledged. A failed write (a full disk) is cut back off the file, so no partial line
 stays, and the requests waiting for it get the error. One receiver per spool folder, held by
@@ -61,7 +62,7 @@ class Spool:
     def open(self) -> None:
         """Take the folder (one receiver per spool), repair partial last lines, start writing."""
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"cannot create the spool folder {self.folder}: {exc.strerror}") from exc
         self._lock_fd = os.open(self.folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
@@ -153,7 +154,7 @@ class Spool:
     def _rotate(self) -> None:
         self._close_file()
         name, self._last_time = _file_name(self._last_time)
-        fd = os.open(self.folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        fd = os.open(self.folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         try:
             dir_fd = os.open(self.folder, os.O_RDONLY)
             try:
