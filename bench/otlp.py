@@ -124,20 +124,30 @@ def send_all(host: str, port: int, bodies: list[bytes], senders: int) -> tuple[f
                 if not queue:
                     break
                 body = queue.pop()
-            backoff = 1.0
+            backoff, lost = 1.0, False
             while True:
-                connection.request(
-                    "POST", "/v1/traces", body=body, headers={"Content-Type": "application/x-protobuf"}
-                )
-                response = connection.getresponse()
-                response.read()
+                try:
+                    connection.request(
+                        "POST", "/v1/traces", body=body, headers={"Content-Type": "application/x-protobuf"}
+                    )
+                    response = connection.getresponse()
+                    response.read()
+                except (OSError, http.client.HTTPException):  # the server closed an idle connection
+                    connection.close()
+                    connection = http.client.HTTPConnection(host, port, timeout=120)
+                    if backoff > 64:
+                        lost = True
+                        failures.append("connection lost")
+                        break
+                    backoff *= 2
+                    continue
                 if response.status not in RETRYABLE or backoff > 64:
                     break
                 with lock:
                     retries[0] += 1
                 time.sleep(backoff)
                 backoff *= 2
-            if response.status != 200:
+            if not lost and response.status != 200:
                 failures.append(f"{response.status} {response.reason}")
         connection.close()
 
