@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from baton.commands import costs, errors, exports, failures, ingest, resume, runs, show, watch
+from baton.commands import costs, errors, exports, failures, ingest, otlp, resume, runs, show, watch
 from baton.output import escape, printable_output
 from core.errors import DatabaseBusy, DatabaseURLError, UserError, database_failure
 
@@ -36,6 +36,7 @@ COMMANDS: dict[str, ModuleType] = {
     "watch": watch,
     "costs": costs,
     "failures": failures,
+    "otlp": otlp,
 }
 
 

@@ -4,11 +4,17 @@ One watcher per process (``ingest.watcher.start_background``), started by the ro
 first run and kept by ``st.cache_resource``, keyed by the database URL and the folders, so
 two databases never share one. Its catch-up scan loads the watched folders (the bundled
 sample runs on a first start).
+
+With ``BATON_OTLP_PORT`` set, the router also starts an OTLP/HTTP receiver on that loopback
+port (``baton otlp`` in this process), writing to ``BATON_OTLP_SPOOL`` (default
+``~/.baton/otlp``), and the watcher watches that spool folder too.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -18,8 +24,68 @@ from ingest.watcher import default_watch_paths, start_background
 
 
 def watch_paths() -> list[str]:
-    """``BATON_WATCH``, or the bundled ``sample_runs/`` plus the frameworks' default folders."""
-    return [str(p) for p in default_watch_paths()]
+    """``BATON_WATCH``, or the bundled ``sample_runs/`` plus the frameworks' default folders;
+    and the OTLP spool folder when the receiver is on."""
+    paths = [str(p) for p in default_watch_paths()]
+    otlp = otlp_settings()
+    if otlp is not None and not isinstance(otlp, str) and str(otlp[1]) not in paths:
+        paths.append(str(otlp[1]))
+    return paths
+
+
+def otlp_settings() -> tuple[int, Path] | str | None:
+    """(port, spool folder) from ``BATON_OTLP_PORT`` / ``BATON_OTLP_SPOOL``; None when the
+    receiver is off; a message when the port is not a port."""
+    from ingest.otlp_receiver.spool import default_spool_dir
+
+    raw = os.environ.get("BATON_OTLP_PORT", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) <= 65535:
+        return f"BATON_OTLP_PORT={raw!r} is not a port number"
+    spool = os.environ.get("BATON_OTLP_SPOOL", "").strip()
+    return int(raw), (Path(spool).expanduser() if spool else default_spool_dir())
+
+
+_receivers: list[dict[str, Any]] = []
+
+
+@st.cache_resource(show_spinner=False)
+def _start_receiver(port: int, spool: str) -> dict[str, Any]:
+    """Start the OTLP receiver once per port and spool; a failure (the port taken, another
+    receiver on the spool) is kept as the message the Ingest page shows."""
+    from ingest.otlp_receiver.server import Receiver
+
+    receiver = Receiver(Path(spool), "127.0.0.1", port)
+    started: dict[str, Any] = {"receiver": None, "endpoint": receiver.endpoint, "spool": spool, "error": None}
+    try:
+        receiver.start()
+    except Exception as exc:  # shown on the Ingest page; the rest of the dashboard works
+        started["error"] = f"the OTLP receiver did not start: {exc}"
+    else:
+        started["receiver"] = receiver
+        _receivers.append(started)
+    return started
+
+
+def start_receiver() -> dict[str, Any] | None:
+    """Make sure the OTLP receiver runs if ``BATON_OTLP_PORT`` asks for it."""
+    otlp = otlp_settings()
+    if otlp is None:
+        return None
+    if isinstance(otlp, str):
+        return {"receiver": None, "endpoint": None, "spool": None, "error": otlp}
+    return _start_receiver(otlp[0], str(otlp[1]))
+
+
+def receiver_state() -> dict[str, Any] | None:
+    """endpoint, spool, error and the receiver's counts; None when it is off."""
+    started = start_receiver()
+    if started is None:
+        return None
+    receiver = started["receiver"]
+    counts = receiver.stats.snapshot() if receiver is not None else {}
+    return {"endpoint": started["endpoint"], "spool": started["spool"], "error": started["error"], **counts}
 
 
 _started: list[dict[str, Any]] = []
@@ -39,16 +105,23 @@ def _start(url: str, paths: tuple[str, ...]) -> dict[str, Any]:
 
 
 def start() -> dict[str, Any]:
-    """Make sure the folders are being loaded; cheap after the first call."""
+    """Make sure the folders are being loaded (and the OTLP receiver runs, before the
+    watcher looks at its spool folder); cheap after the first call."""
+    start_receiver()
     return _start(data.db_url(), tuple(watch_paths()))
 
 
 def stop_watcher() -> None:
-    """Stop the watchers this process started and forget them (tests; a clean shutdown)."""
+    """Stop the watchers and OTLP receivers this process started and forget them (tests; a
+    clean shutdown)."""
     for started in list(_started):
         started["handle"].stop(timeout=10)
     _started.clear()
     _start.clear()
+    for receiver in list(_receivers):
+        receiver["receiver"].stop()
+    _receivers.clear()
+    _start_receiver.clear()
 
 
 def watcher_state() -> dict[str, Any]:

@@ -88,3 +88,11 @@ def test_the_sessions_benchmark_loads_a_claude_projects_tree_and_prints_each_mea
         r"peak RSS MB \(any process\)",
     ):
         assert re.search(rf"^{measure}\s+{NUMBER}x?\b", out, re.MULTILINE), measure
+
+
+def test_the_otlp_benchmark_sends_every_span_and_prints_each_measure() -> None:
+    out, _ = _run("bench/otlp.py", "--spans", "2048", "--batch", "512", "--no-phoenix")
+    assert "2,048 spans in 4 protobuf requests" in out
+    assert re.search(rf"^baton otlp\s+{NUMBER}\s+(n/a|{NUMBER} s)\s", out, re.MULTILINE)
+    assert "Arize Phoenix: skipped (--no-phoenix)" in out
+    assert re.search(r"^target: every span queryable within 2 s of the last send; baton: ", out, re.MULTILINE)

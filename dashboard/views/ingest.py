@@ -33,6 +33,29 @@ if state is not None:
     for warning in state.get("warnings") or []:
         st.caption(ui.md_escape(ui.short(warning, 300)))
 
+try:
+    otlp = background.receiver_state()
+except Exception as exc:
+    ui.show_error("the OTLP receiver", exc)
+    otlp = None
+st.subheader("OTLP receiver")
+if otlp is None:
+    st.caption(
+        "Off. Set BATON_OTLP_PORT=4318 to receive OpenTelemetry traces here "
+        "(agents export with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318), or run `baton otlp`."
+    )
+elif otlp["error"]:
+    st.warning(ui.md_escape(ui.short(otlp["error"], 300)))
+else:
+    st.caption(f"Endpoint {ui.md_escape(otlp['endpoint'])} · spool {ui.md_escape(otlp['spool'])}")
+    cols = st.columns(4)
+    cols[0].metric("Requests", f"{otlp['requests']:,}")
+    cols[1].metric("Spans written", f"{otlp['spans']:,}")
+    cols[2].metric("Requests refused", f"{otlp['rejected_requests']:,}")
+    cols[3].metric("Spans rejected", f"{otlp['rejected_spans']:,}")
+    if otlp["last_error"]:
+        st.caption(f"Last refused: {ui.md_escape(ui.short(otlp['last_error'], 300))}")
+
 st.subheader("Add a folder")
 with st.form("add_folder", clear_on_submit=False, border=True):
     path = st.text_input("Folder (or file) to load now", placeholder="/path/to/agent/checkpoints")
