@@ -3,7 +3,8 @@
 Containers: a JSON document, JSON Lines, a SQLite database, or something else. Formats are
 recognised from content (first bytes, then keys), never from the path alone. Parsers read the
 containers only the ways given here: JSON Lines values with their bad lines reported
-(``line_values``) and a SQLite database opened read-only (``connect_read_only``).
+(``line_values``) and a SQLite database opened read-only (``connect_read_only``), which
+leaves the database's folder exactly as it was.
 """
 
 from __future__ import annotations
@@ -194,11 +195,12 @@ def line_values(content: Content, skipped: list[str] | None = None) -> list[tupl
 
 
 def connect_read_only(path: str | Path) -> sqlite3.Connection:
-    """The one way a source SQLite database is opened: read-only by URI (``mode=ro``), so
-    reading a database never writes to it. The caller closes it; failures are sqlite3.Error."""
-    import sqlite3
+    """The one way a source SQLite database is opened: read-only, creating and writing
+    nothing beside it (no ``-shm``, no ``-wal``), and seeing the commits still in its
+    ``-wal`` (``ingest.sqlite_source``). The caller closes it; failures are sqlite3.Error."""
+    from ingest.sqlite_source import connect
 
-    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    return connect(path)
 
 
 def sqlite_problem(path: str | Path) -> str | None:
