@@ -208,6 +208,8 @@ def _parse_bytes(name: str, data: bytes, size: int, mtime: int, digest: str) -> 
                 content = decode_lines(name, data[:offset])
             base["content_hash"] = fingerprint_of(data, offset)
         parsed = check_values(spec.parse(content))
+        if content.notes:
+            parsed.warnings[:0] = content.notes
     except SourceChanged:  # not the file's fault: it is read again once it settles
         raise
     except Exception as exc:  # bad input, or a parser bug: recorded, never stops the pass

@@ -35,6 +35,8 @@ EDGE_HIGH = "9999-12-31T23:59:59-12:00"  # 10000-01-01T11:59:59 in UTC
 EDGE_LOW = "0001-01-01T00:00:00+14:00"  # the year 0 in UTC
 BIG = 2**63  # one past the largest signed 64-bit integer (orjson still reads it as an int)
 HUGE = 2**64 - 1  # the largest integer orjson reads as one
+BEYOND_DOUBLE = b"1e400"  # a JSON number no double holds: orjson refuses it, the stdlib reads inf
+MARK = 123456.5  # written where BEYOND_DOUBLE goes (json.dumps cannot write it)
 ACF = SAMPLE_RUNS / "acf/v0.1.0/runs/pricing-scrape/attempt-1/start.json"
 LOOP = SAMPLE_RUNS / "loopengt/v0.1.0/.loopengt"
 HARNESS = SAMPLE_RUNS / "harness/v0.14.0"
@@ -78,6 +80,14 @@ def _sqlite(source: Path, target: Path, statement: str) -> Path:
     finally:
         db.close()  # before the ingest: a connection left open changes the file when it goes
     return target
+
+
+def _beyond_double(path: Path) -> Path:
+    """``path`` with its number ``MARK`` written as 1e400."""
+    data = path.read_bytes()
+    assert data.count(str(MARK).encode()) == 1
+    path.write_bytes(data.replace(str(MARK).encode(), BEYOND_DOUBLE))
+    return path
 
 
 def _set(key: str, value: Any, first_only: bool = True) -> Callable[[int, dict], None]:
@@ -228,6 +238,34 @@ CASES = {
         "duration_s",
         "-inf",
         _unstored("duration_s"),
+    ),
+    "loopengt trace duration_seconds 1e400 (JSON Lines)": Case(
+        lambda d: _beyond_double(
+            _jsonl(
+                next(LOOP.glob("runs/*.trace.jsonl")),
+                d / ".loopengt/runs/t1.trace.jsonl",
+                _set("duration_seconds", MARK),
+            )
+        ),
+        Event,
+        "duration_s",
+        "duration_s",
+        "inf",
+        _unstored("duration_s"),
+    ),
+    "harness budget cost_usd 1e400 (JSON)": Case(
+        lambda d: _beyond_double(
+            _json(
+                next((HARNESS / "budgets").glob("*.json")),
+                d / "budgets" / next((HARNESS / "budgets").glob("*.json")).name,
+                lambda doc: doc.update(cost_usd=MARK),
+            )
+        ),
+        Run,
+        "reported_cost_usd",
+        "cost_usd",
+        "inf",
+        _unstored("cost_usd"),
     ),
 }
 
