@@ -166,7 +166,9 @@ def _problem(kind: str, value: Any) -> str | None:
         return f"is {_type_name(value)}, not a number"
     if isinstance(value, float):
         if kind == "int":
-            return "is a fraction, not a whole number" if value == value else "is NaN, not a number"
+            if value != value:
+                return "is NaN, not a number"
+            return "is a fraction, not a whole number" if value - value == 0.0 else "out of range (infinite)"
         return None if value - value == 0.0 else "out of range (NaN or infinite)"
     if INT_MIN <= value <= INT_MAX:
         return None

@@ -377,3 +377,12 @@ def test_nan_and_infinity_in_a_number_field_are_not_stored() -> None:
         "event u of run r: field duration_s",
     ]
     assert "kept in the file)" in parsed.warnings[1]
+
+
+def test_infinity_in_a_whole_number_field_is_called_out_of_range() -> None:
+    """A parser that passes a count through as it was read (1e400 is read as infinity) gets
+    the right reason, not "a fraction"."""
+    event = EventRecord(framework="f", run_native_id="r", kind="usage", name="u", input_tokens=float("inf"))
+    parsed = check_values(ParsedFile(format="x", events=[event]))
+    assert event.input_tokens is None
+    assert [w.split(": value ")[1].split(";")[0] for w in parsed.warnings] == ["inf out of range (infinite)"]
