@@ -386,3 +386,61 @@ def test_infinity_in_a_whole_number_field_is_called_out_of_range() -> None:
     parsed = check_values(ParsedFile(format="x", events=[event]))
     assert event.input_tokens is None
     assert [w.split(": value ")[1].split(";")[0] for w in parsed.warnings] == ["inf out of range (infinite)"]
+
+
+MAX64 = 2**63 - 1  # the largest signed 64-bit integer: each count fits, two of them do not
+
+
+def _usage_log(path: Path, counts: list[int]) -> Path:
+    line = json.loads((TECH / "usage_only.usage.jsonl").read_text().splitlines()[0])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        for count in counts:
+            line["usage"]["input_tokens"] = count
+            handle.write(json.dumps(line) + "\n")
+    return path
+
+
+def _run_input_tokens(store: Store) -> list[Any]:
+    with store.engine.connect() as connection:
+        return connection.execute(select(Run.input_tokens)).scalars().all()
+
+
+def test_a_run_total_beyond_64_bits_is_stored_as_null_with_a_warning(db_url: str, tmp_path: Path) -> None:
+    """Two counts that each fit add up to more than a column holds: the run's total is null,
+    the file loads with a warning saying so, and each event keeps its own count."""
+    _usage_log(tmp_path / "agent/usage_only.usage.jsonl", [MAX64, MAX64, 5])
+    store, summary = _ingest(db_url, tmp_path / "agent")
+    try:
+        assert summary.files_failed == 0, summary.failures
+        (file,) = queries.source_files(store.engine)
+        assert file["outcome"] == "loaded", file
+        assert any(
+            "the events' input_tokens add up to" in w and "the run's total is stored as null" in w
+            for w in file["warnings"]
+        ), file["warnings"]
+        assert _run_input_tokens(store) == [None]
+        with store.engine.connect() as connection:
+            counts = connection.execute(select(Event.input_tokens)).scalars().all()
+        assert sorted(counts) == [5, MAX64, MAX64]
+    finally:
+        store.engine.dispose()
+
+
+def test_a_run_total_that_overflows_when_a_log_grows_is_stored_as_null(db_url: str, tmp_path: Path) -> None:
+    """The database sums a run's events again when new lines arrive (SQL SUM, which fails on
+    SQLite when it overflows): the new lines load and the run's total is null."""
+    path = _usage_log(tmp_path / "agent/usage_only.usage.jsonl", [MAX64])
+    store, _ = _ingest(db_url, tmp_path / "agent")
+    try:
+        assert _run_input_tokens(store) == [MAX64]
+        _usage_log(path, [MAX64])
+        summary = ingest_paths([tmp_path / "agent"], store)
+        assert summary.files_failed == 0 and summary.files_loaded == 1, summary.failures
+        (file,) = queries.source_files(store.engine)
+        assert file["outcome"] == "loaded", file
+        assert _run_input_tokens(store) == [None]
+        with store.engine.connect() as connection:
+            assert connection.execute(select(Event.input_tokens)).scalars().all() == [MAX64, MAX64]
+    finally:
+        store.engine.dispose()
