@@ -60,3 +60,17 @@ def test_the_startup_benchmark_prints_each_command_beside_the_bare_import() -> N
     for measure in (r"import sqlmodel", r"baton --help", r"baton runs --json \(empty db\)"):
         assert re.search(rf"^{measure}\s+{NUMBER} ms \({NUMBER}x\)\s+{NUMBER} ms", out, re.MULTILINE), measure
     assert "baton --help imports SQLAlchemy: no" in out
+
+
+def test_the_hostile_memory_benchmark_prints_each_shape_beside_its_floor() -> None:
+    out, _ = _run("bench/hostile_memory.py", "--blob-mb", "1", "--line-mb", "0.5")
+    assert re.search(
+        rf"^baton ingest of an empty folder \(start-up, database\): {NUMBER} MB$", out, re.MULTILINE
+    )
+    for case in (r"single JSON document \(1 MB\)", r"single JSONL line \(0.5 MB\)"):
+        assert re.search(
+            rf"^{case}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+-?{NUMBER}\s+{NUMBER}x$", out, re.MULTILINE
+        ), (
+            case,
+            out,
+        )
