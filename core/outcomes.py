@@ -55,6 +55,18 @@ def bad_lines_note(count: int) -> str:
     return f"loaded, {count} bad line{'s' if count != 1 else ''} (skipped; the other lines loaded)"
 
 
+def warning_parts(path: str, warning: str) -> tuple[int | None, str]:
+    """A stored warning of the file ``path`` as (line, text): a warning that names its file
+    first (``path:line: text`` or ``path: text``) without that name, else (None, warning)."""
+    if not warning.startswith(path + ":"):
+        return None, warning
+    rest = warning[len(path) + 1 :]
+    head, found, tail = rest.partition(":")
+    if found and head.isdigit():
+        return int(head), tail.strip()
+    return None, rest.strip()
+
+
 class KnownFile(NamedTuple):
     """What the database remembers of one file (see ``Store.known_files``). A named tuple:
     a re-ingest builds one per file it knows, and a tuple is the cheapest to build."""
@@ -68,4 +80,4 @@ class KnownFile(NamedTuple):
     line_count: int = 0
 
 
-__all__ = ["FileOutcome", "KnownFile"]
+__all__ = ["FileOutcome", "KnownFile", "warning_parts"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.engine import Engine
 
 from core.errors import Ambiguous, NotFound
+from core.outcomes import warning_parts
 from core.run_dicts import RUN_FIELDS, iso, run_to_dict
 from core.tables import Checkpoint, Event, ResumeExport, Run, SourceFile
 
@@ -162,6 +163,33 @@ def failed_files(engine: Engine) -> list[dict[str, Any]]:
             more = r.bad_line_count - len(listed)
             error = f"skipped: {more} more bad line{'s' if more != 1 else ''}, not listed"
             found.append({"path": r.path, "line": None, "error": error, "seen_at": seen, "outcome": "loaded"})
+    return found
+
+
+def file_warnings(engine: Engine) -> list[dict[str, Any]]:
+    """The warnings of files that loaded (a field no column can hold, an audit chain that
+    does not verify...), one per entry, by path, in the shape of ``failed_files``' entries
+    (``error`` starts with ``warning:``)."""
+    has_some = SourceFile.warnings.isnot(None) & cast(SourceFile.warnings, Text).notin_(["[]", "null"])
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(SourceFile.path, SourceFile.warnings, SourceFile.seen_at)
+            .where((SourceFile.outcome == "loaded") & has_some)
+            .order_by(SourceFile.path)
+        ).all()
+    found: list[dict[str, Any]] = []
+    for r in rows:
+        for warning in r.warnings or []:
+            line, text = warning_parts(r.path, str(warning))
+            found.append(
+                {
+                    "path": r.path,
+                    "line": line,
+                    "error": f"warning: {text}",
+                    "seen_at": iso(r.seen_at),
+                    "outcome": "loaded",
+                }
+            )
     return found
 
 

@@ -91,6 +91,7 @@ _EVENT = _Fields(
     time=("at",),
     text=("native_id", "parent_native_id", "agent_id", "step", "tool", "model", "error"),
 )
+_EVENT_SUMS = (*_TOKENS, "cost_usd")  # what a run sums of its events
 _PRICE = _Fields(
     "price",
     None,
@@ -112,6 +113,7 @@ def check_values(parsed: ParsedFile) -> ParsedFile:
         if not records:
             continue
         get, known, numbers = fields.get, fields.known, fields.numbers
+        magnitude = 0  # of every number of these records: below the bound, no sum of them overflows
         for record in records:
             values = get(record)
             has_numbers = known.get(tuple(map(type, values)))
@@ -120,15 +122,38 @@ def check_values(parsed: ParsedFile) -> ParsedFile:
                 if has_numbers is None:
                     _repair(fields, record, values, problems)
                     continue
-            # `not <`, never `>=`: a NaN anywhere makes the sum NaN, and NaN compares false.
-            if has_numbers and not sum(map(abs, filter(None, values[:numbers]))) < _FAST_BOUND:
-                _repair(fields, record, values, problems)
+            if has_numbers:
+                size = sum(map(abs, filter(None, values[:numbers])))
+                # `not <`, never `>=`: a NaN anywhere makes the sum NaN, and NaN compares false.
+                if not size < _FAST_BOUND:
+                    _repair(fields, record, values, problems)
+                magnitude += size
+        if fields is _EVENT and not magnitude < _FAST_BOUND:
+            problems.extend(_overflowing_totals(records))
     if problems:
         extra = len(problems) - MAX_WARNINGS
         parsed.warnings.extend(problems[:MAX_WARNINGS])
         if extra > 0:
             parsed.warnings.append(f"... and {extra} more fields not stored for the same reasons")
     return parsed
+
+
+def _overflowing_totals(events: list[EventRecord]) -> list[str]:
+    """Each run whose events' counts (each storable) add up beyond a 64-bit integer, or whose
+    costs add up to infinity: the run's total is stored as null (``core.store.runfields``)."""
+    totals: dict[tuple[str, str], Any] = {}
+    for event in events:
+        for name in _EVENT_SUMS:
+            value = getattr(event, name)
+            if value is not None:
+                key = (event.run_native_id, name)
+                totals[key] = totals.get(key, 0) + value
+    return [
+        f"run {run}: the events' {name} add up to {_shown(total)}, beyond what a column holds;"
+        " the run's total is stored as null (each event keeps its own)"
+        for (run, name), total in totals.items()
+        if _problem("int" if name != "cost_usd" else "float", total) is not None
+    ]
 
 
 def _repair(fields: _Fields, record: Any, values: tuple[Any, ...], problems: list[str]) -> None:
@@ -166,7 +191,9 @@ def _problem(kind: str, value: Any) -> str | None:
         return f"is {_type_name(value)}, not a number"
     if isinstance(value, float):
         if kind == "int":
-            return "is a fraction, not a whole number" if value == value else "is NaN, not a number"
+            if value != value:
+                return "is NaN, not a number"
+            return "is a fraction, not a whole number" if value - value == 0.0 else "out of range (infinite)"
         return None if value - value == 0.0 else "out of range (NaN or infinite)"
     if INT_MIN <= value <= INT_MAX:
         return None

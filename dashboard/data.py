@@ -443,6 +443,16 @@ def bad_lines() -> list[dict[str, Any]]:
     return _bad_lines(_key())
 
 
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def _warnings(key: tuple[str, Any]) -> list[dict[str, Any]]:
+    return queries.file_warnings(_engine(key[0]))
+
+
+def warnings() -> list[dict[str, Any]]:
+    """Warnings of files that loaded (path, line, error): a field not stored, say."""
+    return _warnings(_key())
+
+
 def add_folder(path_text: str) -> dict[str, Any]:
     """Ingest a folder now (the running watcher keeps its own folders). Returns the summary."""
     from ingest.loader import ingest_paths

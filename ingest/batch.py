@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from core.db import DatabaseBusy, busy_timeout_s, is_lock_timeout
 from core.errors import is_disk_full
+from core.outcomes import warning_parts
 from core.store import FileOutcome, KnownFile, Store
 from ingest.reading import Unstable, max_text_bytes, read_file
 
@@ -41,6 +42,8 @@ class IngestSummary:
     # Lines of loaded files that are not JSON, skipped (path, line, error), the first of each file's.
     bad_lines: list[dict] = field(default_factory=list)
     bad_line_count: int = 0  # all of them
+    # Warnings of loaded files (a field not stored, a value read as infinity): path, line, error.
+    warnings: list[dict] = field(default_factory=list)
     touched_runs: set[str] = field(default_factory=set)
     busy: list[str] = field(default_factory=list)  # kept changing while read: not loaded yet
     skipped: list[dict] = field(default_factory=list)  # {"path", "error"}: why each was skipped
@@ -212,6 +215,8 @@ def _count(summary: IngestSummary, outcome: FileOutcome) -> None:
                 {"path": outcome.path, "line": line, "error": f"skipped: {reason}"}
                 for line, reason in outcome.bad_lines
             )
+        if outcome.warnings:
+            summary.warnings.extend(_warning(outcome.path, warning) for warning in outcome.warnings)
     elif outcome.outcome == "ignored":
         summary.files_ignored += 1
     elif outcome.outcome == "failed":
@@ -230,3 +235,10 @@ def _uncount(summary: IngestSummary, outcome: FileOutcome) -> None:
     if outcome.bad_line_count:
         summary.bad_line_count -= outcome.bad_line_count
         summary.bad_lines = [bad for bad in summary.bad_lines if bad["path"] != outcome.path]
+    if outcome.warnings:
+        summary.warnings = [warning for warning in summary.warnings if warning["path"] != outcome.path]
+
+
+def _warning(path: str, warning: str) -> dict:
+    line, text = warning_parts(path, warning)
+    return {"path": path, "line": line, "error": text}

@@ -3,7 +3,8 @@
 Containers: a JSON document, JSON Lines, a SQLite database, or something else. Formats are
 recognised from content (first bytes, then keys), never from the path alone. Parsers read the
 containers only the ways given here: JSON Lines values with their bad lines reported
-(``line_values``) and a SQLite database opened read-only (``connect_read_only``).
+(``line_values``) and a SQLite database opened read-only (``connect_read_only``), which
+leaves the database's folder exactly as it was.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Content:
     bad_lines: list[tuple[int, str]] = field(default_factory=list)
     first_line: int = 1
     offset: int = 0
+    notes: tuple[str, ...] = ()  # warnings on the decoding itself (a number beyond a double)
     _path: Path | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -89,6 +91,36 @@ def _json_error(path: str, data: bytes, exc: orjson.JSONDecodeError) -> ParseErr
     return ParseError(path, f"invalid JSON: {msg}", line)
 
 
+_NOTHING = object()
+_INFINITE = "number is infinity when parsed as double"
+
+
+def _beyond_double(data: bytes, exc: orjson.JSONDecodeError) -> Any:
+    """The value of JSON text that orjson refuses only for a number beyond a double's range
+    (``1e400``), read by the standard parser, which makes it infinity (the field holding it
+    is then stored empty, with a warning: ``core.record_values``); else ``_NOTHING``. Only
+    on that error: a good file never pays for it."""
+    if not str(exc).startswith(_INFINITE):
+        return _NOTHING
+    import json
+
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=_not_json)
+    except (ValueError, RecursionError):
+        return _NOTHING
+
+
+def _infinite_note(path: str, line: int) -> str:
+    return (
+        f"{path}:{line}: a number beyond the range of a double (such as 1e400) is read as infinity;"
+        " a field that holds it is stored as null, and so is the number in a stored document"
+    )
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: the standard parser's extensions
+
+
 def decode(path: str | Path, data: bytes, first_line: int = 1, offset: int = 0) -> Content:
     """Decide the container and decode it. Raises ParseError for broken text."""
     path = os.fspath(path)
@@ -107,6 +139,12 @@ def decode(path: str | Path, data: bytes, first_line: int = 1, offset: int = 0) 
         return Content(name=path, kind="json", json=orjson.loads(data), first_line=first_line, offset=offset)
     except orjson.JSONDecodeError as exc:
         whole_error = exc
+        value = _beyond_double(data, exc)
+        if value is not _NOTHING:
+            note = _infinite_note(path, getattr(exc, "lineno", first_line) + first_line - 1)
+            return Content(
+                name=path, kind="json", json=value, first_line=first_line, offset=offset, notes=(note,)
+            )
     _decode_text(path, data)  # invalid UTF-8 gets its own message, with the byte and line
     # Not one document: JSON Lines if its first line is a complete JSON value. A document cut
     # short is not JSON Lines because some later line of it happens to be valid JSON.
@@ -141,6 +179,11 @@ def _json_lines(path: str, data: bytes, first_line: int, offset: int) -> Content
         try:
             content.lines.append(JsonLine(number, orjson.loads(raw)))
         except orjson.JSONDecodeError as exc:
+            value = _beyond_double(raw, exc)
+            if value is not _NOTHING:
+                content.lines.append(JsonLine(number, value))
+                content.notes += (_infinite_note(path, number),)
+                continue
             if index == len(raw_lines) - 1:
                 content.bad_lines.append((number, "incomplete last line (no newline yet)"))
                 continue
@@ -151,9 +194,6 @@ def _json_lines(path: str, data: bytes, first_line: int, offset: int) -> Content
             else:
                 content.bad_lines.append((number, f"invalid JSON: {str(exc).split(':')[0]}"))
     return content
-
-
-_NOTHING = object()
 
 
 def _resumed_value(raw: bytes, exc: orjson.JSONDecodeError) -> Any:
@@ -194,11 +234,12 @@ def line_values(content: Content, skipped: list[str] | None = None) -> list[tupl
 
 
 def connect_read_only(path: str | Path) -> sqlite3.Connection:
-    """The one way a source SQLite database is opened: read-only by URI (``mode=ro``), so
-    reading a database never writes to it. The caller closes it; failures are sqlite3.Error."""
-    import sqlite3
+    """The one way a source SQLite database is opened: read-only, creating and writing
+    nothing beside it (no ``-shm``, no ``-wal``), and seeing the commits still in its
+    ``-wal`` (``ingest.sqlite_source``). The caller closes it; failures are sqlite3.Error."""
+    from ingest.sqlite_source import connect
 
-    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    return connect(path)
 
 
 def sqlite_problem(path: str | Path) -> str | None:

@@ -14,3 +14,8 @@ class ParseError(Exception):
         self.line = line
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {message}")
+
+
+class SourceChanged(Exception):
+    """A source database changed under a read that could not see it change (or kept changing
+    while it was copied): read it again when it settles."""

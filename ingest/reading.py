@@ -18,6 +18,7 @@ from core.outcomes import KEPT, FileOutcome, KnownFile
 from core.record_values import check_values
 from core.records import ParsedFile
 from ingest.content import BOM, LOG_SUFFIXES, SQLITE_MAGIC, decode, decode_lines, sqlite_problem
+from ingest.errors import SourceChanged
 from ingest.parse_failure import parse_failure
 from ingest.registry import detect_format
 from ingest.regular_file import open_regular, open_regular_fd, read_upto
@@ -170,7 +171,21 @@ def read_file(path: str | Path, known: KnownFile | None, max_text: int | None = 
 
 
 def parse_bytes(path: str | Path, data: bytes, size: int, mtime: int, digest: str) -> FileOutcome:
-    name = os.fspath(path)
+    """The outcome of a file's bytes. A SQLite database is read through one view for its
+    sniffers and its parser (``ingest.sqlite_source``); raises Unstable when it changed
+    in a way that view could not see."""
+    if data.startswith(SQLITE_MAGIC):
+        from ingest.sqlite_source import consistent_view
+
+        try:
+            with consistent_view(path):
+                return _parse_bytes(os.fspath(path), data, size, mtime, digest)
+        except SourceChanged:
+            raise Unstable(os.fspath(path)) from None
+    return _parse_bytes(os.fspath(path), data, size, mtime, digest)
+
+
+def _parse_bytes(name: str, data: bytes, size: int, mtime: int, digest: str) -> FileOutcome:
     base = {"path": name, "size": size, "mtime_ns": mtime, "content_hash": digest}
     offset = lines = 0
     if name.endswith(LOG_SUFFIXES) and not data.removeprefix(BOM).strip():
@@ -193,6 +208,10 @@ def parse_bytes(path: str | Path, data: bytes, size: int, mtime: int, digest: st
                 content = decode_lines(name, data[:offset])
             base["content_hash"] = fingerprint_of(data, offset)
         parsed = check_values(spec.parse(content))
+        if content.notes:
+            parsed.warnings[:0] = content.notes
+    except SourceChanged:  # not the file's fault: it is read again once it settles
+        raise
     except Exception as exc:  # bad input, or a parser bug: recorded, never stops the pass
         return parse_failure(exc, **base)
     outcome = FileOutcome(

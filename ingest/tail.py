@@ -110,6 +110,8 @@ def read_tail(
     try:
         content = decode_lines(path, chunk, first_line, offset)
         parsed = check_values(spec.parse(content))
+        if content.notes:
+            parsed.warnings[:0] = content.notes
     except Exception as exc:  # bad input, or a parser bug: recorded, never stops the watcher
         return parse_failure(
             exc, content_hash=known.content_hash, read_offset=offset, line_count=known.line_count, **base

@@ -13,7 +13,7 @@ When a file is acted on:
   no close (polling, writers that keep files open): after a short grace or once writes
   settle, and a ``.json`` document only when no process has it open for writing any more
   (``ingest.write_probe``); JSON Lines are read while open, complete lines only;
-* a SQLite database (or its ``-wal``/``-journal``, mapped to the database): once writes settle;
+* a SQLite database (or its ``-wal``/``-shm``/``-journal``, mapped to the database): once writes settle;
 * it or its folder was deleted or moved away: marked deleted (its records are kept).
 
 Editors' temp and swap files, SQLite side files and our own database are never loaded
@@ -58,7 +58,7 @@ SETTLE = 0.2  # still being written ("modified"): wait for quiet
 SQLITE_SETTLE = 0.1
 HELPERS_IDLE_S = 300.0  # helper processes unused this long end; the next burst starts new ones
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-SIDE_SUFFIXES = ("-wal", "-journal")
+SIDE_SUFFIXES = ("-wal", "-shm", "-journal")  # changes of their database, never files of their own
 
 
 @dataclass
@@ -397,7 +397,7 @@ class Watcher:
 
 
 def _database_of(path: str) -> str | None:
-    """``x.db`` for ``x.db-wal`` or ``x.db-journal``; None for anything else."""
+    """``x.db`` for ``x.db-wal``, ``x.db-shm`` or ``x.db-journal``; None for anything else."""
     for suffix in SIDE_SUFFIXES:
         if path.endswith(suffix):
             return path[: -len(suffix)]

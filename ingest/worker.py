@@ -106,6 +106,7 @@ def merge_reply(summary: IngestSummary, reply: dict) -> list[FileOutcome]:
     summary.failures.extend(reply["failures"])
     summary.bad_lines.extend(reply["bad_lines"])
     summary.bad_line_count += reply["bad_line_count"]
+    summary.warnings.extend(reply["warnings"])
     summary.busy.extend(reply["busy"])
     summary.touched_runs.update(reply["touched_runs"])
     return [FileOutcome(**written) for written in reply["written"]]
@@ -188,6 +189,7 @@ def _answer(store: Store, request: dict) -> dict:
         "failures": summary.failures,
         "bad_lines": summary.bad_lines,
         "bad_line_count": summary.bad_line_count,
+        "warnings": summary.warnings,
         "busy": summary.busy,
         "touched_runs": sorted(summary.touched_runs),
         "written": [_light(outcome) for outcome in written],

@@ -96,3 +96,17 @@ def test_the_otlp_benchmark_sends_every_span_and_prints_each_measure() -> None:
     assert re.search(rf"^baton otlp\s+{NUMBER}\s+(n/a|{NUMBER} s)\s", out, re.MULTILINE)
     assert "Arize Phoenix: skipped (--no-phoenix)" in out
     assert re.search(r"^target: every span queryable within 2 s of the last send; baton: ", out, re.MULTILINE)
+
+
+def test_the_hostile_memory_benchmark_prints_each_shape_beside_its_floor() -> None:
+    out, _ = _run("bench/hostile_memory.py", "--blob-mb", "1", "--line-mb", "0.5")
+    assert re.search(
+        rf"^baton ingest of an empty folder \(start-up, database\): {NUMBER} MB$", out, re.MULTILINE
+    )
+    for case in (r"single JSON document \(1 MB\)", r"single JSONL line \(0.5 MB\)"):
+        assert re.search(
+            rf"^{case}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+-?{NUMBER}\s+{NUMBER}x$", out, re.MULTILINE
+        ), (
+            case,
+            out,
+        )

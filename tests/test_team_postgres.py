@@ -266,15 +266,18 @@ def test_two_watchers_an_ingest_readers_and_the_dashboard_share_one_postgres(
         assert len(printed) == 2, err
     failed = {f["path"] for f in expected["files"] if f["outcome"] == "failed"}
     with_bad_lines = {f["path"] for f in expected["files"] if f.get("bad_line_count")}
+    with_warnings = {f["path"] for f in expected["files"] if f["outcome"] == "loaded" and f.get("warnings")}
     for code, out, err in ingests:
         summary = json.loads(out)
         assert code == (1 if summary["files_failed"] else 0), err
         for line in err.splitlines():
-            # Only files the clean ingest also failed, or also found bad lines in, are named.
+            # Only files the clean ingest also failed, or also found bad lines or warnings in, are named.
             kind, _, rest = line.partition(": ")
             named = rest.split(":", 1)[0]
-            assert (kind == "failed" and named in failed) or (
-                kind == "bad line" and named in with_bad_lines
+            assert (
+                (kind == "failed" and named in failed)
+                or (kind == "bad line" and named in with_bad_lines)
+                or (kind == "warning" and named in with_warnings)
             ), err
     assert len(run_counts) > 3 and run_counts == sorted(run_counts), "a reader saw runs disappear"
     assert rounds >= 2 and len(ingests) >= 2, (

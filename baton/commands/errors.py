@@ -1,5 +1,6 @@
-"""``baton errors``: files that failed to load, with the reason, and the bad lines of files
-that loaded around them (``path:line: skipped: reason``)."""
+"""``baton errors``: files that failed to load, with the reason, the bad lines of files
+that loaded around them (``path:line: skipped: reason``) and the warnings of files that
+loaded (``path:line: warning: text``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 
 from baton.output import add_db_option, error_line, print_json
 
-HELP = "list files that failed to load, and bad lines skipped, with reasons"
+HELP = "list files that failed to load, bad lines skipped and warnings, with reasons"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,11 +20,13 @@ def run(args: argparse.Namespace) -> int:
     from core import queries
     from core.db import make_engine
 
-    failures = queries.failed_files(make_engine(args.db, create=False))
+    engine = make_engine(args.db, create=False)
+    failures = queries.failed_files(engine) + queries.file_warnings(engine)
+    failures.sort(key=lambda entry: entry["path"])  # stable: a file's failure, bad lines, warnings
     if args.json:
         print_json(failures)
     elif not failures:
-        print("No failed files and no bad lines.")
+        print("No failed files, bad lines or warnings.")
     else:
         for failure in failures:
             print(error_line(failure["path"], failure["line"], failure["error"]))

@@ -79,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"skipped: {error_line(skip['path'], None, skip['error'])}", file=sys.stderr)
     for bad in summary.bad_lines:  # the file loaded around them; `baton errors` lists them later
         print(f"bad line: {error_line(bad['path'], bad['line'], bad['error'])}", file=sys.stderr)
+    for warning in summary.warnings:  # loaded, with a field not stored, say; `baton errors` too
+        print(f"warning: {error_line(warning['path'], warning['line'], warning['error'])}", file=sys.stderr)
     # Exit 1 when a file failed, or when every path named held nothing to read.
     nothing_named = {str(root) for root in roots} <= {skip["path"] for skip in summary.skipped}
     return 1 if summary.files_failed or nothing_named else 0

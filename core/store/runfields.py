@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
+from core.record_values import INT_MAX, INT_MIN
 from core.store.bulk import update_by_id
 from core.store.chains import chain_parent_changes
 from core.store.lookups import chunks
@@ -36,12 +39,23 @@ class EventTotals:
     last_at: datetime | None
 
 
+def storable_total(total: Any) -> Any:
+    """A sum of events' values as a column can hold it: None for a sum beyond a 64-bit
+    integer (each value fits; their sum need not) or an infinite float sum (the file's
+    warning says so: ``core.record_values``), an exact SQL sum (PostgreSQL's numeric) as int."""
+    if total is None or isinstance(total, float):
+        return total if total is None or total - total == 0.0 else None
+    if isinstance(total, Decimal):
+        total = int(total)
+    return total if INT_MIN <= total <= INT_MAX else None
+
+
 def totals_of(events: Sequence[dict[str, Any]]) -> EventTotals:
     """The totals of event rows held in memory (the same figures as SQL SUM/MIN/MAX)."""
     sums: list[Any] = []
     for name in TOKEN_FIELDS:
         values = [event[name] for event in events if event[name] is not None]
-        sums.append(sum(values) if values else None)
+        sums.append(storable_total(sum(values)) if values else None)
     times = [event["at"] for event in events if event["at"] is not None]
     return EventTotals(len(events), tuple(sums), min(times, default=None), max(times, default=None))
 
@@ -133,24 +147,7 @@ def _refresh_run_chunk(connection: Connection, run_ids: list[str]) -> None:
             .group_by(Checkpoint.run_id)
         ).all()
     )
-    event_totals = {
-        row[0]: EventTotals(row[1], tuple(row[2:7]), row[7], row[8])
-        for row in connection.execute(
-            select(
-                Event.run_id,
-                func.count(),
-                func.sum(Event.input_tokens),
-                func.sum(Event.output_tokens),
-                func.sum(Event.cache_read_tokens),
-                func.sum(Event.cache_write_tokens),
-                func.sum(Event.cost_usd),
-                func.min(Event.at),
-                func.max(Event.at),
-            )
-            .where(Event.run_id.in_(run_ids))
-            .group_by(Event.run_id)
-        )
-    }
+    event_totals = _event_totals(connection, run_ids)
     updates, orphans = [], []
     for run in run_ids:
         n_checkpoints = checkpoint_counts.get(run, 0)
@@ -163,6 +160,35 @@ def _refresh_run_chunk(connection: Connection, run_ids: list[str]) -> None:
     if orphans:
         connection.execute(delete(Run).where(Run.id.in_(orphans)))
     _link_chains(connection, run_ids)
+
+
+def _event_totals(connection: Connection, run_ids: list[str]) -> dict[str, EventTotals]:
+    """Each run's event totals, by SQL; where SQLite's SUM overflows 64 bits (it fails the
+    statement), summed exactly here instead, and nulled (``storable_total``)."""
+    sums = select(
+        Event.run_id,
+        func.count(),
+        func.sum(Event.input_tokens),
+        func.sum(Event.output_tokens),
+        func.sum(Event.cache_read_tokens),
+        func.sum(Event.cache_write_tokens),
+        func.sum(Event.cost_usd),
+        func.min(Event.at),
+        func.max(Event.at),
+    )
+    try:
+        rows = connection.execute(sums.where(Event.run_id.in_(run_ids)).group_by(Event.run_id)).all()
+    except OperationalError as exc:
+        if "integer overflow" not in str(exc):
+            raise
+        columns = [getattr(Event, name) for name in TOKEN_FIELDS]
+        held: dict[str, list[dict[str, Any]]] = {}
+        for row in connection.execute(
+            select(Event.run_id, Event.at, *columns).where(Event.run_id.in_(run_ids))
+        ).mappings():
+            held.setdefault(row["run_id"], []).append(dict(row))
+        return {run: totals_of(events) for run, events in held.items()}
+    return {row[0]: EventTotals(row[1], tuple(map(storable_total, row[2:7])), row[7], row[8]) for row in rows}
 
 
 def _link_chains(connection: Connection, run_ids: list[str]) -> None:

@@ -121,6 +121,22 @@ if bad:
         width="stretch",
         column_config={"why": st.column_config.TextColumn(width="large")},
     )
+warned = data.warnings()
+if warned:
+    st.subheader(f"Warnings ({len(warned):,})")
+    st.caption("Files that loaded with something not stored as it was written: each says what and where.")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "file": [w["path"] for w in warned],
+                "line": [w["line"] for w in warned],
+                "warning": [ui.short(w["error"].removeprefix("warning: "), 300) for w in warned],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"warning": st.column_config.TextColumn(width="large")},
+    )
 if deleted:
     st.subheader(f"Deleted files ({len(deleted):,})")
     st.caption("Gone from disk; the runs they described are kept.")

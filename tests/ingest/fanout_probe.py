@@ -72,6 +72,7 @@ def main() -> None:
             {
                 "summary": result,
                 "failures": sorted([f["path"], f["error"]] for f in summary.failures),
+                "warnings": sorted([w["path"], w["line"] or 0, w["error"]] for w in summary.warnings),
                 "helpers": sorted(helpers.values()),
                 "killed": killed,
                 "children_after": _children(),

@@ -41,6 +41,7 @@ def _ingest(store: Store, workers: int, monkeypatch: pytest.MonkeyPatch, **kwarg
     result = summary.as_dict()
     result.pop("seconds")
     result["failures"] = sorted((f["path"], f["error"]) for f in summary.failures)
+    result["warnings"] = sorted((w["path"], w["line"] or 0, w["error"]) for w in summary.warnings)
     return result
 
 
@@ -61,6 +62,7 @@ def test_three_processes_load_exactly_what_one_loads(
     )
     assert summary == expected
     assert expected["files_failed"] >= 3 and expected["files_loaded"] > 150
+    assert expected["warnings"]  # the helpers' warnings reach the summary too
     assert _state(fanned) == _state(alone)
     # Every written file is reported once, and progress ends at the total.
     assert sorted(seen_outcomes) == sorted(_state(alone)["files"])
@@ -161,7 +163,10 @@ def test_helpers_are_forked_only_from_a_process_without_other_threads(
     assert kinds == {helper_kind}
     if helper_kind == "spawn":
         assert all("-m ingest.worker" in helper for helper in probe["helpers"])
-    result = probe["summary"] | {"failures": [tuple(f) for f in probe["failures"]]}
+    result = probe["summary"] | {
+        "failures": [tuple(f) for f in probe["failures"]],
+        "warnings": [tuple(w) for w in probe["warnings"]],
+    }
     assert result == expected
     assert _state(Store(make_engine(db_url))) == _state(alone)
     assert probe["children_after"] == [] and probe["threads_after"] == []
@@ -175,7 +180,14 @@ def test_a_forked_helper_killed_mid_pass_leaves_its_chunk_to_the_caller(
     url = f"sqlite:///{tmp_path / 'baton.db'}"
     probe = _probe(url, "kill-helper")
     assert probe["killed"] and set(probe["helpers"]) == {"fork"}
-    assert probe["summary"] | {"failures": [tuple(f) for f in probe["failures"]]} == expected
+    assert (
+        probe["summary"]
+        | {
+            "failures": [tuple(f) for f in probe["failures"]],
+            "warnings": [tuple(w) for w in probe["warnings"]],
+        }
+        == expected
+    )
     assert _state(Store(make_engine(url))) == _state(alone)
     assert probe["children_after"] == []
 

@@ -35,6 +35,8 @@ EDGE_HIGH = "9999-12-31T23:59:59-12:00"  # 10000-01-01T11:59:59 in UTC
 EDGE_LOW = "0001-01-01T00:00:00+14:00"  # the year 0 in UTC
 BIG = 2**63  # one past the largest signed 64-bit integer (orjson still reads it as an int)
 HUGE = 2**64 - 1  # the largest integer orjson reads as one
+BEYOND_DOUBLE = b"1e400"  # a JSON number no double holds: orjson refuses it, the stdlib reads inf
+MARK = 123456.5  # written where BEYOND_DOUBLE goes (json.dumps cannot write it)
 ACF = SAMPLE_RUNS / "acf/v0.1.0/runs/pricing-scrape/attempt-1/start.json"
 LOOP = SAMPLE_RUNS / "loopengt/v0.1.0/.loopengt"
 HARNESS = SAMPLE_RUNS / "harness/v0.14.0"
@@ -78,6 +80,14 @@ def _sqlite(source: Path, target: Path, statement: str) -> Path:
     finally:
         db.close()  # before the ingest: a connection left open changes the file when it goes
     return target
+
+
+def _beyond_double(path: Path) -> Path:
+    """``path`` with its number ``MARK`` written as 1e400."""
+    data = path.read_bytes()
+    assert data.count(str(MARK).encode()) == 1
+    path.write_bytes(data.replace(str(MARK).encode(), BEYOND_DOUBLE))
+    return path
 
 
 def _set(key: str, value: Any, first_only: bool = True) -> Callable[[int, dict], None]:
@@ -229,6 +239,34 @@ CASES = {
         "-inf",
         _unstored("duration_s"),
     ),
+    "loopengt trace duration_seconds 1e400 (JSON Lines)": Case(
+        lambda d: _beyond_double(
+            _jsonl(
+                next(LOOP.glob("runs/*.trace.jsonl")),
+                d / ".loopengt/runs/t1.trace.jsonl",
+                _set("duration_seconds", MARK),
+            )
+        ),
+        Event,
+        "duration_s",
+        "duration_s",
+        "inf",
+        _unstored("duration_s"),
+    ),
+    "harness budget cost_usd 1e400 (JSON)": Case(
+        lambda d: _beyond_double(
+            _json(
+                next((HARNESS / "budgets").glob("*.json")),
+                d / "budgets" / next((HARNESS / "budgets").glob("*.json")).name,
+                lambda doc: doc.update(cost_usd=MARK),
+            )
+        ),
+        Run,
+        "reported_cost_usd",
+        "cost_usd",
+        "inf",
+        _unstored("cost_usd"),
+    ),
 }
 
 
@@ -339,3 +377,70 @@ def test_nan_and_infinity_in_a_number_field_are_not_stored() -> None:
         "event u of run r: field duration_s",
     ]
     assert "kept in the file)" in parsed.warnings[1]
+
+
+def test_infinity_in_a_whole_number_field_is_called_out_of_range() -> None:
+    """A parser that passes a count through as it was read (1e400 is read as infinity) gets
+    the right reason, not "a fraction"."""
+    event = EventRecord(framework="f", run_native_id="r", kind="usage", name="u", input_tokens=float("inf"))
+    parsed = check_values(ParsedFile(format="x", events=[event]))
+    assert event.input_tokens is None
+    assert [w.split(": value ")[1].split(";")[0] for w in parsed.warnings] == ["inf out of range (infinite)"]
+
+
+MAX64 = 2**63 - 1  # the largest signed 64-bit integer: each count fits, two of them do not
+
+
+def _usage_log(path: Path, counts: list[int]) -> Path:
+    line = json.loads((TECH / "usage_only.usage.jsonl").read_text().splitlines()[0])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        for count in counts:
+            line["usage"]["input_tokens"] = count
+            handle.write(json.dumps(line) + "\n")
+    return path
+
+
+def _run_input_tokens(store: Store) -> list[Any]:
+    with store.engine.connect() as connection:
+        return connection.execute(select(Run.input_tokens)).scalars().all()
+
+
+def test_a_run_total_beyond_64_bits_is_stored_as_null_with_a_warning(db_url: str, tmp_path: Path) -> None:
+    """Two counts that each fit add up to more than a column holds: the run's total is null,
+    the file loads with a warning saying so, and each event keeps its own count."""
+    _usage_log(tmp_path / "agent/usage_only.usage.jsonl", [MAX64, MAX64, 5])
+    store, summary = _ingest(db_url, tmp_path / "agent")
+    try:
+        assert summary.files_failed == 0, summary.failures
+        (file,) = queries.source_files(store.engine)
+        assert file["outcome"] == "loaded", file
+        assert any(
+            "the events' input_tokens add up to" in w and "the run's total is stored as null" in w
+            for w in file["warnings"]
+        ), file["warnings"]
+        assert _run_input_tokens(store) == [None]
+        with store.engine.connect() as connection:
+            counts = connection.execute(select(Event.input_tokens)).scalars().all()
+        assert sorted(counts) == [5, MAX64, MAX64]
+    finally:
+        store.engine.dispose()
+
+
+def test_a_run_total_that_overflows_when_a_log_grows_is_stored_as_null(db_url: str, tmp_path: Path) -> None:
+    """The database sums a run's events again when new lines arrive (SQL SUM, which fails on
+    SQLite when it overflows): the new lines load and the run's total is null."""
+    path = _usage_log(tmp_path / "agent/usage_only.usage.jsonl", [MAX64])
+    store, _ = _ingest(db_url, tmp_path / "agent")
+    try:
+        assert _run_input_tokens(store) == [MAX64]
+        _usage_log(path, [MAX64])
+        summary = ingest_paths([tmp_path / "agent"], store)
+        assert summary.files_failed == 0 and summary.files_loaded == 1, summary.failures
+        (file,) = queries.source_files(store.engine)
+        assert file["outcome"] == "loaded", file
+        assert _run_input_tokens(store) == [None]
+        with store.engine.connect() as connection:
+            assert connection.execute(select(Event.input_tokens)).scalars().all() == [MAX64, MAX64]
+    finally:
+        store.engine.dispose()
