@@ -10,4 +10,4 @@ importing anything heavy.
 
 from __future__ import annotations
 
-NAMES: tuple[str, ...] = ("acf", "loopengt", "harness", "techrevati")
+NAMES: tuple[str, ...] = ("acf", "loopengt", "harness", "techrevati", "langgraph")

@@ -6,10 +6,10 @@ that the two agree and that each module has every part).
 
 from __future__ import annotations
 
-from core.frameworks import acf, generic, harness, loopengt, techrevati
+from core.frameworks import acf, generic, harness, langgraph, loopengt, techrevati
 from core.frameworks.parts import Framework
 
-FRAMEWORKS: dict[str, Framework] = {m.NAME: m for m in (acf, loopengt, harness, techrevati)}
+FRAMEWORKS: dict[str, Framework] = {m.NAME: m for m in (acf, loopengt, harness, techrevati, langgraph)}
 
 # The frameworks' long names: the resume path (mapper, native form) accepts them too.
 ALIASES = {

@@ -8,7 +8,7 @@ from typing import Any
 from core.errors import UserError
 from core.resume.trim import DEFAULT_MAX_BYTES
 
-FORMATS = ("acf", "native", "harness", "loopengt")
+FORMATS = ("acf", "native", "harness", "loopengt", "langgraph")
 RETRY_STRATEGIES = ("resume", "restart", "escalate")
 MIN_MAX_BYTES = 4096
 

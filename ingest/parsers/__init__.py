@@ -7,7 +7,7 @@ in which formats are tried (framework by framework, then each package's own orde
 
 from __future__ import annotations
 
-from ingest.parsers import acf, harness, loopengt, techrevati
+from ingest.parsers import acf, harness, langgraph, loopengt, techrevati
 from ingest.spec import FormatSpec
 
 BY_FRAMEWORK: dict[str, list[FormatSpec]] = {
@@ -15,6 +15,7 @@ BY_FRAMEWORK: dict[str, list[FormatSpec]] = {
     "loopengt": loopengt.FORMATS,
     "harness": harness.FORMATS,  # react-agent-harness
     "techrevati": techrevati.FORMATS,  # techrevati-runtime
+    "langgraph": langgraph.FORMATS,  # langgraph-checkpoint-sqlite
 }
 
 REGISTERED: list[FormatSpec] = [spec for formats in BY_FRAMEWORK.values() for spec in formats]
