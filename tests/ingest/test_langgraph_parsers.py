@@ -121,7 +121,9 @@ def assert_langgraph_scenarios(engine: Engine, version: str) -> None:
     if not legacy:  # a pickled value is recorded as undecodable; the rest of the thread loads
         pickled = runs[("pickled.sqlite", "pickled")]
         assert pickled["status"] == "unknown" and pickled["input_tokens"] == 250
-        documents = [cp["document"] for cp in queries.run_checkpoints(engine, pickled["id"], with_documents=True)]
+        documents = [
+            cp["document"] for cp in queries.run_checkpoints(engine, pickled["id"], with_documents=True)
+        ]
         notes = [n for doc in documents for n in doc.get("notes", [])]
         assert notes and all("never unpickled" in n for n in notes)
 
@@ -172,7 +174,9 @@ def test_a_hostile_blob_is_a_note_and_the_thread_still_loads(samples: Path, stor
     runs = _runs(store.engine, "lgcs-3.1.2")
     assert runs[("checkpoints.sqlite", "tool-loop")]["input_tokens"] == 2734  # from the checkpoints
     assert runs[("checkpoints.sqlite", "waiting")]["status"] == "waiting"  # its writes still say so
-    fork = queries.run_checkpoints(store.engine, runs[("checkpoints.sqlite", "fork")]["id"], with_documents=True)
+    fork = queries.run_checkpoints(
+        store.engine, runs[("checkpoints.sqlite", "fork")]["id"], with_documents=True
+    )
     assert len(fork) == 8 and all("cannot decode" in " ".join(cp["document"]["notes"]) for cp in fork)
     assert all(cp["created_at"] for cp in fork)  # the time from the UUIDv6 id
 
