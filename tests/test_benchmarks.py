@@ -60,3 +60,16 @@ def test_the_startup_benchmark_prints_each_command_beside_the_bare_import() -> N
     for measure in (r"import sqlmodel", r"baton --help", r"baton runs --json \(empty db\)"):
         assert re.search(rf"^{measure}\s+{NUMBER} ms \({NUMBER}x\)\s+{NUMBER} ms", out, re.MULTILINE), measure
     assert "baton --help imports SQLAlchemy: no" in out
+
+
+def test_the_langgraph_benchmark_loads_the_database_and_prints_each_measure() -> None:
+    out, _ = _run("bench/ingest_langgraph.py", "--threads", "3", "--checkpoints", "20", "--repeat", "1")
+    assert "cold ingest: loaded 1, failed 0, checkpoints 60" in out
+    assert "re-ingest:   unchanged 1, loaded 0" in out
+    for measure in (
+        "cold ingest checkpoints/s",
+        r"floor checkpoints/s \(sqlite3 \+ msgpack\)",
+        r"cold ingest / floor \(time\)",
+        "unchanged re-ingest checkpoints/s",
+    ):
+        assert re.search(rf"^\s*{measure}\s+{NUMBER}x?\b", out, re.MULTILINE), measure
