@@ -61,6 +61,10 @@ EXPECTED = {
     ("techrevati", "v0.4.0/duplicates.audit.jsonl#reviewer"): ("dependency_failed", 1),
     # techrevati worker dumps (both versions); session summaries are their streams' runs above
     ("techrevati", "worker fetcher-collect"): ("dependency_failed", 2),
+    # LangGraph: a tool node raised ConnectionError('... upstream returned 503 ...')
+    ("langgraph", "lgcs-1.0.4/checkpoints.sqlite#node-error"): ("dependency_failed", 1),
+    ("langgraph", "lgcs-2.0.11/checkpoints.sqlite#node-error"): ("dependency_failed", 1),
+    ("langgraph", "lgcs-3.1.2/checkpoints.sqlite#node-error"): ("dependency_failed", 1),
 }
 ROOT = str(SAMPLE_RUNS / "techrevati") + "/"
 
@@ -89,6 +93,9 @@ def label(run: dict) -> tuple[str, str]:
         sources = sorted(attributes.get("sources") or [attributes["source"]])
         path = next((s for s in sources if not s.endswith(".summary.json")), sources[0])
         return framework, f"{path.removeprefix(ROOT)}#{attributes.get('role')}"
+    if framework == "langgraph":
+        thread, _, database = native.partition("@")
+        return framework, f"{database.rsplit('/', 2)[-2]}/{database.rsplit('/', 1)[-1]}#{thread}"
     return framework, native
 
 
