@@ -23,9 +23,40 @@ FRAMEWORKS: dict[str, tuple[str, ...]] = {
     "loopengt": ("0.1.0",),
     "react-agent-harness": ("0.0.2", "0.14.0"),
     "techrevati-runtime": ("0.1.0", "0.4.0"),
+    "langgraph-checkpoint-sqlite": ("1.0.4", "2.0.11", "3.1.2"),  # with LANGGRAPH_STACKS' pins
 }
 # What the otel sample generator adds to a framework's venv to drive its OpenTelemetry module.
 OTEL_EXTRAS = ("opentelemetry-sdk==1.45.2", "opentelemetry-exporter-otlp-proto-common==1.45.2")
+
+# langgraph-checkpoint-sqlite needs its generation's langgraph beside it (the versions of
+# shared/formats/langgraph_and_otlp.md); lgcs 2.0.11's async saver fails with aiosqlite >= 0.22.
+LANGGRAPH_STACKS: dict[str, tuple[str, ...]] = {
+    "1.0.4": (
+        "langgraph==0.2.28",
+        "langgraph-checkpoint==1.0.12",
+        "langchain-core==0.3.86",
+        "msgpack==1.2.4",
+    ),
+    "2.0.11": (
+        "langgraph==0.6.11",
+        "langgraph-checkpoint==2.1.2",
+        "langchain-core==0.3.86",
+        "ormsgpack==1.10.0",
+        "aiosqlite==0.21.0",
+    ),
+    "3.1.2": (
+        "langgraph==1.2.24",
+        "langgraph-checkpoint==4.3.2",
+        "langchain-core==1.8.3",
+        "ormsgpack==1.13.1",
+        "aiosqlite==0.22.1",
+    ),
+}
+
+
+def langgraph_python(version: str) -> Path:
+    """The python of a venv with langgraph-checkpoint-sqlite ``version`` and its langgraph."""
+    return framework_python("langgraph-checkpoint-sqlite", version, LANGGRAPH_STACKS[version])
 
 
 def venv_root() -> Path:

@@ -110,3 +110,16 @@ def test_the_hostile_memory_benchmark_prints_each_shape_beside_its_floor() -> No
             case,
             out,
         )
+
+
+def test_the_langgraph_benchmark_loads_the_database_and_prints_each_measure() -> None:
+    out, _ = _run("bench/ingest_langgraph.py", "--threads", "3", "--checkpoints", "20", "--repeat", "1")
+    assert "cold ingest: loaded 1, failed 0, checkpoints 60" in out
+    assert "re-ingest:   unchanged 1, loaded 0" in out
+    for measure in (
+        "cold ingest checkpoints/s",
+        r"floor checkpoints/s \(sqlite3 \+ msgpack\)",
+        r"cold ingest / floor \(time\)",
+        "unchanged re-ingest checkpoints/s",
+    ):
+        assert re.search(rf"^\s*{measure}\s+{NUMBER}x?\b", out, re.MULTILINE), measure

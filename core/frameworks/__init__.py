@@ -19,4 +19,5 @@ NAMES: tuple[str, ...] = (
     "gemini_cli",
     "otel",
     "claude_code",
+    "langgraph",
 )

@@ -13,6 +13,7 @@ from core.frameworks import (
     gemini_cli,
     generic,
     harness,
+    langgraph,
     loopengt,
     otel,
     techrevati,
@@ -20,7 +21,7 @@ from core.frameworks import (
 from core.frameworks.parts import Framework
 
 FRAMEWORKS: dict[str, Framework] = {
-    m.NAME: m for m in (acf, loopengt, harness, techrevati, codex, gemini_cli, otel, claude_code)
+    m.NAME: m for m in (acf, loopengt, harness, techrevati, codex, gemini_cli, otel, claude_code, langgraph)
 }
 
 # The frameworks' long names: the resume path (mapper, native form) accepts them too.

@@ -8,7 +8,17 @@ from typing import Any
 from core.errors import UserError
 from core.resume.trim import DEFAULT_MAX_BYTES
 
-FORMATS = ("acf", "native", "prompt", "harness", "loopengt", "codex", "gemini_cli", "claude_code")
+FORMATS = (
+    "acf",
+    "native",
+    "prompt",
+    "harness",
+    "loopengt",
+    "codex",
+    "gemini_cli",
+    "claude_code",
+    "langgraph",
+)
 RETRY_STRATEGIES = ("resume", "restart", "escalate")
 MIN_MAX_BYTES = 4096
 

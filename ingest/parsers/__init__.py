@@ -7,7 +7,17 @@ in which formats are tried (framework by framework, then each package's own orde
 
 from __future__ import annotations
 
-from ingest.parsers import acf, claude_code, codex, gemini_cli, harness, loopengt, otel, techrevati
+from ingest.parsers import (
+    acf,
+    claude_code,
+    codex,
+    gemini_cli,
+    harness,
+    langgraph,
+    loopengt,
+    otel,
+    techrevati,
+)
 from ingest.spec import FormatSpec
 
 BY_FRAMEWORK: dict[str, list[FormatSpec]] = {
@@ -19,6 +29,7 @@ BY_FRAMEWORK: dict[str, list[FormatSpec]] = {
     "gemini_cli": gemini_cli.FORMATS,  # Gemini CLI
     "otel": otel.FORMATS,  # OpenTelemetry OTLP/JSON traces
     "claude_code": claude_code.FORMATS,
+    "langgraph": langgraph.FORMATS,  # langgraph-checkpoint-sqlite
 }
 
 REGISTERED: list[FormatSpec] = [spec for formats in BY_FRAMEWORK.values() for spec in formats]

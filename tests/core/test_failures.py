@@ -77,6 +77,10 @@ EXPECTED = {
     ("claude_code", "c0de0000-0000-4000-8000-000000000006"): ("rate_limit", 1),  # session limit
     ("claude_code", "c0de0000-0000-4000-8000-000000000008"): ("llm_error", 1),  # API Error: 500
     ("claude_code", "c0de0000-0000-4000-8000-000000000011"): ("context_overflow", 1),  # prompt is too long
+    # LangGraph: a tool node raised ConnectionError('... upstream returned 503 ...')
+    ("langgraph", "lgcs-1.0.4/checkpoints.sqlite#node-error"): ("dependency_failed", 1),
+    ("langgraph", "lgcs-2.0.11/checkpoints.sqlite#node-error"): ("dependency_failed", 1),
+    ("langgraph", "lgcs-3.1.2/checkpoints.sqlite#node-error"): ("dependency_failed", 1),
 }
 ROOT = str(SAMPLE_RUNS / "techrevati") + "/"
 
@@ -107,6 +111,9 @@ def label(run: dict) -> tuple[str, str]:
         return framework, f"{path.removeprefix(ROOT)}#{attributes.get('role')}"
     if framework == "otel":
         return framework, run["task"] or f"{run['attributes'].get('service.name')} {','.join(run['agents'])}"
+    if framework == "langgraph":
+        thread, _, database = native.partition("@")
+        return framework, f"{database.rsplit('/', 2)[-2]}/{database.rsplit('/', 1)[-1]}#{thread}"
     return framework, native
 
 
