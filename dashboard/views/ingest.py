@@ -102,5 +102,5 @@ if deleted:
     st.subheader(f"Deleted files ({len(deleted):,})")
     st.caption("Gone from disk; the runs they described are kept.")
     st.dataframe(pd.DataFrame({"file": [f["path"] for f in deleted]}), hide_index=True, width="stretch")
-if state is not None and not failed and not ignored and not data.files("loaded"):
+if state is not None and not failed and not ignored and not data.file_counts().get("loaded"):
     ui.empty_database_help()

@@ -51,21 +51,25 @@ if total:
         st.bar_chart(frame, x="framework", y="runs", horizontal=True, height=220)
 
 st.subheader("Cost")
+if note := data.pricing_note():
+    st.caption(note)
 try:
-    by_day = data.costs("day")
+    costs = data.costs("day")
 except data.NotAvailable as exc:
     st.info(ui.md_escape(ui.short(exc, 300)))  # may quote file data
-    by_day = None
-if by_day is not None:
-    priced = [row["cost_usd"] for row in by_day if row["cost_usd"] is not None]
-    unpriced_calls = sum(row["unpriced_calls"] for row in by_day)
-    unpriced_tokens = sum(row["unpriced_tokens"] for row in by_day)
+    costs = None
+if costs is not None:
+    by_day, totals = costs["rows"], costs["totals"]
     cols = st.columns(3)
-    cols[0].metric("Cost to date (priced)", ui.money(sum(priced)) if priced else "—")
-    cols[1].metric(
-        "Unpriced calls", f"{unpriced_calls:,}", help="Tokens known, price not: never counted as $0."
+    cols[0].metric(
+        "Cost to date (priced)", ui.money(totals["cost_usd"]) if totals["cost_usd"] is not None else "—"
     )
-    cols[2].metric("Unpriced tokens", f"{unpriced_tokens:,}")
+    cols[1].metric(
+        "Unpriced calls",
+        f"{totals['unpriced_calls']:,}",
+        help="Tokens known, price not: never counted as $0.",
+    )
+    cols[2].metric("Unpriced tokens", f"{totals['unpriced_tokens']:,}")
     days = sorted(
         (row for row in by_day if row["key"] and row["cost_usd"] is not None), key=lambda r: r["key"]
     )
@@ -88,9 +92,9 @@ else:
         {
             "ended": [ui.when(r["ended_at"] or r["started_at"]) for r in failures],
             "framework": [r["framework"] for r in failures],
-            "run": [ui.tail(r["native_id"], 40) for r in failures],
-            "task": [ui.short(r["task"], 60) for r in failures],
-            "reason": [ui.short(r["failure_reason"], 100) for r in failures],
+            "run": [ui.run_label(r) for r in failures],
+            "id": [ui.run_short_id(r) for r in failures],
+            "failure": [ui.failure_cell(r) for r in failures],
         }
     )
     event = st.dataframe(

@@ -38,8 +38,15 @@ def pick_run() -> None:
 
 
 def header(run: dict, failure: dict | None, by_id: dict[str, dict]) -> None:
-    st.title(f"Run {ui.md_escape(ui.tail(run['native_id'], 70))}")
-    if run["task"]:
+    st.title(
+        ui.md_escape(ui.run_label(run)),
+        help=f"Baton id {run['id']} · {run['framework']} id {run['native_id']}",
+    )
+    st.caption(
+        f"{ui.md_escape(run['framework'])} run · id {run['short_id']} · "
+        f"started {ui.md_escape(ui.when(run['started_at'], zone=True))} {ui.md_escape(ui.ago(run['started_at']))}"
+    )
+    if run["task"] and run["task"].strip() != run["name"]:
         ui.long_text(run["task"], "the task", limit=300, language=None)
     cols = st.columns(5)
     cols[0].metric("Status", run["status"])

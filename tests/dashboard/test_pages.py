@@ -140,7 +140,8 @@ def test_overview_counts_runs_and_lists_recent_failures(sample_db: str) -> None:
     assert int(metrics["Files failed"]) > 0  # sample_runs/broken
     recent = at.dataframe[0].value
     assert len(recent) == min(8, len(failed))
-    assert all(names(cell, [r["native_id"] for r in failed]) for cell in recent["run"])
+    assert all(names(cell, [r["name"] for r in failed]) for cell in recent["run"])
+    assert set(recent["id"]) <= {r["id"][:8] for r in failed}
     assert "Ingest health" in texts(at)
     watched = at.dataframe[-1].value
     assert str(SAMPLE_RUNS) in set(watched["path"])
@@ -167,7 +168,7 @@ def test_runs_text_search_matches_failure_reasons(sample_db: str) -> None:
     at = open_page("views/runs.py")
     at.text_input(key="runs_q").input(word).run()
     table = at.dataframe[0].value
-    assert any(names(cell, [target["native_id"]]) for cell in table["run"])
+    assert any(names(cell, [target["name"]]) for cell in table["run"])
     at.text_input(key="runs_q").input("zz-no-run-says-this-zz").run()
     assert "No run matches these filters." in texts(at)
 
@@ -385,17 +386,18 @@ def test_costs_page_never_shows_unpriced_usage_as_zero_dollars(sample_db: str) -
         if row["provenance"] == "unpriced":
             assert row["cost"] == "unpriced"
         assert row["cost"] != "$0.00" or row["provenance"] in ("reported", "computed", "reported+computed")
-    at.segmented_control(key="costs_by").set_value("framework").run()
+    at.segmented_control(key="by").set_value("framework").run()
     frameworks = set(at.dataframe[0].value["framework"])
     assert frameworks and frameworks <= {r["framework"] for r in all_runs(sample_db)}
 
 
 def test_failures_page_groups_every_failed_run_and_opens_one(sample_db: str) -> None:
-    failed = {r["native_id"] for r in all_runs(sample_db) if r["status"] == "failed"}
+    failed_runs = [r for r in all_runs(sample_db) if r["status"] == "failed"]
+    failed = {r["name"] for r in failed_runs}
     at = open_page("views/failures.py")
-    assert {m.label: m.value for m in at.metric}["Failed runs"] == f"{len(failed):,}"
+    assert {m.label: m.value for m in at.metric}["Failed runs"] == f"{len(failed_runs):,}"
     listed = [run for table in at.dataframe[:] for run in table.value.get("run", [])]
-    assert len(listed) == len(failed)
+    assert len(listed) == len(failed_runs)
     assert all(names(cell, failed) for cell in listed)
     first_group = at.dataframe[0].value
     at.session_state["failures_group_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}

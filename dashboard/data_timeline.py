@@ -1,0 +1,93 @@
+"""The Run page's Timeline through the data layer: the run's nested event order (cached by
+data version) and a page of it, its model calls priced as the run's totals are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from core import timeline
+from core.costs import event_costs
+from core.prices import PriceBook, load_price_book
+from dashboard.freshness import engine as _engine
+from dashboard.freshness import get_engine
+from dashboard.freshness import key as _key
+
+TTL = None
+
+
+def reported_only(rows: list[dict[str, Any]]) -> None:
+    """Cost provenance before (or without) pricing, the one rule for every page: a cost the
+    source reported is "reported", a reported $0 included; no reported cost has none."""
+    for row in rows:
+        row["cost_provenance"] = "reported" if row["cost_usd"] is not None else None
+
+
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def _timeline_order(key: tuple[str, Any], run_id: str) -> timeline.Order:
+    """The run's whole nested order (light): paging and filtering reuse it."""
+    return timeline.run_order(_engine(key[0]), run_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def _timeline(
+    key: tuple[str, Any],
+    prices: str | None,
+    run_id: str,
+    kinds: tuple[str, ...],
+    errors_only: bool,
+    offset: int,
+    limit: int,
+    _book: PriceBook | None,
+) -> dict[str, Any]:
+    engine = _engine(key[0])
+    result = timeline.order_page(engine, _timeline_order(key, run_id), kinds, errors_only, offset, limit)
+    note = _price_events(engine, run_id, result.rows, _book)
+    return {
+        "rows": result.rows,
+        "total": result.total,
+        "kinds": result.kinds,
+        "errors": result.errors,
+        "cost_note": note,
+    }
+
+
+def _price_events(
+    engine: Engine, run_id: str, rows: list[dict[str, Any]], book: PriceBook | None
+) -> str | None:
+    """Give model calls on the page their cost and provenance (reported, computed, unpriced),
+    priced by core.costs like the run's totals."""
+    reported_only(rows)
+    if book is None:
+        return "Computed costs per call are not available; reported costs only."
+    calls = [row["id"] for row in rows if row["kind"] in ("llm_call", "usage")]
+    if not calls:
+        return None
+    try:
+        priced = event_costs(engine, run_id, calls, book)
+    except Exception as exc:  # pricing failing: reported costs only
+        return f"Computed costs per call are not available ({exc.__class__.__name__}); reported costs only."
+    for row in rows:
+        cost = priced.get(row["id"])
+        if cost is not None:
+            row["cost_usd"], row["cost_provenance"] = cost.cost_usd, cost.provenance
+    return None
+
+
+def events(
+    run_id: str, kinds: tuple[str, ...] = (), errors_only: bool = False, offset: int = 0, limit: int = 200
+) -> dict[str, Any]:
+    """A page of the run's nested event timeline (model calls with their cost)."""
+    key = _key()
+    try:
+        book = load_price_book(_engine(key[0]))
+    except Exception:  # prices failing to load: the page still lists the events
+        book = None
+    fingerprint = book.fingerprint() if book is not None else None
+    return _timeline(key, fingerprint, run_id, kinds, errors_only, offset, limit, book)
+
+
+def event_data(event_id: str) -> Any:
+    return timeline.event_data(get_engine(), event_id)
