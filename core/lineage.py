@@ -95,9 +95,13 @@ def _label(cp: dict[str, Any]) -> str:
 
 
 def build(
-    checkpoints: list[dict[str, Any]], selected: str | None = None, collapse_min: int = COLLAPSE_MIN
+    checkpoints: list[dict[str, Any]],
+    selected: str | None = None,
+    collapse_min: int = COLLAPSE_MIN,
+    expanded: frozenset[str] = frozenset(),
 ) -> Lineage:
-    """The graph model of one run's checkpoints (``selected`` stays visible)."""
+    """The graph model of one run's checkpoints (``selected`` and the checkpoints in
+    ``expanded``, stretches a user opened, stay visible)."""
     by_id = {cp["id"]: cp for cp in checkpoints}
     children: dict[str | None, list[str]] = {}
     model = Lineage()
@@ -118,6 +122,7 @@ def build(
         kids = children.get(cid, [])
         return (
             cid != selected
+            and cid not in expanded
             and parent in by_id
             and len(kids) == 1
             and cp.get("status") not in ATTENTION
@@ -240,8 +245,8 @@ def to_dot(model: Lineage, selected: str | None = None, rankdir: str = "LR") -> 
         attrs = {"label": f'"{dot_escape(node.label)}"', "fillcolor": f'"{fill}"', "color": f'"{border}"'}
         if node.collapsed:
             attrs.update(style='"rounded,filled,dashed"', fillcolor='"#f8f9fa"', color='"#adb5bd"')
-        if node.key == chosen:
-            attrs.update(penwidth="3", color='"#1c7ed6"', fillcolor='"#a5d8ff"')
+        if node.key == chosen:  # outlined; a failed checkpoint stays red when selected
+            attrs.update(penwidth="3", color='"#1c7ed6"')
         elif node.status in ATTENTION:
             attrs["penwidth"] = "2"
         if node.restart:

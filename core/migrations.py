@@ -124,6 +124,11 @@ def _add_run_rollups(connection: Connection) -> None:
     tables.RollupState.__table__.create(connection, checkfirst=True)
 
 
+def _add_watched_folders(connection: Connection) -> None:
+    """Folders added on the dashboard's Ingest page, watched until removed."""
+    tables.WatchedFolder.__table__.create(connection, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
     _add_resume_export,
@@ -138,6 +143,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _reread_techrevati_files,
     _add_bad_lines,
     _add_run_rollups,
+    _add_watched_folders,
 ]
 
 

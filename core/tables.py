@@ -133,6 +133,16 @@ class RollupState(SQLModel, table=True):
     failures_version: int = 0
 
 
+class WatchedFolder(SQLModel, table=True):
+    """A folder a user added on the dashboard's Ingest page: watched from then on, by every
+    dashboard on this database, until removed (``core.watched_folders``)."""
+
+    __tablename__ = "watched_folder"
+
+    path: str = Field(primary_key=True)
+    added_at: datetime | None = time_column()
+
+
 class RunCostPart(SQLModel, table=True):
     """A run's model calls summed by agent, model and day (UTC), priced: every grouping of
     the Costs page is one GROUP BY over these rows (``core.rollup``)."""

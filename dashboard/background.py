@@ -18,8 +18,14 @@ from ingest.watcher import default_watch_paths, start_background
 
 
 def watch_paths() -> list[str]:
-    """``BATON_WATCH``, or the bundled ``sample_runs/`` plus the frameworks' default folders."""
-    return [str(p) for p in default_watch_paths()]
+    """``BATON_WATCH``, or the bundled ``sample_runs/`` plus the frameworks' default folders;
+    and the folders added on the Ingest page (kept in the database)."""
+    paths = [str(p) for p in default_watch_paths()]
+    try:
+        added = data.watched_folders()
+    except Exception:  # a database error: the page says so itself
+        added = []
+    return list(dict.fromkeys([*paths, *added]))
 
 
 _started: list[dict[str, Any]] = []
@@ -39,8 +45,13 @@ def _start(url: str, paths: tuple[str, ...]) -> dict[str, Any]:
 
 
 def start() -> dict[str, Any]:
-    """Make sure the folders are being loaded; cheap after the first call."""
-    return _start(data.db_url(), tuple(watch_paths()))
+    """Make sure the folders are being loaded; cheap after the first call. When the folders
+    changed (one added or removed on the Ingest page), the watcher restarts on the new list
+    (its catch-up scan skips unchanged files by a stat each)."""
+    paths = tuple(watch_paths())
+    if _started and tuple(_started[-1]["paths"]) != paths:
+        stop_watcher()
+    return _start(data.db_url(), paths)
 
 
 def stop_watcher() -> None:

@@ -30,12 +30,13 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core import diff as core_diff
 from core import lineage as core_lineage
 from core import queries, rollup, run_search
+from core import watched_folders as core_watched
 from core.costs import run_costs
-from core.errors import NotFound
+from core.errors import Ambiguous, NotFound
 from core.failures import CLASSES, failed_runs
 from core.prices import PriceBook, load_price_book
 from core.store import Store
-from dashboard import data_timeline, freshness, rollup_refresh
+from dashboard import data_timeline, freshness, lineage_chart, rollup_refresh
 
 TTL = None  # answers are keyed by the data version: they never go stale by age
 RunFilter = run_search.RunFilter
@@ -232,6 +233,19 @@ def run_names(run_ids: tuple[str, ...]) -> dict[str, str]:
     return _run_names(_key(), run_ids)
 
 
+def find_run(ref: str) -> tuple[str | None, str | None]:
+    """(run id, None), or (None, what is wrong: no such run, or an ambiguous prefix and the
+    runs it matches)."""
+    try:
+        return queries.resolve_run_id(get_engine(), ref), None
+    except NotFound:
+        return None, None
+    except Ambiguous as exc:
+        return None, str(exc)
+    except Exception as exc:
+        return None, f"Could not look the run up: {exc.__class__.__name__}: {exc}"
+
+
 def resolve_run(ref: str) -> str | None:
     try:
         return queries.resolve_run_id(get_engine(), ref)
@@ -263,11 +277,21 @@ def checkpoint(checkpoint_id: str) -> dict[str, Any] | None:
 
 
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
-def _lineage(key: tuple[str, Any], run_id: str, selected: str | None, expand: bool) -> dict[str, Any]:
+def _lineage(
+    key: tuple[str, Any], run_id: str, selected: str | None, expand: bool, expanded: tuple[str, ...]
+) -> dict[str, Any]:
     cps = _checkpoints(key, run_id)
-    model = core_lineage.build(cps, selected, collapse_min=10**9 if expand else core_lineage.COLLAPSE_MIN)
+    model = core_lineage.build(
+        cps,
+        selected,
+        collapse_min=10**9 if expand else core_lineage.COLLAPSE_MIN,
+        expanded=frozenset(expanded),
+    )
     return {
         "dot": core_lineage.to_dot(model, selected),
+        "chart": lineage_chart.option(model, selected),
+        "node_checkpoints": [n.checkpoint_ids for n in model.nodes],
+        "node_collapsed": [n.collapsed for n in model.nodes],
         "nodes": len(model.nodes),
         "checkpoints": len(cps),
         "collapsed": sum(1 for n in model.nodes if n.collapsed),
@@ -279,9 +303,13 @@ def _lineage(key: tuple[str, Any], run_id: str, selected: str | None, expand: bo
     }
 
 
-def lineage(run_id: str, selected: str | None = None, expand: bool = False) -> dict[str, Any]:
-    """The lineage graph as DOT plus its counts (``expand`` shows every checkpoint)."""
-    return _lineage(_key(), run_id, selected, expand)
+def lineage(
+    run_id: str, selected: str | None = None, expand: bool = False, expanded: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The lineage graph (ECharts option and DOT) plus its counts; ``expand`` shows every
+    checkpoint, ``expanded`` names checkpoints of stretches the user opened. Node ``i`` of
+    the chart holds ``node_checkpoints[i]``."""
+    return _lineage(_key(), run_id, selected, expand, tuple(sorted(expanded)))
 
 
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
@@ -384,7 +412,8 @@ def bad_lines() -> list[dict[str, Any]]:
 
 
 def add_folder(path_text: str) -> dict[str, Any]:
-    """Ingest a folder now (the running watcher keeps its own folders). Returns the summary."""
+    """Load a folder now and watch it from then on (kept in the database: it survives a
+    restart; ``remove_folder`` stops it). Returns the load's summary."""
     from ingest.loader import ingest_paths
 
     path = Path(path_text.strip()).expanduser()
@@ -392,10 +421,33 @@ def add_folder(path_text: str) -> dict[str, Any]:
         raise NotFound("Type a folder path first.")
     if not path.exists():
         raise NotFound(f"{path} does not exist.")
+    path = path.resolve()
     summary = ingest_paths([path], Store(get_engine()))
+    added = core_watched.add_folder(get_engine(), str(path))
+    _folders_changed[0] += 1
     if get_script_run_ctx(suppress_warning=True) is not None:
         begin_run()  # the rest of this run shows what was just loaded
-    return summary.as_dict() | {"path": str(path), "failures": summary.failures[:20]}
+    return summary.as_dict() | {"path": str(path), "failures": summary.failures[:20], "added": added}
+
+
+_folders_changed = [0]  # add/remove in this process: the folder list's cache key
+
+
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def _watched(url: str, changed: int) -> list[str]:
+    return core_watched.list_folders(_engine(url))
+
+
+def watched_folders() -> list[str]:
+    """The folders added on the Ingest page (watched until removed)."""
+    return _watched(db_url(), _folders_changed[0])
+
+
+def remove_folder(path: str) -> bool:
+    """Stop watching a folder added on the Ingest page (what it loaded stays)."""
+    removed = core_watched.remove_folder(get_engine(), path)
+    _folders_changed[0] += 1
+    return removed
 
 
 # -- resume exports ----------------------------------------------------------------------------

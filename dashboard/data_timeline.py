@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core import timeline
+from core import timeline, trace
 from core.costs import event_costs
 from core.prices import PriceBook, load_price_book
 from dashboard.freshness import engine as _engine
@@ -31,6 +31,11 @@ def _timeline_order(key: tuple[str, Any], run_id: str) -> timeline.Order:
     return timeline.run_order(_engine(key[0]), run_id)
 
 
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def _search(key: tuple[str, Any], run_id: str, text: str) -> frozenset[str]:
+    return frozenset(trace.search(_engine(key[0]), run_id, text))
+
+
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
 def _timeline(
     key: tuple[str, Any],
@@ -40,16 +45,36 @@ def _timeline(
     errors_only: bool,
     offset: int,
     limit: int,
+    text: str,
+    collapsed: tuple[str, ...],
     _book: PriceBook | None,
 ) -> dict[str, Any]:
     engine = _engine(key[0])
-    result = timeline.order_page(engine, _timeline_order(key, run_id), kinds, errors_only, offset, limit)
-    note = _price_events(engine, run_id, result.rows, _book)
+    order = _timeline_order(key, run_id)
+    matches = set(_search(key, run_id, text)) if text.strip() else None
+    shown = trace.visible(order, kinds, errors_only, matches, frozenset(collapsed))
+    page = shown[max(0, offset) : max(0, offset) + max(0, limit)]
+    found = timeline.event_rows(engine, (order.ids[i] for i, _ in page))
+    branches = trace.has_children(order.depths)
+    rows = [
+        found[order.ids[i]]
+        | {
+            "depth": order.depths[i],
+            "context": context,
+            "has_children": branches[i],
+            "collapsed": order.ids[i] in collapsed,
+        }
+        for i, context in page
+        if order.ids[i] in found
+    ]
+    note = _price_events(engine, run_id, rows, _book)
     return {
-        "rows": result.rows,
-        "total": result.total,
-        "kinds": result.kinds,
-        "errors": result.errors,
+        "rows": rows,
+        "total": len(shown),
+        "matches": sum(1 for _, context in shown if not context),
+        "kinds": order.counts(),
+        "errors": order.errors(),
+        "events": len(order.ids),
         "cost_note": note,
     }
 
@@ -77,16 +102,27 @@ def _price_events(
 
 
 def events(
-    run_id: str, kinds: tuple[str, ...] = (), errors_only: bool = False, offset: int = 0, limit: int = 200
+    run_id: str,
+    kinds: tuple[str, ...] = (),
+    errors_only: bool = False,
+    offset: int = 0,
+    limit: int = 200,
+    text: str = "",
+    collapsed: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """A page of the run's nested event timeline (model calls with their cost)."""
+    """A page of the run's trace tree (model calls with their cost): rows with ``depth``,
+    ``has_children``, ``collapsed`` and ``context`` (a parent shown as the path to an event
+    that kinds, errors only or the search ``text`` picked). ``collapsed`` hides the events
+    under those ids; ``total`` rows in all, ``matches`` of them picked."""
     key = _key()
     try:
         book = load_price_book(_engine(key[0]))
     except Exception:  # prices failing to load: the page still lists the events
         book = None
     fingerprint = book.fingerprint() if book is not None else None
-    return _timeline(key, fingerprint, run_id, kinds, errors_only, offset, limit, book)
+    return _timeline(
+        key, fingerprint, run_id, kinds, errors_only, offset, limit, text, tuple(sorted(collapsed)), book
+    )
 
 
 def event_data(event_id: str) -> Any:

@@ -207,9 +207,9 @@ def test_run_deep_link_opens_the_checkpoint_and_highlights_it_in_the_graph(sampl
     chosen = checkpoints[0]
     at = open_page("views/run.py", run=run["id"], checkpoint=chosen["id"])
     assert at.selectbox(key="checkpoint_select").value == chosen["id"]
-    dot = at.get("graphviz_chart")[0].proto.spec
-    selected_lines = [line for line in dot.splitlines() if "penwidth=3" in line]
-    assert len(selected_lines) == 1 and chosen["native_id"][:13] in selected_lines[0]
+    chart = json.loads(at.get("echarts_chart")[0].proto.spec)
+    outlined = [n for n in chart["series"][0]["data"] if n["itemStyle"].get("borderWidth") == 4]
+    assert len(outlined) == 1 and chosen["native_id"][:13] in outlined[0]["label"]["formatter"]
     shown = texts(at)
     assert f"{len(checkpoints)} checkpoints" in shown
     fields = dict(zip(at.dataframe[1].value["field"], at.dataframe[1].value["value"], strict=True))
