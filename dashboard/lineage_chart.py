@@ -136,6 +136,6 @@ def picked_node_index(state: Any, nodes: int) -> int | None:
         return None
     for item in chosen or []:
         indices = item.get("data_indices") or []
-        if item.get("data_type", "main") == "main" and indices and 0 <= indices[0] < nodes:
+        if item.get("data_type") in (None, "main", "node") and indices and 0 <= indices[0] < nodes:
             return int(indices[0])
     return None

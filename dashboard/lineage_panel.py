@@ -15,8 +15,8 @@ EXPANDED = "_lineage_expanded"
 
 
 def _select(checkpoint_id: str) -> None:
+    """Select a checkpoint: the URL names it, and the page's picker follows on the rerun."""
     st.query_params["checkpoint"] = checkpoint_id
-    st.session_state["checkpoint_select"] = checkpoint_id
 
 
 def render_lineage(run_id: str, selected: str, by_id: dict[str, dict], label: Any) -> None:
