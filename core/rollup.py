@@ -29,6 +29,7 @@ from core.prices import PriceBook
 from core.run_dicts import RUN_FIELDS, run_to_dict
 from core.run_names import run_name
 from core.tables import RollupState, Run, RunCostPart, RunRollup
+from core.timeutil import utcnow
 
 ANALYSIS_VERSION = "1"  # bump when costs or failure analysis compute differently
 CHUNK = 500
@@ -95,8 +96,12 @@ def _stale(connection: Connection, mark: str, state: Any) -> list[tuple[str, Any
         )
     )
     if state is not None and state.fingerprint == mark and state.watermark is not None:
-        recent = select(Run.id).where(Run.updated_at > state.watermark - MARGIN).scalar_subquery()
-        query = query.where(Run.id.in_(recent))
+        # New since the last refresh (strictly newer than its newest run), or stamped close
+        # enough to when it read that a slow writer may have committed it just after.
+        recent = Run.updated_at > state.watermark
+        if state.checked_at is not None:
+            recent = or_(recent, Run.updated_at >= state.checked_at - MARGIN)
+        query = query.where(Run.id.in_(select(Run.id).where(recent).scalar_subquery()))
     rows = connection.execute(query).all()
     return sorted(((r[0], r[1]) for r in rows), key=lambda r: (r[1] is not None, r[1] or 0), reverse=True)
 
@@ -213,6 +218,7 @@ def refresh(engine: Engine, book: PriceBook, limit: int | None = None) -> Refres
     this call, newest first; ``remaining`` says how many are left); returns what it did."""
     mark = fingerprint(book)
     done = Refreshed()
+    read_at = utcnow()
     with _LOCK:
         with engine.connect() as connection:
             state = _state(connection)
@@ -244,7 +250,7 @@ def refresh(engine: Engine, book: PriceBook, limit: int | None = None) -> Refres
                 seen = [at for _, at in stale if at is not None]
                 old = state.watermark if state is not None and state.fingerprint == mark else None
                 newest = max([*seen, *([old] if old else [])], default=None)
-                values.update(fingerprint=mark, watermark=newest)
+                values.update(fingerprint=mark, watermark=newest, checked_at=read_at)
             if values or state is None:
                 _save_state(connection, state, **values)
             state = _state(connection)

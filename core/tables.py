@@ -129,6 +129,7 @@ class RollupState(SQLModel, table=True):
     name: str = Field(primary_key=True)
     fingerprint: str = ""
     watermark: datetime | None = time_column()
+    checked_at: datetime | None = time_column()  # when the last complete refresh read the runs
     costs_version: int = 0
     failures_version: int = 0
 
