@@ -12,6 +12,7 @@ text from a file goes into a quoted, escaped label, never into DOT syntax or HTM
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -82,11 +83,24 @@ def short(text: str | None, width: int = 24) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+# UUIDs of versions 1, 6 and 7 begin with their timestamp: checkpoints written in the same
+# second share their first dozen characters (LangGraph's ids), so the label shows the tail.
+_TIME_ORDERED_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[167][0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+
+
+def id_hint(native_id: str) -> str:
+    """The part of a checkpoint id a node label shows: its start, or the tail of an id that
+    begins with a timestamp."""
+    if _TIME_ORDERED_UUID.fullmatch(native_id):
+        return "…" + native_id[-12:]
+    return short(native_id, 14)
+
+
 def _label(cp: dict[str, Any]) -> str:
     step = f" · step {cp['step']}" if cp.get("step") is not None else ""
     created = str(cp.get("created_at") or "")[:19].replace("T", " ")
     lines = [
-        f"{short(cp.get('native_id') or cp['id'], 14)}{step}",
+        f"{id_hint(cp.get('native_id') or cp['id'])}{step}",
         f"{cp.get('status') or 'unknown'} · {short(cp.get('agent_id') or '-')}",
     ]
     if created:
@@ -95,9 +109,13 @@ def _label(cp: dict[str, Any]) -> str:
 
 
 def build(
-    checkpoints: list[dict[str, Any]], selected: str | None = None, collapse_min: int = COLLAPSE_MIN
+    checkpoints: list[dict[str, Any]],
+    selected: str | None = None,
+    collapse_min: int = COLLAPSE_MIN,
+    expanded: frozenset[str] = frozenset(),
 ) -> Lineage:
-    """The graph model of one run's checkpoints (``selected`` stays visible)."""
+    """The graph model of one run's checkpoints (``selected`` and the checkpoints in
+    ``expanded``, stretches a user opened, stay visible)."""
     by_id = {cp["id"]: cp for cp in checkpoints}
     children: dict[str | None, list[str]] = {}
     model = Lineage()
@@ -118,6 +136,7 @@ def build(
         kids = children.get(cid, [])
         return (
             cid != selected
+            and cid not in expanded
             and parent in by_id
             and len(kids) == 1
             and cp.get("status") not in ATTENTION
@@ -240,8 +259,8 @@ def to_dot(model: Lineage, selected: str | None = None, rankdir: str = "LR") -> 
         attrs = {"label": f'"{dot_escape(node.label)}"', "fillcolor": f'"{fill}"', "color": f'"{border}"'}
         if node.collapsed:
             attrs.update(style='"rounded,filled,dashed"', fillcolor='"#f8f9fa"', color='"#adb5bd"')
-        if node.key == chosen:
-            attrs.update(penwidth="3", color='"#1c7ed6"', fillcolor='"#a5d8ff"')
+        if node.key == chosen:  # outlined; a failed checkpoint stays red when selected
+            attrs.update(penwidth="3", color='"#1c7ed6"')
         elif node.status in ATTENTION:
             attrs["penwidth"] = "2"
         if node.restart:

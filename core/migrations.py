@@ -116,6 +116,19 @@ def _add_bad_lines(connection: Connection) -> None:
     # Files failed for one bad line are read again by the next ingest (a failed file is).
 
 
+def _add_run_rollups(connection: Connection) -> None:
+    """Per-run cost and failure figures the dashboard aggregates in SQL (``core.rollup``);
+    empty until the first read that needs them fills them."""
+    tables.RunRollup.__table__.create(connection, checkfirst=True)
+    tables.RunCostPart.__table__.create(connection, checkfirst=True)
+    tables.RollupState.__table__.create(connection, checkfirst=True)
+
+
+def _add_watched_folders(connection: Connection) -> None:
+    """Folders added on the dashboard's Ingest page, watched until removed."""
+    tables.WatchedFolder.__table__.create(connection, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
     _add_resume_export,
@@ -129,6 +142,8 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _keep_only_extra_checkpoint_holders,
     _reread_techrevati_files,
     _add_bad_lines,
+    _add_run_rollups,
+    _add_watched_folders,
 ]
 
 

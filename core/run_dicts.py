@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from core.run_names import run_name, short_id
+
 RUN_FIELDS = (
     "id",
     "framework",
@@ -38,8 +40,9 @@ def iso(value: Any) -> Any:
 
 
 def run_to_dict(run: Any) -> dict[str, Any]:
-    """The run object of ``baton runs --json``, from a row of ``RUN_FIELDS``."""
-    return {
+    """The run object of ``baton runs --json``, from a row of ``RUN_FIELDS`` (with its short
+    human ``name`` and ``short_id``, see ``core.run_names``)."""
+    found = {
         "id": run.id,
         "framework": run.framework,
         "native_id": run.native_id,
@@ -60,3 +63,6 @@ def run_to_dict(run: Any) -> dict[str, Any]:
         "attributes": run.attributes or {},
         "inferred": run.inferred or [],
     }
+    found["name"] = run_name(found)
+    found["short_id"] = short_id(found["id"])
+    return found

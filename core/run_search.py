@@ -5,8 +5,10 @@ LIMIT/OFFSET and the total is one COUNT over the same WHERE. Text search is a
 case-insensitive substring match over the task, the failure reason, the run's ids and its
 checkpoints' summaries (LIKE with escaping: ``%`` and ``_`` in the query are literal).
 
-Cost filters use the cost the source reported (``reported_cost_usd``); runs without a known
-cost never match a cost range (unknown is not $0).
+Cost sorting and filters use the run's priced cost (``run_rollup.cost_usd``: reported and
+computed, see ``core.rollup``), or the cost the source reported for a run the rollup has not
+reached yet; runs without a known cost never match a cost range (unknown is not $0) and sort
+last. Each row carries its rollup's cost, provenance and failure class.
 """
 
 from __future__ import annotations
@@ -15,12 +17,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.run_dicts import RUN_FIELDS, run_to_dict
-from core.tables import Checkpoint, Run
+from core.tables import Checkpoint, Run, RunRollup
+
+COST = case((RunRollup.run_id.is_(None), Run.reported_cost_usd), else_=RunRollup.cost_usd)
+ROLLUP_FIELDS = (
+    COST.label("rollup_cost"),
+    RunRollup.run_id.label("rollup_run"),
+    RunRollup.cost_provenance,
+    RunRollup.unpriced_calls,
+    RunRollup.unpriced_tokens,
+    RunRollup.failure_class,
+    RunRollup.failure,
+)
 
 SORT_COLUMNS: dict[str, Any] = {
     "started_at": Run.started_at,
@@ -28,7 +41,7 @@ SORT_COLUMNS: dict[str, Any] = {
     "status": Run.status,
     "framework": Run.framework,
     "task": Run.task,
-    "cost": Run.reported_cost_usd,
+    "cost": COST,
     "input_tokens": Run.input_tokens,
     "output_tokens": Run.output_tokens,
     "checkpoints": Run.checkpoint_count,
@@ -47,10 +60,12 @@ class RunFilter:
     cost_min: float | None = None
     cost_max: float | None = None
     text: str | None = None
+    failure_classes: tuple[str, ...] = ()  # of the rollup (core.rollup)
 
     def is_empty(self) -> bool:
         return not (
-            self.statuses
+            self.failure_classes
+            or self.statuses
             or self.frameworks
             or self.agent
             or self.started_from
@@ -93,6 +108,8 @@ def conditions(flt: RunFilter, dialect: str = "sqlite") -> list[ColumnElement[bo
         where.append(Run.status.in_(flt.statuses))
     if flt.frameworks:
         where.append(Run.framework.in_(flt.frameworks))
+    if flt.failure_classes:
+        where.append(RunRollup.failure_class.in_(flt.failure_classes))
     if flt.agent and flt.agent.strip():
         # agents is a JSON list; its text form holds each id in double quotes on every database.
         where.append(_contains(cast(Run.agents, String), _like(flt.agent.strip()), dialect))
@@ -101,9 +118,9 @@ def conditions(flt: RunFilter, dialect: str = "sqlite") -> list[ColumnElement[bo
     if flt.started_to:
         where.append(Run.started_at < flt.started_to)
     if flt.cost_min is not None:
-        where.append(and_(Run.reported_cost_usd.is_not(None), Run.reported_cost_usd >= flt.cost_min))
+        where.append(and_(COST.is_not(None), flt.cost_min <= COST))
     if flt.cost_max is not None:
-        where.append(and_(Run.reported_cost_usd.is_not(None), Run.reported_cost_usd <= flt.cost_max))
+        where.append(and_(COST.is_not(None), flt.cost_max >= COST))
     text = (flt.text or "").strip()
     if text:
         pattern = _like(text)
@@ -120,11 +137,40 @@ def conditions(flt: RunFilter, dialect: str = "sqlite") -> list[ColumnElement[bo
     return where
 
 
+def _from(flt: RunFilter, sort: str | None = None) -> Any:
+    """The run table, joined to its rollup when the cost is filtered or sorted on."""
+    if flt.cost_min is None and flt.cost_max is None and not flt.failure_classes and sort != "cost":
+        return Run
+    return Run.__table__.outerjoin(RunRollup, RunRollup.run_id == Run.id)
+
+
 def count_runs(engine: Engine, flt: RunFilter | None = None) -> int:
     """How many runs match ``flt`` (the same WHERE as :func:`search_runs`)."""
-    where = conditions(flt or RunFilter(), engine.dialect.name)
+    flt = flt or RunFilter()
+    where = conditions(flt, engine.dialect.name)
     with engine.connect() as connection:
-        return int(connection.execute(select(func.count()).select_from(Run).where(*where)).scalar_one())
+        query = select(func.count()).select_from(_from(flt)).where(*where)
+        return int(connection.execute(query).scalar_one())
+
+
+def _with_rollup(row: Any) -> dict[str, Any]:
+    run = run_to_dict(row)
+    if row.rollup_run is not None:
+        failure = row.failure or {}
+        run.update(
+            cost_usd=row.rollup_cost,
+            cost_provenance=row.cost_provenance,
+            unpriced_calls=row.unpriced_calls,
+            unpriced_tokens=row.unpriced_tokens,
+            failure_class=row.failure_class,
+            last_good_checkpoint=failure.get("last_good_checkpoint"),
+            failure_agent=failure.get("agent"),
+            failure_step=failure.get("step"),
+            failure_tool=failure.get("tool"),
+        )
+    else:
+        run.update(cost_provenance="reported" if run["cost_usd"] is not None else None, rollup=False)
+    return run
 
 
 def search_runs(
@@ -145,17 +191,20 @@ def search_runs(
     order = column.desc().nulls_last() if descending else column.asc().nulls_last()
     with engine.connect() as connection:
         if total is None:
-            total = connection.execute(select(func.count()).select_from(Run).where(*where)).scalar_one()
+            total = connection.execute(
+                select(func.count()).select_from(_from(flt)).where(*where)
+            ).scalar_one()
         last_page = max(0, (total - 1) // page_size)
         page = max(0, min(int(page), last_page))
         query = (
-            select(*[getattr(Run, f) for f in RUN_FIELDS])
+            select(*[getattr(Run, f) for f in RUN_FIELDS], *ROLLUP_FIELDS)
+            .select_from(Run.__table__.outerjoin(RunRollup, RunRollup.run_id == Run.id))
             .where(*where)
             .order_by(order, Run.id)
             .limit(page_size)
             .offset(page * page_size)
         )
-        rows = [run_to_dict(row) for row in connection.execute(query)]
+        rows = [_with_rollup(row) for row in connection.execute(query)]
     return RunPage(rows=rows, total=total, page=page, page_size=page_size)
 
 
@@ -187,4 +236,15 @@ def native_ids(engine: Engine, run_ids: tuple[str, ...] | list[str]) -> dict[str
             found.update(
                 dict(connection.execute(select(Run.id, Run.native_id).where(Run.id.in_(part))).all())
             )
+    return found
+
+
+def names(engine: Engine, run_ids: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """Baton run id -> the run's short human name (``core.run_names``), for labels."""
+    found: dict[str, str] = {}
+    ids = list(run_ids)
+    with engine.connect() as connection:
+        for start in range(0, len(ids), 500):
+            query = select(*[getattr(Run, f) for f in RUN_FIELDS]).where(Run.id.in_(ids[start : start + 500]))
+            found.update((row.id, run_to_dict(row)["name"]) for row in connection.execute(query))
     return found

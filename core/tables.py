@@ -97,6 +97,79 @@ class Run(SQLModel, table=True):
     updated_at: datetime | None = time_column()
 
 
+class RunRollup(SQLModel, table=True):
+    """What the dashboard aggregates in SQL, per run: its cost (priced with the prices whose
+    fingerprint is stored) and its failure analysis. Derived, never a source of truth:
+    ``core.rollup`` recomputes a run's row when its ``updated_at`` or the prices change."""
+
+    __tablename__ = "run_rollup"
+
+    run_id: str = Field(primary_key=True)
+    as_of: datetime | None = time_column()  # the run's updated_at when this was computed
+    fingerprint: str = ""
+    cost_usd: float | None = Field(default=None, index=True)
+    cost_provenance: str | None = None
+    calls: int = 0
+    unpriced_calls: int = 0
+    unpriced_tokens: int = 0
+    failure_class: str | None = None
+    normalized_reason: str | None = None
+    reason: str | None = None
+    failed_at: datetime | None = time_column()
+    failure: dict[str, Any] | None = json_column()
+
+
+class RollupState(SQLModel, table=True):
+    """How far ``run_rollup`` got: the prices it was computed with, the newest run
+    ``updated_at`` it has seen, and counters bumped whenever its costs or its failures
+    changed (so a page that shows only costs reruns only when they did)."""
+
+    __tablename__ = "rollup_state"
+
+    name: str = Field(primary_key=True)
+    fingerprint: str = ""
+    watermark: datetime | None = time_column()
+    checked_at: datetime | None = time_column()  # when the last complete refresh read the runs
+    costs_version: int = 0
+    failures_version: int = 0
+
+
+class WatchedFolder(SQLModel, table=True):
+    """A folder a user added on the dashboard's Ingest page: watched from then on, by every
+    dashboard on this database, until removed (``core.watched_folders``)."""
+
+    __tablename__ = "watched_folder"
+
+    path: str = Field(primary_key=True)
+    added_at: datetime | None = time_column()
+
+
+class RunCostPart(SQLModel, table=True):
+    """A run's model calls summed by agent, model and day (UTC), priced: every grouping of
+    the Costs page is one GROUP BY over these rows (``core.rollup``)."""
+
+    __tablename__ = "run_cost_part"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True)
+    framework: str | None = None
+    agent: str | None = None
+    model: str | None = None
+    day: str | None = None
+    calls: int = 0
+    input_tokens: int = Field(default=0, sa_type=BigInteger)
+    output_tokens: int = Field(default=0, sa_type=BigInteger)
+    cache_read_tokens: int = Field(default=0, sa_type=BigInteger)
+    cache_write_tokens: int = Field(default=0, sa_type=BigInteger)
+    reported_usd: float = 0.0
+    reported_calls: int = 0
+    computed_usd: float = 0.0
+    computed_calls: int = 0
+    unpriced_calls: int = 0
+    unpriced_tokens: int = Field(default=0, sa_type=BigInteger)
+    prices: dict[str, str] | None = json_column()
+
+
 class RunFragment(SQLModel, table=True):
     """What one file said about one run; runs are recomputed from their fragments."""
 

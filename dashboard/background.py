@@ -25,12 +25,17 @@ from ingest.watcher import default_watch_paths, start_background
 
 def watch_paths() -> list[str]:
     """``BATON_WATCH``, or the bundled ``sample_runs/`` plus the frameworks' default folders;
-    and the OTLP spool folder when the receiver is on."""
+    the OTLP spool folder when the receiver is on, and the folders added on the Ingest page
+    (kept in the database)."""
     paths = [str(p) for p in default_watch_paths()]
     otlp = otlp_settings()
-    if otlp is not None and not isinstance(otlp, str) and str(otlp[1]) not in paths:
+    if otlp is not None and not isinstance(otlp, str):
         paths.append(str(otlp[1]))
-    return paths
+    try:
+        added = data.watched_folders()
+    except Exception:  # a database error: the page says so itself
+        added = []
+    return list(dict.fromkeys([*paths, *added]))
 
 
 def otlp_settings() -> tuple[int, Path] | str | None:
@@ -106,18 +111,27 @@ def _start(url: str, paths: tuple[str, ...]) -> dict[str, Any]:
 
 def start() -> dict[str, Any]:
     """Make sure the folders are being loaded (and the OTLP receiver runs, before the
-    watcher looks at its spool folder); cheap after the first call."""
+    watcher looks at its spool folder); cheap after the first call. When the folders
+    changed (one added or removed on the Ingest page), the watcher restarts on the new list
+    (its catch-up scan skips unchanged files by a stat each)."""
     start_receiver()
-    return _start(data.db_url(), tuple(watch_paths()))
+    paths = tuple(watch_paths())
+    if _started and tuple(_started[-1]["paths"]) != paths:
+        _stop_watchers()  # the receiver keeps running
+    return _start(data.db_url(), paths)
+
+
+def _stop_watchers() -> None:
+    for started in list(_started):
+        started["handle"].stop(timeout=10)
+    _started.clear()
+    _start.clear()
 
 
 def stop_watcher() -> None:
     """Stop the watchers and OTLP receivers this process started and forget them (tests; a
     clean shutdown)."""
-    for started in list(_started):
-        started["handle"].stop(timeout=10)
-    _started.clear()
-    _start.clear()
+    _stop_watchers()
     for receiver in list(_receivers):
         receiver["receiver"].stop()
     _receivers.clear()

@@ -1,15 +1,17 @@
 """The dashboard's one door to ``core``, and the only place caching lives.
 
 * The engine is ``st.cache_resource``, keyed by the database URL, so two databases never
-  share one (the background watcher lives in ``dashboard.background``).
-* Queries are ``st.cache_data`` with a short TTL and the *data version* in their key: the
-  version (number of source files and when one was last written) changes as soon as the
-  ingester commits, so the next rerun misses the cache and shows the new data. The router
-  reads the version once per run (:func:`begin_run`); every query of that run uses it.
-* Costs are cached the same way, with the prices' fingerprint (``PriceBook.fingerprint``:
-  the user file and ingested prices) in the key as well, so an edited prices file shows on
-  the next rerun. A page of runs gets its costs, provenance and failure class from
-  ``core.annotate.annotate_runs``, like ``baton runs``.
+  share one (``dashboard.freshness``; the background watcher lives in ``dashboard.background``).
+* Queries are ``st.cache_data`` with the *data version* in their key and no time limit:
+  the version (number of source files and when one was last written) changes as soon as
+  the ingester commits, so the next rerun misses the cache and shows the new data, and an
+  unchanged database is never queried twice for one view. The router reads the version
+  once per run (:func:`begin_run`); every query of that run uses it.
+* Costs and failure classes are aggregated in SQL over ``core.rollup``'s per-run rows,
+  brought up to date once per data version (only the runs that changed are recomputed),
+  with the prices' fingerprint (``PriceBook.fingerprint``: the user file and ingested
+  prices) in the key as well, so an edited prices file shows on the next rerun. The figures
+  are ``core.costs``' and ``core.failures``' own, as ``baton runs`` and ``baton costs`` give them.
 * Functions whose cost or failure analysis fails raise :class:`NotAvailable` (or leave a
   note), so a page can say so instead of crashing.
 
@@ -27,16 +29,16 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import diff as core_diff
 from core import lineage as core_lineage
-from core import queries, run_search, timeline
-from core.annotate import annotate_runs
-from core.costs import costs_by, event_costs, run_costs
-from core.db import default_url, make_engine
-from core.errors import NotFound
+from core import queries, rollup, run_search
+from core import watched_folders as core_watched
+from core.costs import run_costs
+from core.errors import Ambiguous, NotFound
 from core.failures import CLASSES, failed_runs
 from core.prices import PriceBook, load_price_book
 from core.store import Store
+from dashboard import data_timeline, freshness, lineage_chart, rollup_refresh
 
-TTL = 2  # seconds: the most a cached answer may lag behind the database
+TTL = None  # answers are keyed by the data version: they never go stale by age
 RunFilter = run_search.RunFilter
 SORT_COLUMNS = tuple(run_search.SORT_COLUMNS)
 
@@ -45,58 +47,20 @@ class NotAvailable(Exception):
     """A feature whose core analysis failed (prices, costs, failures); the message says which."""
 
 
-# -- resources ---------------------------------------------------------------------------------
-def db_url() -> str:
-    return default_url()
-
-
-@st.cache_resource(show_spinner=False)
-def _engine(url: str) -> Engine:
-    return make_engine(url)
-
-
-def get_engine(url: str | None = None) -> Engine:
-    """The engine of ``url``, by default BATON_DB_URL (or ~/.baton/baton.db); also used by
-    the background watcher."""
-    return _engine(url or db_url())
-
-
-# -- freshness ---------------------------------------------------------------------------------
-_RUN_VERSION = "_baton_run_data_version"
-
-
-def _read_version() -> tuple[int, str]:
-    return queries.data_version(get_engine())
-
-
-def begin_run() -> None:
-    """Read the data version once for this run of the page (the router calls this first in
-    every full run): the run's queries are all keyed by it, and it is one query, not one
-    per cached call."""
-    st.session_state[_RUN_VERSION] = (db_url(), _read_version())
-
-
-def data_version() -> tuple[int, str]:
-    """Changes whenever the ingester commits anything (every write touches source_file).
-
-    Within a full run started by the router: the version read at its start. Anywhere else
-    (a fragment's timer tick, a script without the router, no Streamlit at all): read now.
-    """
-    ctx = get_script_run_ctx(suppress_warning=True)
-    if ctx is not None and not ctx.fragment_ids_this_run:
-        noted = st.session_state.get(_RUN_VERSION)
-        if noted is not None and noted[0] == db_url():
-            return noted[1]
-    return _read_version()
-
-
-def _key() -> tuple[str, tuple[int, str]]:
-    return db_url(), data_version()
+# -- resources and freshness (dashboard.freshness) -----------------------------------------------
+db_url, get_engine, begin_run, data_version = (
+    freshness.db_url,
+    freshness.get_engine,
+    freshness.begin_run,
+    freshness.data_version,
+)
+_engine, _key = freshness.engine, freshness.key
 
 
 def clear_caches() -> None:
     """Forget every cached answer (tests and the benchmark measure cold reruns)."""
     st.cache_data.clear()
+    rollup_refresh.forget()
 
 
 # -- costs ------------------------------------------------------------------------------------
@@ -104,15 +68,29 @@ def _price_book(engine: Engine) -> PriceBook:
     return load_price_book(engine)
 
 
-def _reported_only(rows: list[dict[str, Any]]) -> None:
-    """Cost provenance before (or without) pricing, the one rule for every page: a cost the
-    source reported is "reported", a reported $0 included; no reported cost has none."""
-    for row in rows:
-        row["cost_provenance"] = "reported" if row["cost_usd"] is not None else None
-
-
 # -- overview ----------------------------------------------------------------------------------
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def _rolled_up() -> tuple[tuple[str, Any], str, rollup.Refreshed | None]:
+    """(key of this data version, prices fingerprint, what the rollup refresh found: None
+    while a backlog is priced in the background, the figures then partial); NotAvailable
+    when prices cannot be read or the rollup cannot be written."""
+    key = _key()
+    try:
+        book = _price_book(_engine(key[0]))
+        fingerprint = book.fingerprint()
+        done = rollup_refresh.refresh(_engine(key[0]), key[0], key[1], fingerprint, book)
+    except Exception as exc:
+        raise NotAvailable(
+            f"Costs and failure classes could not be computed: {exc.__class__.__name__}: {exc}"
+        ) from exc
+    return key, fingerprint, done
+
+
+def pricing_note() -> str | None:
+    """A line for pages while a backlog of runs is priced in the background, else None."""
+    return rollup_refresh.pricing_note(db_url())
+
+
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
 def _overview(key: tuple[str, Any]) -> dict[str, Any]:
     engine = _engine(key[0])
     page = run_search.search_runs(engine, RunFilter(statuses=("failed",)), sort="ended_at", page_size=8)
@@ -126,7 +104,11 @@ def _overview(key: tuple[str, Any]) -> dict[str, Any]:
 
 
 def overview() -> dict[str, Any]:
-    return _overview(_key())
+    try:  # the recent failures carry their class from the rollup rows
+        key, _, _ = _rolled_up()
+    except NotAvailable:
+        key = _key()
+    return _overview(key)
 
 
 # -- runs --------------------------------------------------------------------------------------
@@ -152,41 +134,25 @@ def _search(
     }
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
-def _annotated_search(
-    key: tuple[str, Any],
-    prices: str,
-    flt: RunFilter,
-    sort: str,
-    descending: bool,
-    page: int,
-    page_size: int,
-    _book: PriceBook,
-) -> dict[str, Any]:
-    """The page with each row's cost, provenance and failure class, as ``baton runs`` gives
-    them; ``prices`` (the book's fingerprint) is in the key so an edited prices file shows
-    on the next rerun."""
-    result = _search(key, flt, sort, descending, page, page_size)
-    annotate_runs(_engine(key[0]), result["rows"], _book)
-    return result
-
-
 def search_runs(
     flt: RunFilter, sort: str = "started_at", descending: bool = True, page: int = 0, page_size: int = 50
 ) -> dict[str, Any]:
-    """A page of runs: rows (with cost, provenance and failure class), total, page, pages."""
-    key = _key()
-    result = _search(key, flt, sort, descending, page, page_size)
+    """A page of runs: rows (with cost, provenance and failure class from the rollup), total,
+    page, pages. Sorting and cost filters run in the database, on the priced cost too."""
+    note = None
     try:
-        book = _price_book(_engine(key[0]))
-        result = _annotated_search(key, book.fingerprint(), flt, sort, descending, page, page_size, book)
-        result["costs_note"] = None
-    except Exception as exc:  # pricing or failure analysis failing: reported costs only
-        result["costs_note"] = (
-            f"Computed costs are not available ({exc.__class__.__name__}); showing reported costs only."
-        )
-        _reported_only(result["rows"])
+        key, _, _ = _rolled_up()
+    except NotAvailable as exc:  # pricing or failure analysis failing: reported costs only
+        key = _key()
+        note = f"Computed costs are not available ({short_error(exc)}); showing reported costs only."
+    result = dict(_search(key, flt, sort, descending, page, page_size))
+    result["costs_note"] = note
     return result
+
+
+def short_error(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc
+    return cause.__class__.__name__
 
 
 @st.cache_data(ttl=30, max_entries=8, show_spinner=False)
@@ -220,8 +186,17 @@ def _run(key: tuple[str, Any], run_id: str) -> dict[str, Any] | None:
 
 
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
-def _run_cost(key: tuple[str, Any], prices: str, run_id: str, _book: PriceBook) -> dict[str, Any] | None:
-    """The run's cost summary (``CostSummary.to_dict``); None for a run without model calls."""
+def _run_cost(key: tuple[str, Any], prices: str, run_id: str) -> dict[str, Any] | None:
+    """The run's cost summary (``CostSummary.to_dict``) from its rollup rows; None for a run
+    without model calls."""
+    (cost,) = rollup.costs_by(_engine(key[0]), "run", run_ids=[run_id]) or (None,)
+    return cost.to_dict() if cost is not None else None
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def _run_cost_priced(
+    key: tuple[str, Any], prices: str, run_id: str, _book: PriceBook
+) -> dict[str, Any] | None:
     cost = run_costs(_engine(key[0]), [run_id], _book).get(run_id)
     return cost.to_dict() if cost is not None else None
 
@@ -232,23 +207,43 @@ def run(run_id: str) -> dict[str, Any] | None:
     found = _run(key, run_id)
     if found is None:
         return None
+    found = dict(found)
     found["cost"] = None
     try:
-        book = _price_book(_engine(key[0]))
-        found["cost"] = _run_cost(key, book.fingerprint(), run_id, book)
-    except Exception as exc:
-        found["notes"] = [f"Cost is not available ({exc.__class__.__name__}: {exc}).", *found["notes"]]
+        key, fingerprint, done = _rolled_up()
+        if done is None:  # its rollup rows may not be there yet
+            raise NotAvailable("a backlog is being priced")
+        found["cost"] = _run_cost(key, fingerprint, run_id)
+    except NotAvailable:  # the rollup cannot be written (a read-only database): price it here
+        try:
+            book = _price_book(_engine(key[0]))
+            found["cost"] = _run_cost_priced(key, book.fingerprint(), run_id, book)
+        except Exception as exc:
+            found["notes"] = [f"Cost is not available ({exc.__class__.__name__}: {exc}).", *found["notes"]]
     return found
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def _run_names(key: tuple[str, Any], run_ids: tuple[str, ...]) -> dict[str, str]:
-    return run_search.native_ids(_engine(key[0]), run_ids)
+    return run_search.names(_engine(key[0]), run_ids)
 
 
 def run_names(run_ids: tuple[str, ...]) -> dict[str, str]:
-    """Baton run id -> the framework's own id."""
+    """Baton run id -> the run's short human name (``core.run_names``)."""
     return _run_names(_key(), run_ids)
+
+
+def find_run(ref: str) -> tuple[str | None, str | None]:
+    """(run id, None), or (None, what is wrong: no such run, or an ambiguous prefix and the
+    runs it matches)."""
+    try:
+        return queries.resolve_run_id(get_engine(), ref), None
+    except NotFound:
+        return None, None
+    except Ambiguous as exc:
+        return None, str(exc)
+    except Exception as exc:
+        return None, f"Could not look the run up: {exc.__class__.__name__}: {exc}"
 
 
 def resolve_run(ref: str) -> str | None:
@@ -282,11 +277,21 @@ def checkpoint(checkpoint_id: str) -> dict[str, Any] | None:
 
 
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
-def _lineage(key: tuple[str, Any], run_id: str, selected: str | None, expand: bool) -> dict[str, Any]:
+def _lineage(
+    key: tuple[str, Any], run_id: str, selected: str | None, expand: bool, expanded: tuple[str, ...]
+) -> dict[str, Any]:
     cps = _checkpoints(key, run_id)
-    model = core_lineage.build(cps, selected, collapse_min=10**9 if expand else core_lineage.COLLAPSE_MIN)
+    model = core_lineage.build(
+        cps,
+        selected,
+        collapse_min=10**9 if expand else core_lineage.COLLAPSE_MIN,
+        expanded=frozenset(expanded),
+    )
     return {
         "dot": core_lineage.to_dot(model, selected),
+        "chart": lineage_chart.option(model, selected),
+        "node_checkpoints": [n.checkpoint_ids for n in model.nodes],
+        "node_collapsed": [n.collapsed for n in model.nodes],
         "nodes": len(model.nodes),
         "checkpoints": len(cps),
         "collapsed": sum(1 for n in model.nodes if n.collapsed),
@@ -298,9 +303,13 @@ def _lineage(key: tuple[str, Any], run_id: str, selected: str | None, expand: bo
     }
 
 
-def lineage(run_id: str, selected: str | None = None, expand: bool = False) -> dict[str, Any]:
-    """The lineage graph as DOT plus its counts (``expand`` shows every checkpoint)."""
-    return _lineage(_key(), run_id, selected, expand)
+def lineage(
+    run_id: str, selected: str | None = None, expand: bool = False, expanded: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The lineage graph (ECharts option and DOT) plus its counts; ``expand`` shows every
+    checkpoint, ``expanded`` names checkpoints of stretches the user opened. Node ``i`` of
+    the chart holds ``node_checkpoints[i]``."""
+    return _lineage(_key(), run_id, selected, expand, tuple(sorted(expanded)))
 
 
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
@@ -316,106 +325,55 @@ def diff(old_id: str, new_id: str) -> list[dict[str, Any]]:
     return _diff(_key(), old_id, new_id)
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
-def _timeline_order(key: tuple[str, Any], run_id: str) -> timeline.Order:
-    """The run's whole nested order (light): paging and filtering reuse it."""
-    return timeline.run_order(_engine(key[0]), run_id)
-
-
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
-def _timeline(
-    key: tuple[str, Any],
-    prices: str | None,
-    run_id: str,
-    kinds: tuple[str, ...],
-    errors_only: bool,
-    offset: int,
-    limit: int,
-    _book: PriceBook | None,
-) -> dict[str, Any]:
-    engine = _engine(key[0])
-    result = timeline.order_page(engine, _timeline_order(key, run_id), kinds, errors_only, offset, limit)
-    note = _price_events(engine, run_id, result.rows, _book)
-    return {
-        "rows": result.rows,
-        "total": result.total,
-        "kinds": result.kinds,
-        "errors": result.errors,
-        "cost_note": note,
-    }
-
-
-def _price_events(
-    engine: Engine, run_id: str, rows: list[dict[str, Any]], book: PriceBook | None
-) -> str | None:
-    """Give model calls on the page their cost and provenance (reported, computed, unpriced),
-    priced by core.costs like the run's totals."""
-    _reported_only(rows)
-    if book is None:
-        return "Computed costs per call are not available; reported costs only."
-    calls = [row["id"] for row in rows if row["kind"] in ("llm_call", "usage")]
-    if not calls:
-        return None
-    try:
-        priced = event_costs(engine, run_id, calls, book)
-    except Exception as exc:  # pricing failing: reported costs only
-        return f"Computed costs per call are not available ({exc.__class__.__name__}); reported costs only."
-    for row in rows:
-        cost = priced.get(row["id"])
-        if cost is not None:
-            row["cost_usd"], row["cost_provenance"] = cost.cost_usd, cost.provenance
-    return None
-
-
-def events(
-    run_id: str, kinds: tuple[str, ...] = (), errors_only: bool = False, offset: int = 0, limit: int = 200
-) -> dict[str, Any]:
-    """A page of the run's nested event timeline (model calls with their cost)."""
-    key = _key()
-    try:
-        book = _price_book(_engine(key[0]))
-    except Exception:  # prices failing to load: the page still lists the events
-        book = None
-    fingerprint = book.fingerprint() if book is not None else None
-    return _timeline(key, fingerprint, run_id, kinds, errors_only, offset, limit, book)
-
-
-def event_data(event_id: str) -> Any:
-    return timeline.event_data(get_engine(), event_id)
+events, event_data = data_timeline.events, data_timeline.event_data  # the Run page's Timeline
 
 
 # -- costs and failures ------------------------------------------------------------------------
+COST_GROUP_LIMIT = 500  # groups shown (by run: the costliest runs)
+
+
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def _costs(key: tuple[str, Any], prices: str, by: str, _book: PriceBook) -> list[dict[str, Any]]:
+def _costs(key: tuple[str, Any], prices: str, by: str) -> dict[str, Any]:
+    engine = _engine(key[0])
     try:
-        return [s.to_dict() for s in costs_by(_engine(key[0]), by, _book)]
+        rows = [s.to_dict() for s in rollup.costs_by(engine, by, limit=COST_GROUP_LIMIT)]
+        totals = rollup.cost_totals(engine).to_dict()
+        groups = len(rows) if len(rows) < COST_GROUP_LIMIT else rollup.group_count(engine, by)
     except Exception as exc:
         raise NotAvailable(f"Costs could not be computed: {exc.__class__.__name__}: {exc}") from exc
+    return {"rows": rows, "totals": totals, "groups": groups}
 
 
-def costs(by: str) -> list[dict[str, Any]]:
-    """Cost summaries grouped by run, agent, model, framework or day (NotAvailable when the
-    prices cannot be read or the costs cannot be computed)."""
-    key = _key()
-    try:
-        book = _price_book(_engine(key[0]))
-    except Exception as exc:
-        raise NotAvailable(f"Prices could not be read: {exc.__class__.__name__}: {exc}") from exc
-    return _costs(key, book.fingerprint(), by, book)
+def costs(by: str) -> dict[str, Any]:
+    """Cost summaries grouped by run, agent, model, framework or day, highest first (at most
+    COST_GROUP_LIMIT), ``totals`` over every call and the number of ``groups``
+    (NotAvailable when the prices cannot be read or the costs cannot be computed)."""
+    key, fingerprint, done = _rolled_up()
+    if done is not None:  # keyed by what changes the costs: unrelated new files reuse the answer
+        key = (key[0], ("costs", done.costs_version))
+    return _costs(key, fingerprint, by)
 
 
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
-def _failures(key: tuple[str, Any]) -> list[dict[str, Any]]:
+def _failures(key: tuple[str, Any], prices: str, classes: tuple[str, ...], members: int) -> dict[str, Any]:
+    engine = _engine(key[0])
     try:
-        infos = failed_runs(_engine(key[0]))
+        return {
+            "classes": rollup.failure_classes(engine),
+            "groups": rollup.failure_groups(engine, members, list(classes) or None),
+        }
     except Exception as exc:
         raise NotAvailable(f"Failure analysis failed: {exc.__class__.__name__}: {exc}") from exc
-    return [info.to_dict() for info in infos]
 
 
-def failures() -> list[dict[str, Any]]:
-    """Every failed run's FailureInfo as a dict (class, reason, normalized reason, last good)."""
-    return _failures(_key())
+def failures(classes: tuple[str, ...] = (), members: int = 20) -> dict[str, Any]:
+    """``classes``: failure class -> failed runs; ``groups``: failed runs by class and
+    normalized reason, biggest first, each with its count, a real example reason and its
+    ``members`` latest runs' FailureInfo dicts (only of ``classes`` when given)."""
+    key, fingerprint, done = _rolled_up()
+    if done is not None:
+        key = (key[0], ("failures", done.failures_version))
+    return _failures(key, fingerprint, tuple(sorted(classes)), members)
 
 
 def failure_classes() -> dict[str, str]:
@@ -426,6 +384,16 @@ def failure_classes() -> dict[str, str]:
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def _files(key: tuple[str, Any], outcome: str) -> list[dict[str, Any]]:
     return queries.source_files(_engine(key[0]), outcome)
+
+
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def _file_counts(key: tuple[str, Any]) -> dict[str, int]:
+    return queries.file_outcome_counts(_engine(key[0]))
+
+
+def file_counts() -> dict[str, int]:
+    """Source files by outcome (loaded, ignored, failed, deleted)."""
+    return _file_counts(_key())
 
 
 def files(outcome: str) -> list[dict[str, Any]]:
@@ -454,7 +422,8 @@ def warnings() -> list[dict[str, Any]]:
 
 
 def add_folder(path_text: str) -> dict[str, Any]:
-    """Ingest a folder now (the running watcher keeps its own folders). Returns the summary."""
+    """Load a folder now and watch it from then on (kept in the database: it survives a
+    restart; ``remove_folder`` stops it). Returns the load's summary."""
     from ingest.loader import ingest_paths
 
     path = Path(path_text.strip()).expanduser()
@@ -462,10 +431,33 @@ def add_folder(path_text: str) -> dict[str, Any]:
         raise NotFound("Type a folder path first.")
     if not path.exists():
         raise NotFound(f"{path} does not exist.")
+    path = path.resolve()
     summary = ingest_paths([path], Store(get_engine()))
+    added = core_watched.add_folder(get_engine(), str(path))
+    _folders_changed[0] += 1
     if get_script_run_ctx(suppress_warning=True) is not None:
         begin_run()  # the rest of this run shows what was just loaded
-    return summary.as_dict() | {"path": str(path), "failures": summary.failures[:20]}
+    return summary.as_dict() | {"path": str(path), "failures": summary.failures[:20], "added": added}
+
+
+_folders_changed = [0]  # add/remove in this process: the folder list's cache key
+
+
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def _watched(url: str, changed: int) -> list[str]:
+    return core_watched.list_folders(_engine(url))
+
+
+def watched_folders() -> list[str]:
+    """The folders added on the Ingest page (watched until removed)."""
+    return _watched(db_url(), _folders_changed[0])
+
+
+def remove_folder(path: str) -> bool:
+    """Stop watching a folder added on the Ingest page (what it loaded stays)."""
+    removed = core_watched.remove_folder(get_engine(), path)
+    _folders_changed[0] += 1
+    return removed
 
 
 # -- resume exports ----------------------------------------------------------------------------

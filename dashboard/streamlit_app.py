@@ -15,15 +15,20 @@ from dashboard.ui import PAGES, live_refresh, md_escape, short
 
 st.set_page_config(page_title="Baton", page_icon="🎛️", layout="wide")
 
+
+def overview_alias() -> None:
+    st.switch_page(PAGES["overview"])
+
+
 pages = [
-    st.Page(
-        PAGES["overview"], title="Overview", icon=":material/dashboard:", url_path="overview", default=True
-    ),
+    st.Page(PAGES["overview"], title="Overview", icon=":material/dashboard:", url_path="home", default=True),
     st.Page(PAGES["runs"], title="Runs", icon=":material/table_rows:", url_path="runs"),
     st.Page(PAGES["run"], title="Run", icon=":material/account_tree:", url_path="run"),
     st.Page(PAGES["costs"], title="Costs", icon=":material/payments:", url_path="costs"),
     st.Page(PAGES["failures"], title="Failures", icon=":material/error:", url_path="failures"),
     st.Page(PAGES["ingest"], title="Ingest", icon=":material/folder_open:", url_path="ingest"),
+    # /overview names the Overview too (the default page lives at /).
+    st.Page(overview_alias, title="Overview", url_path="overview", visibility="hidden"),
 ]
 navigation = st.navigation(pages)
 

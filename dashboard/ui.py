@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -50,6 +51,15 @@ def tail(text: Any, width: int = 40) -> str:
     return value if len(value) <= width else "…" + value[-(width - 1) :]
 
 
+def run_label(run: dict[str, Any]) -> str:
+    """A run's short human name (``core.run_names``), else the tail of its own id."""
+    return run.get("name") or tail(run.get("native_id"), 40) or "—"
+
+
+def run_short_id(run: dict[str, Any]) -> str:
+    return str(run.get("id") or run.get("run_id") or "")[:8]
+
+
 def status_label(status: str | None) -> str:
     """Plain text: emoji do not render in every browser's data grid."""
     return status or "unknown"
@@ -80,7 +90,23 @@ def money(value: float | None, provenance: str | None = None) -> str:
     return f"${value:,.2f}"
 
 
-def when(value: Any, milliseconds: bool = False) -> str:
+def _zone() -> tzinfo:
+    """The browser's time zone (``st.context.timezone``), else UTC."""
+    try:
+        name = st.context.timezone
+        return ZoneInfo(name) if name else UTC
+    except Exception:  # no browser (AppTest, bare mode) or a zone this system does not know
+        return UTC
+
+
+def zone_name() -> str:
+    """The abbreviation of the zone times are shown in (UTC, CET, ...): table headers say it."""
+    return datetime.now(_zone()).tzname() or "UTC"
+
+
+def when(value: Any, milliseconds: bool = False, zone: bool = False) -> str:
+    """A timestamp in the browser's time zone; ``zone`` appends its name (a lone value; a
+    table names the zone in its header)."""
     if value is None or value == "":
         return "—"
     if isinstance(value, str):
@@ -88,9 +114,34 @@ def when(value: Any, milliseconds: bool = False) -> str:
             value = datetime.fromisoformat(value)
         except ValueError:
             return value
-    if milliseconds:
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-    return value.strftime("%Y-%m-%d %H:%M:%S")
+    if value.tzinfo is not None:
+        value = value.astimezone(_zone())
+    text = (
+        value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if milliseconds else value.strftime("%Y-%m-%d %H:%M:%S")
+    )
+    return f"{text} {value.tzname() or ''}".rstrip() if zone else text
+
+
+def ago(value: Any) -> str:
+    """How long ago, in words (``3 min ago``); empty when unknown."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        seconds = (datetime.now(UTC) - moment).total_seconds()
+    except (TypeError, ValueError):
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:,.0f} {unit} ago"
+    return "just now" if seconds >= 0 else ""
+
+
+def failure_cell(run: dict[str, Any]) -> str:
+    """``class: reason`` of a failed run for a table cell; empty otherwise (never None)."""
+    reason = short(run.get("failure_reason"), 160)
+    klass = run.get("failure_class")
+    if klass and reason:
+        return f"{klass}: {reason}"
+    return klass or reason
 
 
 def duration(start: Any, end: Any) -> str:

@@ -4,6 +4,7 @@ figures themselves are for people to read: no speed is asserted here)."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 
@@ -123,3 +124,26 @@ def test_the_langgraph_benchmark_loads_the_database_and_prints_each_measure() ->
         "unchanged re-ingest checkpoints/s",
     ):
         assert re.search(rf"^\s*{measure}\s+{NUMBER}x?\b", out, re.MULTILINE), measure
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.skipif(not shutil.which("chromium"), reason="chromium is not installed")
+def test_the_browser_benchmark_prints_each_view_the_live_refresh_and_the_peak_rss() -> None:
+    pytest.importorskip("playwright.sync_api")
+    out, _ = _run(
+        "bench/dashboard_browser.py",
+        "--runs",
+        "300",
+        "--repeat",
+        "1",
+        "--live-seconds",
+        "3",
+        "--only",
+        "Overview,Runs,Costs by run,Failures",
+    )
+    for view in ("Overview", "Runs", "Costs by run", "Failures"):
+        assert re.search(
+            rf"^{view}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s", out, re.M
+        ), view
+    assert re.search(rf"^idle Overview: {NUMBER} % of one core; with one new file/s: {NUMBER} %", out, re.M)
+    assert re.search(rf"^server peak RSS: {NUMBER} MB", out, re.M)

@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     print_table(
         (
             "id",
+            "name",
             "framework",
             "status",
             "agents",
@@ -68,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         [
             (
                 r["id"],
+                r["name"],
                 r["framework"],
                 r["status"],
                 ",".join(r["agents"]),

@@ -1,4 +1,5 @@
-"""Costs: by model, agent, framework, day and run; unpriced usage called out, never $0."""
+"""Costs: by model, agent, framework, day and run (the grouping is in the URL, ``?by=``);
+unpriced usage called out, never $0. Summed in the database (``core.rollup``)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,20 @@ st.caption(
 )
 by = (
     st.segmented_control(
-        "Group by", list(GROUPS), format_func=GROUPS.get, default="model", key="costs_by", required=True
+        "Group by",
+        list(GROUPS),
+        format_func=GROUPS.get,
+        default="model",
+        key="by",
+        required=True,
+        bind="query-params",
     )
     or "model"
 )
-rows = ui.load_or_stop("the costs", lambda: data.costs(by))
+result = ui.load_or_stop("the costs", lambda: data.costs(by))
+if note := data.pricing_note():
+    st.info(note, icon=":material/hourglass_top:")
+rows, totals = result["rows"], result["totals"]
 
 if not rows:
     st.info(
@@ -31,13 +41,12 @@ if not rows:
         ui.empty_database_help()
     st.stop()
 
-priced = [r["cost_usd"] for r in rows if r["cost_usd"] is not None]
 cols = st.columns(4)
-cols[0].metric("Priced total", ui.money(sum(priced)) if priced else "—")
-cols[1].metric("Calls", f"{sum(r['calls'] for r in rows):,}")
-cols[2].metric("Unpriced calls", f"{sum(r['unpriced_calls'] for r in rows):,}")
-cols[3].metric("Unpriced tokens", f"{sum(r['unpriced_tokens'] for r in rows):,}")
-unpriced_models = sorted({m for r in rows for m in r["unpriced_models"]})
+cols[0].metric("Priced total", ui.money(totals["cost_usd"]) if totals["cost_usd"] is not None else "—")
+cols[1].metric("Calls", f"{totals['calls']:,}")
+cols[2].metric("Unpriced calls", f"{totals['unpriced_calls']:,}")
+cols[3].metric("Unpriced tokens", f"{totals['unpriced_tokens']:,}")
+unpriced_models = totals["unpriced_models"]
 if unpriced_models:
     st.warning(
         "No price known for: "
@@ -56,16 +65,17 @@ if by == "day":
             height=240,
         )
 
-labels = {r["key"]: r["key"] for r in rows}
+names = data.run_names(tuple(r["key"] for r in rows)) if by == "run" else {}
+columns = {GROUPS[by].lower(): [names.get(r["key"]) or r["key"] or "(none)" for r in rows]}
 if by == "run":
-    labels = data.run_names(tuple(r["key"] for r in rows))
+    columns["id"] = [str(r["key"])[:8] for r in rows]
 frame = pd.DataFrame(
-    {
-        GROUPS[by].lower(): [ui.tail(labels.get(r["key"], r["key"]) or "(none)", 60) for r in rows],
+    columns
+    | {
         "cost": [
             ui.money(r["cost_usd"], r["provenance"])
             + (
-                f" + {r['unpriced_calls']} unpriced"
+                f" + {r['unpriced_calls']:,} unpriced"
                 if r["cost_usd"] is not None and r["unpriced_calls"]
                 else ""
             )
@@ -78,9 +88,12 @@ frame = pd.DataFrame(
         "cache read": [r["cache_read_tokens"] for r in rows],
         "cache write": [r["cache_write_tokens"] for r in rows],
         "unpriced calls": [r["unpriced_calls"] for r in rows],
-        "prices used": [ui.short("; ".join(f"{k}: {v}" for k, v in r["prices"].items()), 120) for r in rows],
+        "prices used": ["; ".join(f"{k}: {v}" for k, v in r["prices"].items()) for r in rows],
     }
 )
+if result["groups"] > len(rows):
+    st.caption(f"The {len(rows):,} costliest of {result['groups']:,} {GROUPS[by].lower()}s.")
+number = {"format": "localized", "width": 95}
 event = st.dataframe(
     frame,
     hide_index=True,
@@ -88,6 +101,18 @@ event = st.dataframe(
     key=f"costs_table_{by}",
     on_select="rerun" if by == "run" else "ignore",
     selection_mode="single-row",
+    column_config={
+        GROUPS[by].lower(): st.column_config.TextColumn(width=260, pinned=True),
+        "cost": st.column_config.TextColumn(width=150),
+        "provenance": st.column_config.TextColumn(width=130),
+        "calls": st.column_config.NumberColumn(**number),
+        "input tokens": st.column_config.NumberColumn(**number),
+        "output tokens": st.column_config.NumberColumn(**number),
+        "cache read": st.column_config.NumberColumn(**number),
+        "cache write": st.column_config.NumberColumn(**number),
+        "unpriced calls": st.column_config.NumberColumn(**number),
+        "prices used": st.column_config.TextColumn(width="large", help="Hover a cell to read it whole"),
+    },
 )
 if by == "run":
     st.caption("Select a row to open the run.")

@@ -57,22 +57,43 @@ else:
         st.caption(f"Last refused: {ui.md_escape(ui.short(otlp['last_error'], 300))}")
 
 st.subheader("Add a folder")
+ADDED = "_ingest_added"  # the last confirmation: kept across live refreshes until dismissed
 with st.form("add_folder", clear_on_submit=False, border=True):
-    path = st.text_input("Folder (or file) to load now", placeholder="/path/to/agent/checkpoints")
-    submitted = st.form_submit_button("Load it")
+    path = st.text_input(
+        "Folder (or file) to load now and watch from then on", placeholder="/path/to/agent/checkpoints"
+    )
+    submitted = st.form_submit_button("Load and watch it")
 if submitted:
     try:
         with st.spinner("Loading…"):
             summary = data.add_folder(path)
+        background.start()  # the watcher restarts with the new folder
     except Exception as exc:
+        st.session_state.pop(ADDED, None)
         st.error(ui.md_escape(ui.short(exc, 300)))
     else:
-        st.success(
-            f"{summary['files_loaded']} loaded, {summary['files_unchanged']} unchanged, "
-            f"{summary['files_ignored']} ignored, {summary['files_failed']} failed "
-            f"({summary['files_seen']} files seen in {summary['seconds']} s)."
-        )
-        st.caption("Loaded once. To keep watching it, add it to BATON_WATCH or run `baton watch` on it.")
+        st.session_state[ADDED] = summary
+confirmed = st.session_state.get(ADDED)
+if confirmed:
+    st.success(
+        f"{ui.md_escape(confirmed['path'])}: {confirmed['files_loaded']:,} loaded, "
+        f"{confirmed['files_unchanged']:,} unchanged, {confirmed['files_ignored']:,} ignored, "
+        f"{confirmed['files_failed']:,} failed ({confirmed['files_seen']:,} files seen in {confirmed['seconds']} s). "
+        + ("Watched from now on, also after a restart." if confirmed.get("added") else "Already watched.")
+    )
+    if st.button("Dismiss", key="ingest_dismiss"):
+        st.session_state.pop(ADDED, None)
+        st.rerun()
+added = data.watched_folders()
+if added:
+    st.caption("Folders you added (kept in the database; removing one keeps what it loaded):")
+    for folder in added:
+        cols = st.columns([8, 1], vertical_alignment="center")
+        cols[0].code(folder, language=None)
+        if cols[1].button("Remove", key=f"remove_{folder}"):
+            data.remove_folder(folder)
+            background.start()
+            st.rerun()
 
 failed = data.files("failed")
 ignored = data.files("ignored")
@@ -85,7 +106,7 @@ if failed:
                 "file": [f["path"] for f in failed],
                 "line": [f["error_line"] for f in failed],
                 "why": [ui.short(f["error"], 300) for f in failed],
-                "seen": [ui.when(f["seen_at"]) for f in failed],
+                f"seen ({ui.zone_name()})": [ui.when(f["seen_at"]) for f in failed],
             }
         ),
         hide_index=True,
@@ -141,5 +162,5 @@ if deleted:
     st.subheader(f"Deleted files ({len(deleted):,})")
     st.caption("Gone from disk; the runs they described are kept.")
     st.dataframe(pd.DataFrame({"file": [f["path"] for f in deleted]}), hide_index=True, width="stretch")
-if state is not None and not failed and not ignored and not data.files("loaded"):
+if state is not None and not failed and not ignored and not data.file_counts().get("loaded"):
     ui.empty_database_help()

@@ -11,9 +11,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, ui
+from dashboard.diff_panel import render_diff
+from dashboard.lineage_panel import render_lineage
+from dashboard.timeline_panel import render_timeline
 
 TABS = ["Lineage", "Diff", "Timeline", "Resume"]
-EVENT_PAGE = 200
 
 
 def checkpoint_label(cp: dict) -> str:
@@ -31,15 +33,22 @@ def pick_run() -> None:
     )
     ref = st.text_input("Run id (Baton id, the framework's own id, or a unique prefix)", key="run_ref")
     if ref:
-        run_id = data.resolve_run(ref)
+        run_id, problem = data.find_run(ref)
         if run_id:
             ui.open_run(run_id)
-        st.error(f"No single run matches {ui.md_escape(ref)!s}.")
+        st.error(ui.md_escape(problem or f"No single run matches {ref}."))
 
 
 def header(run: dict, failure: dict | None, by_id: dict[str, dict]) -> None:
-    st.title(f"Run {ui.md_escape(ui.tail(run['native_id'], 70))}")
-    if run["task"]:
+    st.title(
+        ui.md_escape(ui.run_label(run)),
+        help=f"Baton id {run['id']} · {run['framework']} id {run['native_id']}",
+    )
+    st.caption(
+        f"{ui.md_escape(run['framework'])} run · id {run['short_id']} · "
+        f"started {ui.md_escape(ui.when(run['started_at'], zone=True))} {ui.md_escape(ui.ago(run['started_at']))}"
+    )
+    if run["task"] and run["task"].strip() != run["name"]:
         ui.long_text(run["task"], "the task", limit=300, language=None)
     cols = st.columns(5)
     cols[0].metric("Status", run["status"])
@@ -56,8 +65,8 @@ def header(run: dict, failure: dict | None, by_id: dict[str, dict]) -> None:
         "Framework": run["framework"],
         "Baton id": run["id"],
         "Agents": ", ".join(run["agents"]) or "—",
-        "Started": ui.when(run["started_at"]),
-        "Ended": ui.when(run["ended_at"]),
+        "Started": ui.when(run["started_at"], zone=True),
+        "Ended": ui.when(run["ended_at"], zone=True),
         "Tokens": ui.tokens(
             cost.get("input_tokens", run["input_tokens"]), cost.get("output_tokens", run["output_tokens"])
         ),
@@ -71,6 +80,7 @@ def header(run: dict, failure: dict | None, by_id: dict[str, dict]) -> None:
             width="stretch",
             column_config={"": st.column_config.TextColumn(width="small")},
         )
+        st.code(run["id"], language=None)  # the full id, with a copy button
         for note in run["notes"]:
             st.caption(ui.md_escape(note))
     if right is not None:
@@ -80,7 +90,22 @@ def header(run: dict, failure: dict | None, by_id: dict[str, dict]) -> None:
 
 def failure_box(run: dict, failure: dict | None, by_id: dict[str, dict]) -> None:
     klass = (failure or {}).get("failure_class") or "not classified"
-    st.markdown(f"**Failure class:** {ui.md_escape(klass)}")
+    st.markdown(f"**Failure class:** :red[{ui.md_escape(klass)}]")
+    where = {
+        "Agent": (failure or {}).get("agent"),
+        "Step": (failure or {}).get("step"),
+        "Tool": (failure or {}).get("tool"),
+        "At": ui.when((failure or {}).get("failed_at"), zone=True)
+        if (failure or {}).get("failed_at")
+        else None,
+    }
+    where = {k: str(v) for k, v in where.items() if v not in (None, "")}
+    if where:
+        st.dataframe(
+            pd.DataFrame({"where it failed": list(where), "": list(where.values())}),
+            hide_index=True,
+            width="stretch",
+        )
     reason = (failure or {}).get("reason") or run["failure_reason"]
     if reason:
         ui.long_text(reason, "the failure reason", language=None)
@@ -109,206 +134,22 @@ def _provenance(cost: dict) -> str:
 
 
 def lineage_tab(run_id: str, selected: str, by_id: dict[str, dict]) -> None:
-    expand = st.toggle("Show every checkpoint (no collapsed stretches)", key="lineage_expand")
-    graph = data.lineage(run_id, selected, expand)
-    bits = [
-        f"{graph['checkpoints']} checkpoints",
-        f"{graph['roots']} chain(s)",
-        f"{graph['forks']} fork(s)",
-        f"{graph['restarts']} restart(s)",
-        f"{len(graph['handoffs'])} handoff(s)",
-    ]
-    if graph["collapsed"]:
-        bits.append(f"{graph['collapsed']} long stretch(es) collapsed")
-    if graph["missing_parents"]:
-        bits.append(f"{graph['missing_parents']} with a parent that is not loaded")
-    st.caption(
-        " · ".join(bits) + " · blue outline: selected · red: failed · amber: waiting/paused · "
-        "purple edge: handoff · dashed orange: restart"
-    )
-    # A small graph at its natural size; a big one fitted to the page.
-    st.graphviz_chart(graph["dot"], width="stretch" if graph["nodes"] > 6 else "content")
-    cp = data.checkpoint(selected)
-    if cp is None:
-        st.warning("This checkpoint is no longer in the database.")
-        return
-    st.subheader("Checkpoint")
-    fields = {
-        "Checkpoint": cp["native_id"],
-        "Baton id": cp["id"],
-        "Status": cp["status"],
-        "Agent": cp["agent_id"] or "—",
-        "Step": "—" if cp["step"] is None else str(cp["step"]),
-        "Created": ui.when(cp["created_at"]),
-        "Parent": by_id[cp["parent_id"]]["native_id"]
-        if cp["parent_id"] in by_id
-        else (cp["parent_id"] or "— (root)"),
-        "Source file": cp.get("source_path") or "—",
-    }
-    left, right = st.columns([3, 2])
-    with left:
-        st.dataframe(
-            pd.DataFrame({"field": list(fields), "value": [ui.short(v, 200) for v in fields.values()]}),
-            hide_index=True,
-            width="stretch",
-        )
-        if cp["summary"]:
-            st.caption("Summary")
-            ui.long_text(cp["summary"], "the summary", language=None)
-        if cp["failure_reason"]:
-            st.caption("Failure reason")
-            ui.long_text(cp["failure_reason"], "the failure reason", language=None)
-    with right:
-        st.caption(f"Completed steps ({len(cp['completed_steps'])})")
-        ui.long_text(cp["completed_steps"], "the completed steps", limit=600, language="json")
-        st.caption(f"Remaining steps ({len(cp['remaining_steps'])})")
-        ui.long_text(cp["remaining_steps"], "the remaining steps", limit=600, language="json")
-    with st.expander("Original document (as the framework wrote it)"):
-        size = len(ui.as_text(cp["document"]))
-        if size > 300_000:
-            st.caption(f"{size:,} characters: shown as text")
-            ui.long_text(cp["document"], "the document", limit=20_000, language="json")
-        else:
-            st.json(cp["document"], expanded=2)
+    render_lineage(run_id, selected, by_id, lambda c: checkpoint_label(by_id[c]))
 
 
 def diff_tab(checkpoints: list[dict], selected: str, by_id: dict[str, dict]) -> None:
-    if len(checkpoints) < 2:
-        st.info("This run has a single checkpoint: nothing to compare.")
-        return
-    ids = [cp["id"] for cp in checkpoints]
-    position = ids.index(selected)
-    parent = by_id[selected].get("parent_id")
-    default_old = parent if parent in by_id else ids[position - 1 if position else 1]
-    cols = st.columns(2)
-    old = cols[0].selectbox(
-        "From (older)",
-        ids,
-        index=ids.index(default_old),
-        key=f"diff_from_{selected}",
-        format_func=lambda c: checkpoint_label(by_id[c]),
-    )
-    new = cols[1].selectbox(
-        "To (newer)",
-        ids,
-        index=position,
-        key=f"diff_to_{selected}",
-        format_func=lambda c: checkpoint_label(by_id[c]),
-    )
-    if old == new:
-        st.info("Pick two different checkpoints.")
-        return
-    changes = data.diff(old, new)
-    counts = {
-        kind: sum(1 for c in changes if c["kind"] == kind)
-        for kind in ("added", "removed", "changed", "moved")
-    }
-    metrics = st.columns(4)
-    for column, (kind, count) in zip(metrics, counts.items(), strict=True):
-        column.metric(kind.capitalize(), count)
-    if not changes:
-        st.success("The two documents are identical.")
-        return
-    marks = {"added": "+ added", "removed": "− removed", "changed": "~ changed", "moved": "→ moved"}
-    frame = pd.DataFrame(
-        {
-            "change": [marks[c["kind"]] for c in changes],
-            "path": [c["path"] if c["kind"] != "moved" else f"{c['from']} → {c['path']}" for c in changes],
-            "before": ["" if c["kind"] == "added" else ui.cell(c["old"]) for c in changes],
-            "after": ["" if c["kind"] == "removed" else ui.cell(c["new"]) for c in changes],
-        }
-    )
-    colors = {"+ added": "#2b8a3e", "− removed": "#c92a2a", "~ changed": "#e67700", "→ moved": "#1c7ed6"}
-    styled = frame.style.map(
-        lambda v: f"color: {colors.get(v, 'inherit')}; font-weight: 600", subset=["change"]
-    )
-    st.dataframe(
-        styled,
-        hide_index=True,
-        width="stretch",
-        height=min(38 + 35 * len(changes), 600),
-        column_config={"path": st.column_config.TextColumn(width="medium")},
-    )
-    with st.expander("Full values of every change"):
-        st.json(changes[:500], expanded=1)
-        if len(changes) > 500:
-            st.caption(f"First 500 of {len(changes):,} changes.")
+    render_diff(checkpoints, selected, by_id, lambda c: checkpoint_label(by_id[c]))
 
 
-def timeline_tab(run_id: str) -> None:
-    # One query for the page: the widgets below keep their values in the session.
-    kinds = tuple(st.session_state.get("timeline_kinds", ()))
-    errors_only = bool(st.session_state.get("timeline_errors", False))
-    page = int(st.session_state.get("timeline_page", 1))
-    result = data.events(run_id, kinds, errors_only, (page - 1) * EVENT_PAGE, EVENT_PAGE)
-    if not result["kinds"]:
-        st.info("No events recorded for this run (its framework may write checkpoints only).")
-        return
-    page_count = max(1, -(-result["total"] // EVENT_PAGE))
-    if page > page_count:
-        st.session_state["timeline_page"] = page = page_count
-        result = data.events(run_id, kinds, errors_only, (page - 1) * EVENT_PAGE, EVENT_PAGE)
-    cols = st.columns([4, 2, 2])
-    cols[0].multiselect(
-        "Kinds",
-        sorted(set(result["kinds"]) | set(kinds)),
-        key="timeline_kinds",
-        format_func=lambda k: f"{k} ({result['kinds'].get(k, 0):,})",
-    )
-    cols[1].toggle(f"Errors only ({result['errors']:,})", key="timeline_errors")
-    if page_count > 1:
-        cols[2].number_input("Page", min_value=1, max_value=page_count, key="timeline_page")
-    rows = result["rows"]
-    if result.get("cost_note"):
-        st.caption(result["cost_note"])
-    st.caption(
-        f"{result['total']:,} events · nested where the source nests them · ⚠ marks errors · "
-        "select a row to see its payload"
-    )
-    frame = pd.DataFrame(
-        {
-            "time": [ui.when(r["at"], milliseconds=True) for r in rows],
-            "event": [
-                ("   " * r["depth"])
-                + ("↳ " if r["depth"] else "")
-                + ("⚠ " if r["error"] or r["kind"] == "error" else "")
-                + ui.short(r["name"], 60)
-                for r in rows
-            ],
-            "kind": [r["kind"] for r in rows],
-            "agent": [r["agent_id"] or "" for r in rows],
-            "step / tool": [ui.short(r["tool"] or r["step"] or "", 40) for r in rows],
-            "model": [r["model"] or "" for r in rows],
-            "tokens": [
-                ui.tokens(r["input_tokens"], r["output_tokens"])
-                if r["input_tokens"] or r["output_tokens"]
-                else ""
-                for r in rows
-            ],
-            "cost": [
-                ui.money(r["cost_usd"], r.get("cost_provenance")) if r.get("cost_provenance") else ""
-                for r in rows
-            ],
-            "duration": [f"{r['duration_s']:.2f} s" if r["duration_s"] is not None else "" for r in rows],
-            "error": [ui.short(r["error"], 120) if r["error"] else "" for r in rows],
-        }
-    )
-    event = st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        height=min(38 + 35 * len(rows), 560),
-        on_select="rerun",
-        selection_mode="single-row",
-        key="timeline_table",
-        column_config={"event": st.column_config.TextColumn(width="large")},
-    )
-    picked = ui.selected_row(event)
-    if picked is not None and picked < len(rows):
-        st.caption(f"Payload of {ui.md_escape(ui.short(rows[picked]['name'], 60))}")
-        if rows[picked]["error"]:
-            ui.long_text(rows[picked]["error"], "the error", language=None)
-        st.json(data.event_data(rows[picked]["id"]), expanded=2)
+def timeline_tab(run_id: str, started: object = None) -> None:
+    render_timeline(run_id, started)
+
+
+def opening_checkpoint(checkpoints: list[dict]) -> str:
+    """Where a run opens: its newest failed checkpoint when it has one (the last good one is a
+    click away in the failure box), else its newest."""
+    failed = [cp["id"] for cp in checkpoints if cp["status"] == "failed"]
+    return failed[-1] if failed else checkpoints[-1]["id"]
 
 
 def resume_tab(run_id: str, selected: str) -> None:
@@ -324,11 +165,11 @@ ref = st.query_params.get("run")
 if not ref:
     pick_run()
     st.stop()
-run_id = data.resolve_run(ref)
+run_id, problem = data.find_run(ref)
 run = data.run(run_id) if run_id else None
 if run is None:
     st.title("Run")
-    st.error(f"No run with id {ui.md_escape(ref)} in this database.", icon=":material/search:")
+    st.error(ui.md_escape(problem or f"No run with id {ref} in this database."), icon=":material/search:")
     st.page_link(ui.PAGES["runs"], label="Back to the runs", icon=":material/arrow_back:")
     st.stop()
 
@@ -337,13 +178,13 @@ by_id = {cp["id"]: cp for cp in checkpoints}
 header(run, run.get("failure"), by_id)
 if not checkpoints:
     st.info("This run has no checkpoints (its framework recorded only events).")
-    timeline_tab(run_id)
+    timeline_tab(run_id, run["started_at"])
     st.stop()
 
 ids = [cp["id"] for cp in checkpoints]
 wanted = st.query_params.get("checkpoint")
 if wanted not in by_id:
-    wanted = ids[-1]
+    wanted = opening_checkpoint(checkpoints)
 if st.session_state.get("checkpoint_select") != wanted:
     st.session_state["checkpoint_select"] = wanted
 
@@ -357,7 +198,7 @@ selected = st.selectbox(
     ids,
     key="checkpoint_select",
     on_change=_checkpoint_changed,
-    format_func=lambda c: checkpoint_label(by_id[c]),
+    format_func=lambda c: ("✖ " if by_id[c]["status"] == "failed" else "") + checkpoint_label(by_id[c]),
 )
 tabs = st.tabs(TABS, key="tab", bind="query-params")
 if tabs[0].open:
@@ -368,7 +209,7 @@ if tabs[1].open:
         diff_tab(checkpoints, selected, by_id)
 if tabs[2].open:
     with tabs[2]:
-        timeline_tab(run_id)
+        timeline_tab(run_id, run["started_at"])
 if tabs[3].open:
     with tabs[3]:
         resume_tab(run_id, selected)

@@ -1,7 +1,9 @@
-"""Runs: filter, sort and page every run (all in the database); select a row to open it.
+"""Runs: filter, sort and page every run (all in the database, the priced cost too); select a
+row to open it.
 
-Filters live in the URL (so a filtered list can be bookmarked and the back button returns
-to it) and in the session (so they survive a trip through the sidebar).
+Filters, sort, page and page size live in the URL (so a filtered list can be bookmarked and
+the back button returns to it) and in the session (so they survive a trip through the
+sidebar). A ``?page=`` past the end shows the last page.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import streamlit as st
 from dashboard import data, ui
 
 SAVED = "_runs_filters"
-LIST_KEYS = ("status", "framework")
+LIST_KEYS = ("status", "framework", "failure_class")
 TEXT_KEYS = ("q", "agent")
 SORT_LABELS = {
     "started_at": "Started",
@@ -22,13 +24,13 @@ SORT_LABELS = {
     "status": "Status",
     "framework": "Framework",
     "task": "Task",
-    "cost": "Cost (reported)",
+    "cost": "Cost",
     "input_tokens": "Input tokens",
     "output_tokens": "Output tokens",
     "checkpoints": "Checkpoints",
     "events": "Events",
 }
-PAGE_SIZE = 50
+PAGE_SIZES = (25, 50, 100, 200)
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -49,13 +51,15 @@ def _initial_state() -> None:
     """Widget values from the URL when it carries filters, else from the session."""
     params = st.query_params
     from_url = any(
-        key in params for key in (*LIST_KEYS, *TEXT_KEYS, "from", "to", "min", "max", "sort", "page")
+        key in params
+        for key in (*LIST_KEYS, *TEXT_KEYS, "from", "to", "min", "max", "sort", "asc", "page", "size")
     )
     saved = st.session_state.get(SAVED, {})
     if from_url:
         values = {
             "status": params.get_all("status"),
             "framework": params.get_all("framework"),
+            "failure_class": params.get_all("failure_class"),
             "q": params.get("q", ""),
             "agent": params.get("agent", ""),
             "from": _parse_date(params.get("from")),
@@ -64,13 +68,15 @@ def _initial_state() -> None:
             "max": _parse_float(params.get("max")),
             "sort": params.get("sort", "started_at"),
             "asc": params.get("asc") == "1",
-            "page": int(_parse_float(params.get("page")) or 1),
+            "page": max(1, int(_parse_float(params.get("page")) or 1)),
+            "size": int(_parse_float(params.get("size")) or 50),
         }
     else:
         values = saved
     defaults = {
         "status": [],
         "framework": [],
+        "failure_class": [],
         "q": "",
         "agent": "",
         "from": None,
@@ -80,7 +86,10 @@ def _initial_state() -> None:
         "sort": "started_at",
         "asc": False,
         "page": 1,
+        "size": 50,
     }
+    if values.get("size") not in PAGE_SIZES:
+        values = {**values, "size": 50}
     for name, default in defaults.items():
         key = f"runs_{name}"
         if key not in st.session_state:
@@ -107,6 +116,8 @@ def _sync_url(values: dict) -> None:
         wanted["asc"] = "1"
     if values["page"] > 1:
         wanted["page"] = str(values["page"])
+    if values["size"] != 50:
+        wanted["size"] = str(values["size"])
     current = {
         key: (st.query_params.get_all(key) if key in LIST_KEYS else st.query_params.get(key))
         for key in st.query_params
@@ -142,21 +153,29 @@ with st.container(border=True):
     frameworks = sorted(set(facets["frameworks"]) | set(st.session_state["runs_framework"]))
     row1[2].multiselect("Framework", frameworks, key="runs_framework", on_change=_reset_page)
     row1[3].text_input("Agent", key="runs_agent", on_change=_reset_page, placeholder="agent id contains…")
+    if st.session_state["runs_failure_class"]:
+        st.multiselect(
+            "Failure class",
+            sorted(set(data.failure_classes()) | set(st.session_state["runs_failure_class"])),
+            key="runs_failure_class",
+            on_change=_reset_page,
+        )
     row2 = st.columns([2, 2, 1.6, 1.6, 2, 1.6])
     row2[0].date_input("Started on or after", key="runs_from", on_change=_reset_page, format="YYYY-MM-DD")
     row2[1].date_input("Started before", key="runs_to", on_change=_reset_page, format="YYYY-MM-DD")
     row2[2].number_input("Cost at least ($)", key="runs_min", min_value=0.0, step=0.01, on_change=_reset_page)
     row2[3].number_input("Cost at most ($)", key="runs_max", min_value=0.0, step=0.01, on_change=_reset_page)
-    row2[4].selectbox("Sort by", list(SORT_LABELS), key="runs_sort", format_func=SORT_LABELS.get)
-    row2[5].toggle("Ascending", key="runs_asc")
+    row2[4].selectbox(
+        "Sort by", list(SORT_LABELS), key="runs_sort", format_func=SORT_LABELS.get, on_change=_reset_page
+    )
+    row2[5].toggle("Ascending", key="runs_asc", on_change=_reset_page)
 
-values = {
-    name: st.session_state[f"runs_{name}"]
-    for name in ("status", "framework", "q", "agent", "from", "to", "min", "max", "sort", "asc", "page")
-}
+NAMES = ("status", "framework", "failure_class", "q", "agent", "from", "to", "min", "max", "sort", "asc")
+values = {name: st.session_state[f"runs_{name}"] for name in (*NAMES, "page", "size")}
 flt = data.RunFilter(
     statuses=tuple(values["status"]),
     frameworks=tuple(values["framework"]),
+    failure_classes=tuple(values["failure_class"]),
     agent=values["agent"] or None,
     started_from=datetime.combine(values["from"], time.min, UTC) if values["from"] else None,
     started_to=datetime.combine(values["to"], time.min, UTC) if values["to"] else None,
@@ -165,11 +184,15 @@ flt = data.RunFilter(
     text=values["q"] or None,
 )
 try:
-    result = data.search_runs(flt, values["sort"], not values["asc"], int(values["page"]) - 1, PAGE_SIZE)
+    result = data.search_runs(
+        flt, values["sort"], not values["asc"], int(values["page"]) - 1, int(values["size"])
+    )
 except Exception as exc:
     ui.show_error("the runs", exc)
     st.stop()
 
+values["page"] = result["page"] + 1  # a stale ?page= past the end: the last page
+st.session_state["runs_page"] = values["page"]
 st.session_state[SAVED] = values
 _sync_url(values)
 
@@ -183,22 +206,24 @@ if result["total"] == 0:
 rows = result["rows"]
 first = result["page"] * result["page_size"] + 1
 st.caption(
-    f"{result['total']:,} runs · showing {first:,}–{first + len(rows) - 1:,} · select a row to open the run"
+    f"{result['total']:,} runs · showing {first:,}–{first + len(rows) - 1:,} · sorted by "
+    f"{SORT_LABELS.get(values['sort'], values['sort']).lower()} ({'ascending' if values['asc'] else 'descending'}) "
+    "· select a row to open the run"
 )
 if result["costs_note"]:
     st.caption(result["costs_note"])
 frame = pd.DataFrame(
     {
         "status": [ui.status_label(r["status"]) for r in rows],
-        "framework": [r["framework"] for r in rows],
-        "run": [ui.tail(r["native_id"], 34) for r in rows],
-        "task": [ui.short(r["task"], 80) for r in rows],
+        "run": [ui.run_label(r) for r in rows],
+        "id": [ui.run_short_id(r) for r in rows],
         "started": [ui.when(r["started_at"]) for r in rows],
         "duration": [ui.duration(r["started_at"], r["ended_at"]) for r in rows],
         "cost": [ui.money(r["cost_usd"], r.get("cost_provenance")) for r in rows],
-        "failure reason": [ui.short(r["failure_reason"], 100) for r in rows],
+        "failure": [ui.failure_cell(r) for r in rows],
+        "framework": [r["framework"] for r in rows],
         "agents": [ui.short(", ".join(r["agents"]), 40) for r in rows],
-        "checkpoints": [r["checkpoints"] for r in rows],
+        "ckpts": [r["checkpoints"] for r in rows],
         "events": [r["events"] for r in rows],
         "tokens": [ui.tokens(r["input_tokens"], r["output_tokens"]) for r in rows],
     }
@@ -212,22 +237,36 @@ event = st.dataframe(
     selection_mode="single-row",
     key="runs_table",
     column_config={
-        "status": st.column_config.TextColumn(width="small"),
-        "run": st.column_config.TextColumn(width="medium"),
-        "task": st.column_config.TextColumn(width="medium"),
-        "duration": st.column_config.TextColumn(width="small"),
-        "cost": st.column_config.TextColumn(width="small"),
-        "failure reason": st.column_config.TextColumn(width="large"),
-        "checkpoints": st.column_config.NumberColumn("ckpts", width="small"),
-        "events": st.column_config.NumberColumn(width="small"),
+        "status": st.column_config.TextColumn(width=80),
+        "run": st.column_config.TextColumn(
+            width=300, help="The task, else agent · phase · project, else the file's name", pinned=True
+        ),
+        "id": st.column_config.TextColumn(
+            width=80,
+            help="The start of Baton's run id: any unique prefix opens the run (Run page, baton show)",
+        ),
+        "started": st.column_config.TextColumn(f"started ({ui.zone_name()})", width=150),
+        "duration": st.column_config.TextColumn(width=75),
+        "cost": st.column_config.TextColumn(width=80, help="Reported or computed; unpriced is never $0"),
+        "failure": st.column_config.TextColumn(width=330, help="Failure class: reason"),
+        "framework": st.column_config.TextColumn(width=90),
+        "agents": st.column_config.TextColumn(width=140),
+        "ckpts": st.column_config.NumberColumn(width=60, format="localized"),
+        "events": st.column_config.NumberColumn(width=60, format="localized"),
     },
 )
 picked = ui.selected_row(event)
 if picked is not None:
     ui.open_run(rows[picked]["id"])
 
-if result["pages"] > 1:
-    nav = st.columns([1, 2, 6])
-    st.session_state["runs_page"] = result["page"] + 1
-    nav[0].number_input("Page", min_value=1, max_value=result["pages"], key="runs_page")
-    nav[1].caption(f"of {result['pages']:,} pages")
+nav = st.columns([6, 1.4], vertical_alignment="bottom")
+with nav[0]:
+    st.pagination(result["pages"], key="runs_page", max_visible_pages=9)
+nav[1].selectbox(
+    "Rows per page",
+    PAGE_SIZES,
+    key="runs_size",
+    on_change=_reset_page,
+    label_visibility="collapsed",
+    format_func=lambda n: f"{n} per page",
+)

@@ -84,7 +84,14 @@ def test_costs_through_the_cache_equal_core_costs(samples: Engine, prices_file: 
                     summary["provenance"],
                 ), attempt
         for run_id, summary in expected.items():
-            assert data.run(run_id)["cost"] == summary, attempt
+            # summed in SQL from stored parts: the money equal up to float rounding
+            cost = data.run(run_id)["cost"]
+            money = ("cost_usd", "computed_usd", "reported_usd")
+            assert {k: v for k, v in cost.items() if k not in money} == {
+                k: v for k, v in summary.items() if k not in money
+            }, attempt
+            for key in money:
+                assert cost[key] == (None if summary[key] is None else pytest.approx(summary[key])), attempt
 
 
 def _digest(engine: Engine) -> str:

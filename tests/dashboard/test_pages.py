@@ -140,7 +140,8 @@ def test_overview_counts_runs_and_lists_recent_failures(sample_db: str) -> None:
     assert int(metrics["Files failed"]) > 0  # sample_runs/broken
     recent = at.dataframe[0].value
     assert len(recent) == min(8, len(failed))
-    assert all(names(cell, [r["native_id"] for r in failed]) for cell in recent["run"])
+    assert all(names(cell, [r["name"] for r in failed]) for cell in recent["run"])
+    assert set(recent["id"]) <= {r["id"][:8] for r in failed}
     assert "Ingest health" in texts(at)
     watched = at.dataframe[-1].value
     assert str(SAMPLE_RUNS) in set(watched["path"])
@@ -167,7 +168,7 @@ def test_runs_text_search_matches_failure_reasons(sample_db: str) -> None:
     at = open_page("views/runs.py")
     at.text_input(key="runs_q").input(word).run()
     table = at.dataframe[0].value
-    assert any(names(cell, [target["native_id"]]) for cell in table["run"])
+    assert any(names(cell, [target["name"]]) for cell in table["run"])
     at.text_input(key="runs_q").input("zz-no-run-says-this-zz").run()
     assert "No run matches these filters." in texts(at)
 
@@ -206,9 +207,9 @@ def test_run_deep_link_opens_the_checkpoint_and_highlights_it_in_the_graph(sampl
     chosen = checkpoints[0]
     at = open_page("views/run.py", run=run["id"], checkpoint=chosen["id"])
     assert at.selectbox(key="checkpoint_select").value == chosen["id"]
-    dot = at.get("graphviz_chart")[0].proto.spec
-    selected_lines = [line for line in dot.splitlines() if "penwidth=3" in line]
-    assert len(selected_lines) == 1 and chosen["native_id"][:13] in selected_lines[0]
+    chart = json.loads(at.get("echarts_chart")[0].proto.spec)
+    outlined = [n for n in chart["series"][0]["data"] if n["itemStyle"].get("borderWidth") == 4]
+    assert len(outlined) == 1 and chosen["native_id"][:13] in outlined[0]["label"]["formatter"]
     shown = texts(at)
     assert f"{len(checkpoints)} checkpoints" in shown
     fields = dict(zip(at.dataframe[1].value["field"], at.dataframe[1].value["value"], strict=True))
@@ -385,17 +386,18 @@ def test_costs_page_never_shows_unpriced_usage_as_zero_dollars(sample_db: str) -
         if row["provenance"] == "unpriced":
             assert row["cost"] == "unpriced"
         assert row["cost"] != "$0.00" or row["provenance"] in ("reported", "computed", "reported+computed")
-    at.segmented_control(key="costs_by").set_value("framework").run()
+    at.segmented_control(key="by").set_value("framework").run()
     frameworks = set(at.dataframe[0].value["framework"])
     assert frameworks and frameworks <= {r["framework"] for r in all_runs(sample_db)}
 
 
 def test_failures_page_groups_every_failed_run_and_opens_one(sample_db: str) -> None:
-    failed = {r["native_id"] for r in all_runs(sample_db) if r["status"] == "failed"}
+    failed_runs = [r for r in all_runs(sample_db) if r["status"] == "failed"]
+    failed = {r["name"] for r in failed_runs}
     at = open_page("views/failures.py")
-    assert {m.label: m.value for m in at.metric}["Failed runs"] == f"{len(failed):,}"
+    assert {m.label: m.value for m in at.metric}["Failed runs"] == f"{len(failed_runs):,}"
     listed = [run for table in at.dataframe[:] for run in table.value.get("run", [])]
-    assert len(listed) == len(failed)
+    assert len(listed) == len(failed_runs)
     assert all(names(cell, failed) for cell in listed)
     first_group = at.dataframe[0].value
     at.session_state["failures_group_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}

@@ -1,7 +1,9 @@
 """The dashboard in a real browser: ``streamlit run dashboard`` on a loopback port against the
 sample runs, driven by Playwright with Debian's chromium (never a downloaded browser).
 
-Flow: Runs → filter to failed → open one → lineage graph → diff → deep link → back button.
+Flow: Runs (readable names) → filter to failed → open one → Back returns to the filtered list →
+open it again → lineage graph (click a node to select it) → diff → timeline → deep link → back
+button → every other page, /overview included. Screenshots at 1400x1000.
 Screenshots go to tests/e2e/screenshots/ (git-ignored) for a human to look at.
 """
 
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from core import queries
+from core import lineage, queries
 from core.db import make_engine
 from core.store import Store
 from ingest.loader import ingest_paths
@@ -31,6 +33,7 @@ from tests.conftest import REPO, SAMPLE_RUNS
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+ECHARTS = "xpath=//canvas[not(ancestor::*[@data-testid='stDataFrame'])]"  # the grids draw on canvas too
 
 if CHROMIUM is None and os.environ.get("BATON_REQUIRE_BROWSER"):
     # CI installs chromium and sets this: a missing browser must fail there, never skip.
@@ -144,7 +147,7 @@ def shot(page: object, name: str) -> None:
 
 def test_runs_filter_open_lineage_diff_deep_link_and_back(server: dict, browser: object) -> None:
     expect = sync_api.expect
-    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
     failed = [r for r in server["runs"] if r["status"] == "failed"]
 
     # Runs, then filter to the failed ones through the Status widget.
@@ -171,19 +174,65 @@ def test_runs_filter_open_lineage_diff_deep_link_and_back(server: dict, browser:
     grid = page.locator('[data-testid="stDataFrame"]').first
     box = grid.bounding_box()
     assert box is not None
+    cells = page.locator('[data-testid="stDataFrame"] [role="gridcell"]').all_text_contents()
+    assert wanted["name"] in cells and wanted["id"][:8] in cells  # a readable name and a short id
+    filtered_url = page.url
     page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
     page.wait_for_url(re.compile(r"/run\?run="), timeout=20_000)
     settle(page)
     run_id = re.search(r"run=([0-9a-f]+)", page.url).group(1)
     assert run_id == wanted["id"]
-    opened = wanted
-    expect(page.locator('[data-testid="stHeading"]').filter(has_text="Run").first).to_be_visible()
 
-    # The lineage graph is drawn (SVG from DOT) with one node per shown checkpoint.
-    graph = page.locator('[data-testid="stGraphVizChart"] svg')
-    expect(graph).to_be_visible(timeout=20_000)
-    assert page.locator('[data-testid="stGraphVizChart"] svg g.node').count() >= 1
+    # Back returns to the filtered list as it was; opening the run again works.
+    page.go_back()
+    page.wait_for_url(re.compile(r"/runs\?"), timeout=20_000)
+    settle(page)
+    assert page.url == filtered_url
+    expect(page.get_by_text("1 runs ·", exact=False)).to_be_visible(timeout=20_000)
+    assert (
+        page.get_by_label("Search task, summary, failure reason or id").input_value() == wanted["native_id"]
+    )
+    box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
+    page.wait_for_url(re.compile(r"/run\?run="), timeout=20_000)
+    settle(page)
+    opened = wanted
+    expect(
+        page.locator('[data-testid="stHeading"]').filter(has_text=wanted["name"][:30]).first
+    ).to_be_visible()
+
+    # The lineage graph (an ECharts canvas): hovering a node names it, clicking selects it.
+    chart = page.locator(ECHARTS).first
+    expect(chart).to_be_visible(timeout=20_000)
     shot(page, "03_run_lineage")
+    chosen = page.get_by_role("combobox", name="Checkpoint")
+    before = chosen.input_value()
+    cps = server["checkpoints"][run_id]
+    if len(cps) >= 2:
+        chart.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        area = chart.bounding_box()
+        target = None
+        for y in (0.5, 0.35, 0.65, 0.2, 0.8):
+            for x in range(int(area["x"]) + 8, int(area["x"] + area["width"]) - 8, 12):
+                page.mouse.move(x, area["y"] + area["height"] * y)
+                page.wait_for_timeout(40)
+                tip = page.locator("div:has-text('Click to select')").last
+                if tip.count() and tip.is_visible():
+                    text = tip.inner_text()
+                    hints = (lineage.id_hint(c["native_id"]).strip("…") for c in cps)
+                    native = next((hint for hint in hints if hint in text), None)
+                    if native and native not in before:
+                        target = (x, area["y"] + area["height"] * y, native)
+                        break
+            if target:
+                break
+        assert target, "no other checkpoint node found under the mouse"
+        page.mouse.click(target[0], target[1])
+        expect(chosen).to_have_value(re.compile(re.escape(target[2])), timeout=20_000)
+        settle(page)
+        assert "checkpoint=" in page.url and chosen.input_value() != before
+        shot(page, "03b_lineage_node_clicked")
 
     # The diff between two checkpoints (when the run has two or more).
     page.get_by_role("tab", name="Diff").click()
@@ -218,7 +267,7 @@ def test_runs_filter_open_lineage_diff_deep_link_and_back(server: dict, browser:
     settle(page)
     chosen = page.get_by_role("combobox", name="Checkpoint")
     expect(chosen).to_have_value(re.compile(re.escape(target["native_id"][-12:])))
-    expect(page.locator('[data-testid="stGraphVizChart"] svg')).to_be_visible(timeout=20_000)
+    expect(page.locator(ECHARTS).first).to_be_visible(timeout=20_000)
     shot(page, "05_deep_link")
 
     # Back returns to the run we came from.
@@ -230,18 +279,29 @@ def test_runs_filter_open_lineage_diff_deep_link_and_back(server: dict, browser:
     shot(page, "06_back")
 
     # The other pages render in the browser too.
-    for name, path in (("overview", ""), ("costs", "costs"), ("failures", "failures"), ("ingest", "ingest")):
+    for name, path in (
+        ("overview", ""),
+        ("overview_path", "overview"),
+        ("costs", "costs"),
+        ("costs_by_run", "costs?by=run"),
+        ("failures", "failures"),
+        ("ingest", "ingest"),
+    ):
         page.goto(f"{server['base']}/{path}")
         settle(page)
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
         expect(page.get_by_text("Page not found")).to_have_count(0)
+        if name.startswith("overview"):
+            expect(
+                page.locator('[data-testid="stHeading"]').filter(has_text="Overview").first
+            ).to_be_visible()
         shot(page, f"07_{name}")
     page.close()
 
 
 def test_new_runs_show_up_within_seconds_and_filters_stay(server: dict, browser: object) -> None:
     expect = sync_api.expect
-    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{server['base']}/runs?framework=acf&q=live-refresh")
     settle(page)
     expect(page.get_by_text("No run matches these filters.")).to_be_visible()
