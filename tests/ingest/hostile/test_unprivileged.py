@@ -35,11 +35,14 @@ SKIP_UNLESS_ROOT = pytest.mark.skipif(
 
 
 # The child imports everything as root (the interpreter and site-packages may sit in root's
-# home, as pyenv's do), warms up with an ingest of an empty folder, then drops to 'nobody'
-# and runs the real command through the CLI's own main().
+# home, as pyenv's do), warms up with an ingest of an empty folder and by importing every
+# parser (the registry imports them on first use, and LangGraph's needs ormsgpack from
+# site-packages), then drops to 'nobody' and runs the real command through the CLI's own main().
 CHILD = """
 import os, sys
 from baton.cli import main
+from ingest.registry import all_formats
+all_formats()
 warm = sys.argv[3]
 main(["ingest", warm, "--db", "sqlite:///" + warm + "/warm.db"])
 os.setgid(int(sys.argv[2])); os.setgroups([]); os.setuid(int(sys.argv[1]))
