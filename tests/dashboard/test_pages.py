@@ -12,7 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core import queries
+from core import lineage, queries
 from core.db import make_engine
 from core.store import Store
 from dashboard import background
@@ -209,7 +209,8 @@ def test_run_deep_link_opens_the_checkpoint_and_highlights_it_in_the_graph(sampl
     assert at.selectbox(key="checkpoint_select").value == chosen["id"]
     chart = json.loads(at.get("echarts_chart")[0].proto.spec)
     outlined = [n for n in chart["series"][0]["data"] if n["itemStyle"].get("borderWidth") == 4]
-    assert len(outlined) == 1 and chosen["native_id"][:13] in outlined[0]["label"]["formatter"]
+    hint = lineage.id_hint(chosen["native_id"])
+    assert len(outlined) == 1 and outlined[0]["label"]["formatter"].startswith(hint)
     shown = texts(at)
     assert f"{len(checkpoints)} checkpoints" in shown
     fields = dict(zip(at.dataframe[1].value["field"], at.dataframe[1].value["value"], strict=True))
