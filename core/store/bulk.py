@@ -54,11 +54,11 @@ class Prepared:
         """Give every row a value of ``column`` (one per row, bound like the others; the
         values are hashable, and each distinct one is bound once: a batch's rows share a
         time stamped under the write lock)."""
+        self.columns.append(column)  # also names it in an upsert's SET list
         if not self.sqlite:
             for row, value in zip(self.values, values, strict=True):
                 row[column] = value
             return
-        self.columns.append(column)
         process = _bind_processor(self.table.c[column].type, dialect)
         bound = {value: process(value) if process is not None else value for value in set(values)}
         for row, value in zip(self.values, values, strict=True):

@@ -7,6 +7,7 @@ PostgreSQL (and for a few values anywhere) as plain IN lists of CHUNK values.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.tables import Event, Run, SourceFile
+from core.timeutil import utcnow
 
 CHUNK = 500
 JSON_EACH_FROM = 50  # values; below, an IN list (json_each's statement costs ~0.1 ms more to build)
@@ -80,6 +82,19 @@ def existing_runs(connection: Connection, run_ids: list[str]) -> set[str]:
     for condition in where_in(connection.dialect, Run.id, run_ids):
         existing.update(connection.execute(select(Run.id).where(condition)).scalars())
     return existing
+
+
+def commit_stamp(connection: Connection) -> datetime:
+    """The time a batch stamps on its files and runs, read under the write lock: this
+    machine's clock, but always after the newest stamp already committed. Writers take turns
+    at the lock, so stamps then grow with every commit whatever the writers' clocks say (a
+    team's machines drift; a writer may wait long for the lock): ``max(seen_at)`` is the
+    dashboard's data version, and the rollup finds changed runs by ``updated_at``."""
+    now = utcnow()
+    last = connection.execute(select(func.max(SourceFile.seen_at))).scalar()  # from the index
+    if last is not None and last >= now:
+        return last + timedelta(microseconds=1)
+    return now
 
 
 def next_seq(connection: Connection, file_id: int) -> int:

@@ -24,7 +24,7 @@ from core.store.lookups import chunks
 from core.store.rows import BatchRows
 from core.store.runmerge import merge_fragments
 from core.tables import Checkpoint, Event, Run, RunFragment, SourceFile
-from core.timeutil import parse_timestamp, utcnow
+from core.timeutil import parse_timestamp
 
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd")
 
@@ -63,7 +63,8 @@ def totals_of(events: Sequence[dict[str, Any]]) -> EventTotals:
 def run_fields(
     fragments: list[dict[str, Any]], checkpoint_count: int, totals: EventTotals | None
 ) -> dict[str, Any]:
-    """The run table's derived columns. ``fragments`` are RunRecord dicts with datetimes."""
+    """The run table's derived columns but ``updated_at`` (the writer stamps it under the
+    write lock). ``fragments`` are RunRecord dicts with datetimes."""
     merged = merge_fragments(fragments)
     if totals is not None:
         for name, total in zip(TOKEN_FIELDS, totals.sums, strict=True):
@@ -77,7 +78,6 @@ def run_fields(
     merged.update(
         checkpoint_count=checkpoint_count,
         event_count=totals.count if totals else 0,
-        updated_at=utcnow(),
     )
     return merged
 
@@ -116,14 +116,14 @@ def runs_as_if_new(rows: BatchRows) -> dict[str, dict[str, Any]]:
     return runs
 
 
-def refresh_runs(connection: Connection, run_ids: set[str]) -> None:
+def refresh_runs(connection: Connection, run_ids: set[str], stamp: datetime) -> None:
     """Recompute runs the database held before from what it holds now (a run nothing holds
-    any more goes), and relink their chains."""
+    any more goes), stamped ``updated_at=stamp``, and relink their chains."""
     for part in chunks(sorted(run_ids)):
-        _refresh_run_chunk(connection, list(part))
+        _refresh_run_chunk(connection, list(part), stamp)
 
 
-def _refresh_run_chunk(connection: Connection, run_ids: list[str]) -> None:
+def _refresh_run_chunk(connection: Connection, run_ids: list[str], stamp: datetime) -> None:
     # Sorted by the files' paths (in Python: the database's collation may differ), as in
     # ``runs_as_if_new``: fragments the merge ranks alike (copies of one run in two files)
     # then give the same run however the files arrived, from one machine or several.
@@ -155,7 +155,7 @@ def _refresh_run_chunk(connection: Connection, run_ids: list[str]) -> None:
         if not fragments[run] and not n_checkpoints and not totals:
             orphans.append(run)
             continue
-        updates.append(run_fields(fragments[run], n_checkpoints, totals) | {"b_id": run})
+        updates.append(run_fields(fragments[run], n_checkpoints, totals) | {"updated_at": stamp, "b_id": run})
     update_by_id(connection, Run.__table__, updates)
     if orphans:
         connection.execute(delete(Run).where(Run.id.in_(orphans)))

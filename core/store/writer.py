@@ -22,7 +22,6 @@ from core.store.rows import batch_rows, file_rows
 from core.store.runfields import refresh_runs, runs_as_if_new
 from core.store.wal import WalCheckpointer
 from core.tables import AgentManifest, Checkpoint, Event, Price, Run, RunFragment, SourceFile
-from core.timeutil import utcnow
 
 
 class _StaleAppends(Exception):
@@ -149,7 +148,7 @@ class Store:
             #    must grow with every commit (the dashboard's data version), even one that
             #    waited for another writer's.
             existing = lookups.file_ids(connection, [o.path for o in outcomes])
-            now = utcnow()
+            now = lookups.commit_stamp(connection)
             prepared_files.add_column(dialect, "seen_at", [now] * len(source_files))
             prepared_files.add_column(
                 dialect, "loaded_at", [now if row["outcome"] == "loaded" else None for row in source_files]
@@ -164,6 +163,7 @@ class Store:
             touched |= files.drop_inferred_status(connection, gone)
             # 7. Insert the runs the database does not hold yet, whole (as computed in step 2).
             new_runs = set(rows.runs) - touched - lookups.existing_runs(connection, list(rows.runs))
+            candidate_runs.add_column(dialect, "updated_at", [now] * len(as_if_new))
             insert_prepared(connection, candidate_runs.only("id", new_runs))
             # 8. The rows' paths become the files' ids.
             for part in (fragments, checkpoints, events):
@@ -181,7 +181,7 @@ class Store:
                 connection.execute(AgentManifest.__table__.insert(), rows.manifests)
             # 10. Runs that existed are recomputed from the database (chains relinked with it).
             touched |= set(rows.runs)
-            refresh_runs(connection, touched - new_runs)
+            refresh_runs(connection, touched - new_runs, now)
         # 11. After the commit, the WAL thread looks whether the log has grown past its threshold.
         if wal_checkpointer is not None:
             wal_checkpointer.nudge()
