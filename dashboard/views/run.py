@@ -81,11 +81,23 @@ def header(run: dict, failure: dict | None, by_id: dict[str, dict]) -> None:
             column_config={"": st.column_config.TextColumn(width="small")},
         )
         st.code(run["id"], language=None)  # the full id, with a copy button
+        sources_note(run)
         for note in run["notes"]:
             st.caption(ui.md_escape(note))
     if right is not None:
         with right, st.container(border=True):
             failure_box(run, failure, by_id)
+
+
+def sources_note(run: dict) -> None:
+    """One session recorded by several files (a summary beside its event stream, a sink and
+    a store) is one run: say which files, so nobody looks for the copies."""
+    sources = (run.get("attributes") or {}).get("sources") or []
+    if len(sources) > 1:
+        listed = "\n".join(f"- {ui.md_escape(source)}" for source in sources)
+        st.markdown(
+            f"Recorded by **{len(sources)} files**, shown as one run (nothing summed twice):\n{listed}"
+        )
 
 
 def failure_box(run: dict, failure: dict | None, by_id: dict[str, dict]) -> None:

@@ -16,6 +16,7 @@ from core import lineage, queries
 from core.db import make_engine
 from core.store import Store
 from dashboard import background
+from dashboard.ui import md_escape
 from ingest.loader import ingest_paths
 from tests.conftest import REPO, SAMPLE_RUNS
 
@@ -127,6 +128,24 @@ def test_run_page_without_a_run_asks_for_one(empty_db: str) -> None:
 def test_unknown_run_in_the_url_says_so(empty_db: str) -> None:
     at = open_page("views/run.py", run="deadbeef")
     assert "No run with id deadbeef in this database" in texts(at)
+
+
+def test_a_run_recorded_by_several_files_lists_them_on_its_page(sample_db: str) -> None:
+    """techrevati's duplicates sample: one session in a JSONL sink, an SQLite store, an audit
+    log and a summary is one run, and its page says which files recorded it."""
+    folder = SAMPLE_RUNS / "techrevati" / "v0.4.0"
+    (run,) = [r for r in all_runs(sample_db) if len(r["attributes"].get("sources") or ()) == 4]
+    at = open_page("views/run.py", run=run["id"])
+    shown = texts(at)
+    assert "Recorded by **4 files**, shown as one run" in shown
+    for name in (
+        "duplicates.jsonl",
+        "duplicates.sqlite",
+        "duplicates.audit.jsonl",
+        "duplicates.summary.json",
+    ):
+        assert (folder / name).is_file()
+        assert md_escape(str(folder / name)) in shown
 
 
 # -- overview -------------------------------------------------------------------------------------
