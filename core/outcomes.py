@@ -39,6 +39,9 @@ class FileOutcome:
     bad_lines: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), the first ones
     bad_line_count: int = 0  # all of them, listed or not
     append_from: int = 0  # for an append: the read_offset its new lines were read from
+    # A re-read of part of a file (the threads of a LangGraph database that changed): the
+    # file's records of these runs (run ids) are replaced by ``parsed``, the rest it gave kept.
+    replaces_runs: list[str] | None = None
 
     def add_bad_lines(self, bad_lines: list[tuple[int, str]]) -> None:
         """Record a read's bad lines (those of JSON Lines content that are not JSON): the

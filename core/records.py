@@ -142,3 +142,6 @@ class ParsedFile:
     # change something only the whole file can say (a loopengt trace's list of attempts):
     # the loader then reads the whole file instead.
     whole_file_needed: bool = False
+    # What a parser that can re-read part of a changed file (``FormatSpec.reread``) needs
+    # of this read next time: stored as the file's (content_hash, read_offset, line_count).
+    read_state: tuple[str, int, int] | None = None

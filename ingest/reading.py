@@ -20,8 +20,9 @@ from core.records import ParsedFile
 from ingest.content import BOM, LOG_SUFFIXES, SQLITE_MAGIC, decode, decode_lines, sqlite_problem
 from ingest.errors import SourceChanged
 from ingest.parse_failure import parse_failure
-from ingest.registry import detect_format
+from ingest.registry import all_formats, detect_format
 from ingest.regular_file import open_regular, open_regular_fd, read_upto
+from ingest.spec import FormatSpec
 from ingest.tail import StartOver, complete_part, fingerprint_of, read_tail, tail_spec, tailable
 
 DEFAULT_MAX_FILE_MB = 64
@@ -145,6 +146,19 @@ def read_file(path: str | Path, known: KnownFile | None, max_text: int | None = 
                 pass
             except OSError as exc:
                 return _cannot_read(name, exc, size, mtime)
+        spec = _reread_spec(known)
+        if spec is not None and spec.reread is not None:
+            from ingest.sqlite_source import consistent_view
+
+            try:
+                with consistent_view(name):
+                    partial = spec.reread(name, known, size, mtime)
+            except SourceChanged:
+                raise Unstable(name) from None
+            except Exception:  # noqa: BLE001 - the whole read below says what is wrong
+                partial = None
+            if partial is not None:
+                return partial
     try:
         data, info = _read_stable(name, max_text)
     except _TooLarge as exc:
@@ -185,6 +199,13 @@ def parse_bytes(path: str | Path, data: bytes, size: int, mtime: int, digest: st
     return _parse_bytes(os.fspath(path), data, size, mtime, digest)
 
 
+def _reread_spec(known: KnownFile) -> FormatSpec | None:
+    """The format a file was loaded as, when it can re-read part of a changed file."""
+    if known.outcome != "loaded" or not known.format:
+        return None
+    return next((s for s in all_formats() if s.name == known.format and s.reread is not None), None)
+
+
 def _parse_bytes(name: str, data: bytes, size: int, mtime: int, digest: str) -> FileOutcome:
     base = {"path": name, "size": size, "mtime_ns": mtime, "content_hash": digest}
     offset = lines = 0
@@ -210,6 +231,8 @@ def _parse_bytes(name: str, data: bytes, size: int, mtime: int, digest: str) -> 
         parsed = check_values(spec.parse(content))
         if content.notes:
             parsed.warnings[:0] = content.notes
+        if parsed.read_state is not None:
+            base["content_hash"], offset, lines = parsed.read_state
     except SourceChanged:  # not the file's fault: it is read again once it settles
         raise
     except Exception as exc:  # bad input, or a parser bug: recorded, never stops the pass

@@ -43,21 +43,24 @@ def write_files(connection: Connection, files: Prepared, existing: dict[str, int
     return ids
 
 
-def delete_owned(connection: Connection, file_ids: list[int]) -> set[str]:
+def delete_owned(connection: Connection, file_ids: list[int], runs: list[str] | None = None) -> set[str]:
     """The files give up the records they contributed (those another file also holds pass
-    to it); returns the runs they were of."""
+    to it), or, given ``runs`` (run ids), only their records of those runs (their prices
+    and manifests, of no run, stay); returns the runs they were of."""
     touched: set[str] = set()
     for part in lookups.chunks(file_ids):
         for table in (RunFragment, Checkpoint, Event):
-            touched.update(
-                connection.execute(
-                    select(table.run_id).where(table.source_file_id.in_(part)).distinct()
-                ).scalars()
-            )
-        release_events(connection, list(part))
-        for table in OWNED_TABLES:
-            connection.execute(delete(table).where(table.source_file_id.in_(part)))
-        release_checkpoints(connection, list(part))
+            query = select(table.run_id).where(table.source_file_id.in_(part))
+            if runs is not None:
+                query = query.where(table.run_id.in_(runs))
+            touched.update(connection.execute(query.distinct()).scalars())
+        release_events(connection, list(part), runs)
+        for table in OWNED_TABLES if runs is None else (RunFragment, Event):
+            statement = delete(table).where(table.source_file_id.in_(part))
+            if runs is not None:
+                statement = statement.where(table.run_id.in_(runs))
+            connection.execute(statement)
+        release_checkpoints(connection, list(part), runs)
     return touched
 
 

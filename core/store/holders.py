@@ -20,20 +20,21 @@ from core.store.rows import EVENT_DETAILS, stated_details
 from core.tables import Checkpoint, CheckpointSource, Event, EventSource
 
 
-def release_checkpoints(connection: Connection, file_ids: list[int]) -> None:
-    """The files stop holding their checkpoints. A checkpoint another file still holds
-    stays, stored as that file's; the others go (versioned ones keep their history)."""
+def release_checkpoints(connection: Connection, file_ids: list[int], runs: list[str] | None = None) -> None:
+    """The files stop holding their checkpoints (of ``runs`` only, when given). A checkpoint
+    another file still holds stays, stored as that file's; the others go (versioned ones
+    keep their history)."""
     links = CheckpointSource.__table__
-    connection.execute(delete(links).where(links.c.source_file_id.in_(file_ids)))
-    stored = (
-        connection.execute(
-            select(Checkpoint.id).where(
-                Checkpoint.source_file_id.in_(file_ids), Checkpoint.versioned.is_(False)
-            )
-        )
-        .scalars()
-        .all()
+    unlink = delete(links).where(links.c.source_file_id.in_(file_ids))
+    query = select(Checkpoint.id).where(
+        Checkpoint.source_file_id.in_(file_ids), Checkpoint.versioned.is_(False)
     )
+    if runs is not None:
+        of_runs = select(Checkpoint.id).where(Checkpoint.run_id.in_(runs))
+        unlink = unlink.where(links.c.checkpoint_id.in_(of_runs))
+        query = query.where(Checkpoint.run_id.in_(runs))
+    connection.execute(unlink)
+    stored = connection.execute(query).scalars().all()
     for part in chunks(stored):
         holders = dict(
             connection.execute(
@@ -54,17 +55,22 @@ def release_checkpoints(connection: Connection, file_ids: list[int]) -> None:
             connection.execute(delete(Checkpoint).where(Checkpoint.id.in_(orphans)))
 
 
-def release_events(connection: Connection, file_ids: list[int]) -> None:
-    """The files stop holding their events. An event stored as one of theirs that another
-    file also holds passes to that file (and is kept); the rest go with the caller's delete."""
+def release_events(connection: Connection, file_ids: list[int], runs: list[str] | None = None) -> None:
+    """The files stop holding their events (of ``runs`` only, when given). An event stored
+    as one of theirs that another file also holds passes to that file (and is kept); the
+    rest go with the caller's delete."""
     links = EventSource.__table__
-    connection.execute(delete(links).where(links.c.source_file_id.in_(file_ids)))
-    holders = connection.execute(
+    unlink = delete(links).where(links.c.source_file_id.in_(file_ids))
+    query = (
         select(links.c.event_id, func.min(links.c.source_file_id))
         .join(Event.__table__, Event.id == links.c.event_id)
         .where(Event.source_file_id.in_(file_ids))
-        .group_by(links.c.event_id)
-    ).all()
+    )
+    if runs is not None:
+        unlink = unlink.where(links.c.event_id.in_(select(Event.id).where(Event.run_id.in_(runs))))
+        query = query.where(Event.run_id.in_(runs))
+    connection.execute(unlink)
+    holders = connection.execute(query.group_by(links.c.event_id)).all()
     if not holders:
         return
     update_by_id(

@@ -156,9 +156,14 @@ class Store:
             file_ids = existing | files.write_files(connection, prepared_files, existing)
             # 6. Files loaded before give up what they contributed (only they can own records
             #    to replace: new files skip the deletes), unless read in part (new lines) or
-            #    not completely (bad lines, a log cut short); deleted files their inferred status.
-            replaced = [existing[o.path] for o in loaded if not (o.append or o.keeps) and o.path in existing]
+            #    not completely (bad lines, a log cut short); a file re-read for some runs only
+            #    (``replaces_runs``) gives up its records of those; deleted files their inferred status.
+            whole = [o for o in loaded if not (o.append or o.keeps) and o.path in existing]
+            replaced = [existing[o.path] for o in whole if o.replaces_runs is None]
             touched = files.delete_owned(connection, replaced)
+            for o in whole:  # a re-read of some runs of a file: its records of them only
+                if o.replaces_runs:
+                    touched |= files.delete_owned(connection, [existing[o.path]], o.replaces_runs)
             gone = [file_ids[o.path] for o in outcomes if o.outcome == "deleted" and o.path in file_ids]
             touched |= files.drop_inferred_status(connection, gone)
             # 7. Insert the runs the database does not hold yet, whole (as computed in step 2).

@@ -31,8 +31,8 @@ class Opaque:
         return {"__undecodable__": self.type, "bytes": self.size, "reason": self.reason}
 
 
-def _ext(code: int, data: bytes) -> Any:
-    inner = ormsgpack.unpackb(data, ext_hook=_ext, option=_OPTION)
+def _ext(code: int, data: bytes, hook: Any = None) -> Any:
+    inner = ormsgpack.unpackb(data, ext_hook=hook or _ext, option=_OPTION)
     if code == 7:  # _DeltaSnapshot (langgraph-checkpoint 4.x): the value itself
         return {"__delta_snapshot__": inner}
     if code == 6 and isinstance(inner, list) and len(inner) >= 2:  # numpy: keep dtype and shape
@@ -48,12 +48,33 @@ def _ext(code: int, data: bytes) -> Any:
     return {"__lg__": f"{module}.{name}", "v": payload}
 
 
-def loads_msgpack(data: bytes) -> Any:
+def loads_msgpack(data: bytes, hook: Any = None) -> Any:
     """msgpack with LangGraph's ext types, as plain data (raises ValueError-like errors)."""
-    return ormsgpack.unpackb(data, ext_hook=_ext, option=_OPTION)
+    return ormsgpack.unpackb(data, ext_hook=hook or _ext, option=_OPTION)
 
 
-def decode(type_: str | None, blob: bytes | None) -> Any:
+class Decoder:
+    """Decodes the blobs of one thread. A message (ext 5, a pydantic model) met again is
+    decoded once and the value shared: every checkpoint's channel values repeat the messages
+    of the one before, and a write holds those of the next. The values are read-only data
+    (documents are stored as they are), so sharing them changes nothing but the work."""
+
+    def __init__(self) -> None:
+        self._seen: dict[bytes, Any] = {}
+
+    def _hook(self, code: int, data: bytes) -> Any:
+        if code != 5:
+            return _ext(code, data, self._hook)
+        value = self._seen.get(data)
+        if value is None:
+            value = self._seen[data] = _ext(code, data, self._hook)
+        return value
+
+    def decode(self, type_: str | None, blob: bytes | None) -> Any:
+        return decode(type_, blob, self._hook)
+
+
+def decode(type_: str | None, blob: bytes | None, hook: Any = None) -> Any:
     """One typed blob as plain data, or ``Opaque``."""
     if blob is None:
         return None
@@ -62,7 +83,7 @@ def decode(type_: str | None, blob: bytes | None) -> Any:
     kind = type_ or ""
     try:
         if kind == "msgpack":
-            return loads_msgpack(blob)
+            return loads_msgpack(blob, hook)
         if kind == "null" or (not blob and kind == "empty"):
             return None
         if kind == "json":

@@ -8,6 +8,7 @@ other columns. ``writes.task_path`` exists only once a 3.x saver opened the file
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +33,7 @@ class Rows:
     checkpoints: list[tuple[Any, ...]] = field(default_factory=list)  # CHECKPOINT_SELECT order
     writes: list[tuple[Any, ...]] = field(default_factory=list)  # WRITE_SELECT order
     has_task_path: bool = False
-    # Highest rowid of each table read (a saver only inserts or replaces rows, and a
-    # replaced row gets a new rowid): where a later read of the grown file starts.
-    max_rowids: tuple[int, int] = (0, 0)
+    scan: Scan | None = None  # the keys of every row of the file at the time of the read
 
 
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
@@ -59,51 +58,100 @@ CHECKPOINT_SELECT = (
 )
 
 
+STATE = "lgrows:"
+_MASK = (1 << 64) - 1
+
+
+@dataclass(slots=True)
+class Scan:
+    """The keys of every row, by rowid: what a later read of the grown file compares with.
+
+    ``state`` names the rows read (``lgrows:<checkpoints>:<writes>:<sum>``, a sum of a hash
+    of each row's rowid and key, so it is the same whatever order they are scanned in);
+    ``kept`` is that sum over the rows at or below ``upto`` alone, the rows an earlier read
+    saw: equal to its state when none of them went (``delete_thread``, a write replaced by
+    ``INSERT OR REPLACE``: the row gets a new rowid) and none was put in their place.
+    """
+
+    state: str
+    kept: str
+    max_rowids: tuple[int, int]
+    newer: set[str]  # threads with a row above ``upto``
+
+
+def _hash(row: tuple[Any, ...]) -> int:
+    key = "\x1f".join(map(str, row)).encode()
+    return zlib.crc32(key) << 32 | zlib.adler32(key)
+
+
+def scan(db: sqlite3.Connection, upto: tuple[int, int] = (0, 0)) -> Scan:
+    """The rows' keys (the tables' primary-key indexes, no blob is read)."""
+    counts, kept_counts, sums, kept_sums, tops = [0, 0], [0, 0], [0, 0], [0, 0], [0, 0]
+    newer: set[str] = set()
+    queries = (
+        "SELECT rowid, thread_id, checkpoint_ns, checkpoint_id FROM checkpoints",
+        "SELECT rowid, thread_id, checkpoint_ns, checkpoint_id, task_id, idx FROM writes",
+    )
+    for table, query in enumerate(queries):
+        limit = upto[table]
+        for row in db.execute(query):
+            value = _hash(row)
+            counts[table] += 1
+            sums[table] += value
+            rowid = row[0]
+            tops[table] = max(tops[table], rowid)
+            if rowid <= limit:
+                kept_counts[table] += 1
+                kept_sums[table] += value
+            else:
+                newer.add(str(row[1]))
+
+    def name(n: list[int], total: list[int]) -> str:
+        return f"{STATE}{n[0]}:{n[1]}:{(total[0] * 3 + total[1]) & _MASK:016x}"
+
+    return Scan(name(counts, sums), name(kept_counts, kept_sums), (tops[0], tops[1]), newer)
+
+
 def read_rows(path: Path, threads: set[str] | None = None) -> Rows:
     """Every checkpoint and write (of ``threads`` only, when given), oldest id first within
     each thread and namespace. Raises sqlite3.Error."""
-    rows = Rows()
     with closing(connect_read_only(path)) as db:
-        rows.has_task_path = "task_path" in _columns(db, "writes")
-        task_path = "task_path" if rows.has_task_path else "''"
-        where, args = "", ()
-        if threads is not None:
-            where, args = f" WHERE thread_id IN ({','.join('?' * len(threads))})", tuple(sorted(threads))
-        # One read transaction, so checkpoints and writes are of the same moment.
-        db.execute("BEGIN")
-        rows.checkpoints = db.execute(
-            CHECKPOINT_SELECT + where + " ORDER BY thread_id, checkpoint_ns, checkpoint_id", args
-        ).fetchall()
-        rows.writes = db.execute(
-            "SELECT rowid, thread_id, checkpoint_ns, checkpoint_id, task_id, "
-            f"{task_path}, idx, channel, type, value FROM writes{where}"
-            " ORDER BY thread_id, checkpoint_ns, checkpoint_id, task_id, idx",
-            args,
-        ).fetchall()
-        rows.max_rowids = (
-            db.execute("SELECT coalesce(max(rowid), 0) FROM checkpoints").fetchone()[0],
-            db.execute("SELECT coalesce(max(rowid), 0) FROM writes").fetchone()[0],
-        )
+        db.execute("BEGIN")  # one read transaction: checkpoints and writes of one moment
+        rows = select_rows(db, threads)
+        rows.scan = scan(db)
         db.execute("COMMIT")
     return rows
 
 
-def threads_changed_since(path: Path, max_rowids: tuple[int, int]) -> tuple[set[str], tuple[int, int]]:
-    """The threads with a checkpoint or write row newer than ``max_rowids``, and the new
-    highest rowids."""
+def select_rows(db: sqlite3.Connection, threads: set[str] | None = None) -> Rows:
+    rows = Rows()
+    rows.has_task_path = "task_path" in _columns(db, "writes")
+    task_path = "task_path" if rows.has_task_path else "''"
+    where, args = "", ()
+    if threads is not None:
+        where, args = f" WHERE thread_id IN ({','.join('?' * len(threads))})", tuple(sorted(threads))
+    rows.checkpoints = db.execute(
+        CHECKPOINT_SELECT + where + " ORDER BY thread_id, checkpoint_ns, checkpoint_id", args
+    ).fetchall()
+    rows.writes = db.execute(
+        "SELECT rowid, thread_id, checkpoint_ns, checkpoint_id, task_id, "
+        f"{task_path}, idx, channel, type, value FROM writes{where}"
+        " ORDER BY thread_id, checkpoint_ns, checkpoint_id, task_id, idx",
+        args,
+    ).fetchall()
+    return rows
+
+
+def rows_changed_since(path: Path, state: str, upto: tuple[int, int]) -> Rows | None:
+    """The rows of the threads with a row newer than ``upto`` (the highest rowids the read
+    that left ``state`` saw), with ``scan`` set; no thread when nothing changed. None when a
+    row that read saw is gone or was replaced in place: only a whole read can tell what."""
     with closing(connect_read_only(path)) as db:
         db.execute("BEGIN")
-        threads = {
-            row[0]
-            for row in db.execute(
-                "SELECT DISTINCT thread_id FROM checkpoints WHERE rowid > ? "
-                "UNION SELECT DISTINCT thread_id FROM writes WHERE rowid > ?",
-                max_rowids,
-            )
-        }
-        new = (
-            db.execute("SELECT coalesce(max(rowid), 0) FROM checkpoints").fetchone()[0],
-            db.execute("SELECT coalesce(max(rowid), 0) FROM writes").fetchone()[0],
-        )
+        found = scan(db, upto)
+        if found.kept != state:
+            return None
+        rows = select_rows(db, found.newer) if found.newer else Rows()
+        rows.scan = found
         db.execute("COMMIT")
-    return threads, new
+    return rows

@@ -19,7 +19,7 @@ from core.records import CheckpointRecord, EventRecord, RunRecord
 from core.resume.redact import redact
 from core.timeutil import parse_timestamp
 from ingest.parsers.langgraph import messages as lm
-from ingest.parsers.langgraph.blobs import Opaque, decode, loads_metadata, uuid6_time_ns
+from ingest.parsers.langgraph.blobs import Decoder, Opaque, loads_metadata, uuid6_time_ns
 from ingest.parsers.langgraph.status import interrupt_values, thread_status
 
 FRAMEWORK = "langgraph"
@@ -107,6 +107,7 @@ class ThreadBuilder:
         self._task: str | None = None
         self._models: list[str] = []
         self._decoded: dict[tuple[str, str], Any] = {}
+        self._decoder = Decoder()
 
     # ── messages to events ──────────────────────────────────────────────────────────────
     def _message(self, message: dict[str, Any], at: datetime | None, agent: str | None) -> None:
@@ -209,7 +210,7 @@ class ThreadBuilder:
         ] = []  # messages of writes, after the checkpoints'
         for row in rows:
             _, _, _, cid, parent, type_, blob, meta_blob = row
-            checkpoint = decode(type_, blob)
+            checkpoint = self._decoder.decode(type_, blob)
             metadata, hidden = clean_metadata(loads_metadata(meta_blob))
             decoded_by_id[cid] = checkpoint
             notes = []
@@ -226,7 +227,7 @@ class ThreadBuilder:
             own_writes = []
             for w in writes.get(cid, []):
                 _, _, _, _, task_id, task_path, idx, channel, wtype, wblob = w
-                value = decode(wtype, wblob)
+                value = self._decoder.decode(wtype, wblob)
                 if isinstance(value, Opaque):
                     notes.append(f"write {channel} of task {task_id} not decoded: {value.reason}")
                 own_writes.append(
