@@ -129,6 +129,14 @@ def _add_watched_folders(connection: Connection) -> None:
     tables.WatchedFolder.__table__.create(connection, checkfirst=True)
 
 
+def _add_change_and_failure_indexes(connection: Connection) -> None:
+    """The dashboard's rollup refresh reads the runs changed since its last one by run
+    updated_at, not by a scan of every run (75 ms at 100k runs, on every new file); the
+    Overview reads its latest failures down the rollup's failed_at."""
+    connection.execute(text("CREATE INDEX IF NOT EXISTS ix_run_updated_at ON run (updated_at)"))
+    connection.execute(text("CREATE INDEX IF NOT EXISTS ix_run_rollup_failed_at ON run_rollup (failed_at)"))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
     _add_resume_export,
@@ -144,6 +152,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _add_bad_lines,
     _add_run_rollups,
     _add_watched_folders,
+    _add_change_and_failure_indexes,
 ]
 
 

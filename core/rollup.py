@@ -15,6 +15,7 @@ processes).
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -72,20 +73,26 @@ class Refreshed:
 STATE = "runs"
 # Writers stamp updated_at under the write lock, after every stamp committed before
 # (core.store.lookups.commit_stamp), so a run changed after a refresh is always newer than its
-# watermark. The margin covers databases written by versions that stamped before the lock.
+# watermark: the index on run.updated_at finds it without reading the other runs. The margin
+# covers databases also written by versions that stamped before the lock (a stamp older than
+# the watermark committed just after a refresh read); sweeping it joins every run stamped in
+# the last MARGIN, so it runs at most once per SWEEP_EVERY per database and process, not on
+# every new file (at 100k runs loaded in the last ten minutes a sweep reads them all: 0.5 s).
 MARGIN = timedelta(minutes=10)
+SWEEP_EVERY = 60.0  # seconds
+_swept: dict[str, float] = {}  # database URL -> monotonic time of its last margin sweep
 
 
 def _state(connection: Connection) -> Any:
     return connection.execute(select(RollupState).where(RollupState.name == STATE)).first()
 
 
-def _stale(connection: Connection, mark: str, state: Any) -> list[tuple[str, Any]]:
+def _stale(connection: Connection, mark: str, state: Any, sweep: bool = True) -> list[tuple[str, Any]]:
     """Runs whose rows are missing or out of date, with their updated_at, newest first.
 
     With the prices unchanged since the last complete refresh, only runs updated after its
-    watermark (less a margin for slow commits) are looked at: one pass over the run table,
-    no join over every run."""
+    watermark are looked at (and, with ``sweep``, those stamped within MARGIN of when it
+    read): an index range of the run table, no join over every run."""
     query = (
         select(Run.id, Run.updated_at)
         .select_from(Run)
@@ -99,14 +106,24 @@ def _stale(connection: Connection, mark: str, state: Any) -> list[tuple[str, Any
         )
     )
     if state is not None and state.fingerprint == mark and state.watermark is not None:
-        # New since the last refresh (strictly newer than its newest run), or stamped close
-        # enough to when it read that a slow writer may have committed it just after.
-        recent = Run.updated_at > state.watermark
-        if state.checked_at is not None:
-            recent = or_(recent, Run.updated_at >= state.checked_at - MARGIN)
-        query = query.where(Run.id.in_(select(Run.id).where(recent).scalar_subquery()))
+        since = state.watermark
+        if sweep and state.checked_at is not None:
+            since = min(since, state.checked_at - MARGIN)
+            query = query.where(Run.updated_at >= since)
+        else:
+            query = query.where(Run.updated_at > since)
     rows = connection.execute(query).all()
     return sorted(((r[0], r[1]) for r in rows), key=lambda r: (r[1] is not None, r[1] or 0), reverse=True)
+
+
+def _sweep_due(engine: Engine) -> bool:
+    """Whether this refresh also sweeps the margin (the first one of a process always does)."""
+    key = str(engine.url)
+    now = time.monotonic()
+    if now - _swept.get(key, -SWEEP_EVERY) < SWEEP_EVERY:
+        return False
+    _swept[key] = now
+    return True
 
 
 def _gone(connection: Connection) -> list[str]:
@@ -225,7 +242,7 @@ def refresh(engine: Engine, book: PriceBook, limit: int | None = None) -> Refres
     with _LOCK:
         with engine.connect() as connection:
             state = _state(connection)
-            stale = _stale(connection, mark, state)
+            stale = _stale(connection, mark, state, sweep=_sweep_due(engine))
         todo = stale if limit is None else stale[:limit]
         done.remaining = len(stale) - len(todo)
         costs_changed = failures_changed = False

@@ -208,6 +208,22 @@ def search_runs(
     return RunPage(rows=rows, total=total, page=page, page_size=page_size)
 
 
+def latest_failed(engine: Engine, limit: int = 8) -> list[dict[str, Any]]:
+    """The runs that failed last (by their rollup's ``failed_at``, newest first), as
+    :func:`search_runs` rows. Read down the rollup's failed_at index, so it stops after
+    ``limit`` rows instead of sorting every failed run (85 ms at 100k runs, on every new
+    file); runs the rollup has not reached yet are not among them."""
+    query = (
+        select(*[getattr(Run, f) for f in RUN_FIELDS], *ROLLUP_FIELDS)
+        .select_from(RunRollup.__table__.join(Run, Run.id == RunRollup.run_id))
+        .where(RunRollup.failure_class.is_not(None))
+        .order_by(RunRollup.failed_at.desc().nulls_last(), RunRollup.run_id)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return [_with_rollup(row) for row in connection.execute(query)]
+
+
 def facets(engine: Engine) -> dict[str, Any]:
     """Values the filter widgets offer: frameworks and statuses present, the started_at range."""
     with engine.connect() as connection:

@@ -94,7 +94,8 @@ class Run(SQLModel, table=True):
     inferred: list[str] | None = json_column()
     checkpoint_count: int = 0
     event_count: int = 0
-    updated_at: datetime | None = time_column()
+    # Indexed: core.rollup finds the runs changed since its last refresh by it.
+    updated_at: datetime | None = time_column(index=True)
 
 
 class RunRollup(SQLModel, table=True):
@@ -115,7 +116,7 @@ class RunRollup(SQLModel, table=True):
     failure_class: str | None = None
     normalized_reason: str | None = None
     reason: str | None = None
-    failed_at: datetime | None = time_column()
+    failed_at: datetime | None = time_column(index=True)  # the Overview's latest failures
     failure: dict[str, Any] | None = json_column()
 
 

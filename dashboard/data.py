@@ -91,24 +91,30 @@ def pricing_note() -> str | None:
 
 
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
-def _overview(key: tuple[str, Any]) -> dict[str, Any]:
+def _overview(key: tuple[str, Any], rolled_up: bool) -> dict[str, Any]:
     engine = _engine(key[0])
-    page = run_search.search_runs(engine, RunFilter(statuses=("failed",)), sort="ended_at", page_size=8)
+    statuses = queries.run_status_counts(engine)
+    if rolled_up:  # down the rollup's failed_at index
+        recent = run_search.latest_failed(engine, 8)
+    else:  # a backlog still priced, or no rollup at all (a read-only database): sort them
+        recent = run_search.search_runs(
+            engine, RunFilter(statuses=("failed",)), sort="ended_at", page_size=8
+        ).rows
     return {
-        "statuses": queries.run_status_counts(engine),
+        "statuses": statuses,
         "frameworks": queries.run_framework_counts(engine),
         "files": queries.file_outcome_counts(engine),
-        "recent_failures": page.rows,
-        "failed_total": page.total,
+        "recent_failures": recent,
+        "failed_total": statuses.get("failed", 0),
     }
 
 
 def overview() -> dict[str, Any]:
     try:  # the recent failures carry their class from the rollup rows
-        key, _, _ = _rolled_up()
+        key, _, done = _rolled_up()
     except NotAvailable:
-        key = _key()
-    return _overview(key)
+        key, done = _key(), None
+    return _overview(key, done is not None)
 
 
 # -- runs --------------------------------------------------------------------------------------

@@ -16,6 +16,21 @@ from dashboard.ui import PAGES, live_refresh, md_escape, short
 st.set_page_config(page_title="Baton", page_icon="🎛️", layout="wide")
 
 
+def skip_full_collection_after_runs() -> None:
+    """Streamlit runs ``gc.collect(2)`` after every script run. With the caches of a 100k-run
+    database in memory that full collection was a third of the server's CPU per page view and
+    per live refresh; Python's own collector still runs by its thresholds. A user's
+    ``runner.postScriptGC`` setting wins."""
+    from streamlit import config
+
+    if not config.is_manually_set("runner.postScriptGC"):
+        config.set_option("runner.postScriptGC", False)
+
+
+with contextlib.suppress(Exception):  # an internal Streamlit API: never worth a broken page
+    skip_full_collection_after_runs()
+
+
 def overview_alias() -> None:
     st.switch_page(PAGES["overview"])
 

@@ -4,19 +4,21 @@ core.failures, and follow the data: a changed file, a removed run, an edited pri
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Engine
 
-from core import costs, rollup
+from core import costs, rollup, run_search
 from core.db import make_engine
 from core.failures import failed_runs
 from core.migrations import MIGRATIONS
 from core.prices import load_price_book
 from core.store import Store
-from core.tables import RunRollup
+from core.tables import RollupState, RunRollup
+from core.tables import Run as RunTable
 from ingest.loader import ingest_paths
 from tests.conftest import SAMPLE_RUNS
 
@@ -174,3 +176,85 @@ def test_the_migration_adds_the_rollup_tables_to_an_older_database(tmp_path: Pat
     ingest_paths([tmp_path / "one"], Store(engine))
     assert rollup.refresh(engine, load_price_book(engine)).recomputed >= 1
     engine.dispose()
+
+
+def test_a_change_stamped_before_the_watermark_is_found_by_the_next_margin_sweep(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer that stamped before taking the write lock (versions before commit stamps) can
+    commit a stamp older than the last refresh's watermark: the margin sweep, at most once a
+    SWEEP_EVERY, still finds it; a change stamped after the watermark is found at once."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    for n in range(2):
+        (folder / f"run{n}.json").write_text(_acf(n, n, "partial"))
+    store = Store(engine)
+    ingest_paths([folder], store)
+    book = load_price_book(engine)
+    monkeypatch.setattr(rollup, "_swept", {})
+    assert rollup.refresh(engine, book).recomputed == 2  # the first refresh of a process sweeps
+    with engine.begin() as connection:
+        watermark = connection.execute(select(RollupState.watermark)).scalar_one()
+        run_id = connection.execute(text("SELECT id FROM run ORDER BY id LIMIT 1")).scalar_one()
+    with engine.begin() as connection:  # the late commit of an old writer: failed, stamped earlier
+        connection.execute(
+            RunTable.__table__.update()
+            .where(RunTable.id == run_id)
+            .values(
+                status="failed",
+                failure_reason="TimeoutError: the tool took too long",
+                updated_at=watermark - timedelta(seconds=30),
+            )
+        )
+    assert rollup.refresh(engine, book).recomputed == 0  # not a sweep yet
+    assert rollup.failure_count(engine) == 0
+    monkeypatch.setattr(rollup, "_swept", {})  # SWEEP_EVERY has passed
+    assert rollup.refresh(engine, book).recomputed == 1
+    assert rollup.failure_count(engine) == 1
+    (folder / "run1.json").write_text(_acf(1, 5, "failed"))  # a current writer: found at once
+    ingest_paths([folder], store)
+    assert rollup.refresh(engine, book).recomputed == 1
+    assert rollup.failure_count(engine) == 2
+
+
+def test_latest_failed_lists_the_last_failures_newest_first(loaded: Engine) -> None:
+    rollup.refresh(loaded, load_price_book(loaded))
+    infos = sorted(failed_runs(loaded), key=lambda i: (i.failed_at is not None, i.failed_at), reverse=True)
+    got = run_search.latest_failed(loaded, 5)
+    assert len(got) == min(5, len(infos)) > 0
+    assert all(row["status"] == "failed" and row["failure_class"] for row in got)
+    times = [info.failed_at for info in infos]
+    by_id = {info.run_id: info.failed_at for info in infos}
+    assert [by_id[row["id"]] for row in got] == times[: len(got)]
+
+
+def test_the_migration_indexes_run_changes_and_failure_times(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    version = [m.__name__ for m in MIGRATIONS].index("_add_change_and_failure_indexes")
+    engine = make_engine(url, migrate=False)
+    with engine.begin() as connection:
+        for number, migration in enumerate(MIGRATIONS[:version], start=1):
+            migration(connection)
+            if number == 1:
+                connection.execute(text("DROP INDEX IF EXISTS ix_run_updated_at"))
+                connection.execute(text("DROP INDEX IF EXISTS ix_run_rollup_failed_at"))
+                connection.execute(
+                    text(
+                        "CREATE TABLE IF NOT EXISTS baton_schema (version INTEGER PRIMARY KEY, applied_at TEXT)"
+                    )
+                )
+            connection.execute(text("INSERT INTO baton_schema (version) VALUES (:v)"), {"v": number})
+    names = {i["name"] for t in ("run", "run_rollup") for i in inspect(engine).get_indexes(t)}
+    assert not names & {"ix_run_updated_at", "ix_run_rollup_failed_at"}
+    engine.dispose()
+    engine = make_engine(url)
+    names = {i["name"] for t in ("run", "run_rollup") for i in inspect(engine).get_indexes(t)}
+    assert {"ix_run_updated_at", "ix_run_rollup_failed_at"} <= names
+    with engine.connect() as connection:
+        plan = " ".join(
+            str(row)
+            for row in connection.execute(
+                text("EXPLAIN QUERY PLAN SELECT id FROM run WHERE updated_at > '2026-01-01'")
+            )
+        )
+    assert "ix_run_updated_at" in plan
