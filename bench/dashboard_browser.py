@@ -8,7 +8,9 @@ downloaded browser) and prints, per page view:
 * the server process's CPU time for that view (user + system, from /proc);
 
 each as p50/max of ``--repeat`` visits after one uncounted first visit (which builds what the
-server keeps between views). Then the server's CPU while one Overview tab sits idle, and while
+server keeps between views), beside the same figures for a floor: a Streamlit page holding
+one title, served and visited the same way in the same run (what loading Streamlit's front
+end in this browser on this machine costs before Baton draws anything). Then the server's CPU while one Overview tab sits idle, and while
 one new checkpoint file per second arrives in a watched folder, and the server's peak RSS.
 
 Usage: python bench/dashboard_browser.py [--runs 100000] [--repeat 5] [--db PATH]
@@ -85,7 +87,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(repo: Path, db: Path, watched: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(
+    repo: Path, db: Path, watched: Path, log: Path, app: str = "dashboard"
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = os.environ | {
         "BATON_DB_URL": f"sqlite:///{db}",
@@ -98,7 +102,7 @@ def start_server(repo: Path, db: Path, watched: Path, log: Path) -> tuple[subpro
         "-m",
         "streamlit",
         "run",
-        "dashboard",
+        app,
         "--server.headless",
         "true",
         "--server.address",
@@ -194,7 +198,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--live-seconds", type=float, default=20.0)
-    parser.add_argument("--only", default="", help="comma-separated view names to measure")
+    parser.add_argument(
+        "--only", default="", help="view names to measure, separated by ';' (or ',' when no name has one)"
+    )
     parser.add_argument(
         "--repo", type=Path, default=REPO, help="the checkout whose dashboard is measured (a baseline)"
     )
@@ -230,9 +236,14 @@ def main() -> None:
         "Ingest": "/ingest",
     }
     if args.only:
-        wanted = {name.strip() for name in args.only.split(",")}
+        wanted = {name.strip() for name in args.only.split(";" if ";" in args.only else ",")}
         views = {k: v for k, v in views.items() if k in wanted}
     rows = []
+    floor_app = work / "floor_app.py"
+    floor_app.write_text('import streamlit as st\n\nst.title("Floor")\n')
+    floor_process, floor_base = start_server(
+        args.repo.resolve(), db, watched, work / "floor.log", str(floor_app)
+    )
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -248,6 +259,10 @@ def main() -> None:
                 f"{time.perf_counter() - started:.0f} s ({warm} Overview visits)",
                 file=sys.stderr,
             )
+            floor_first = visit(page, floor_base + "/", floor_process.pid)
+            floor = [visit(page, floor_base + "/", floor_process.pid) for _ in range(args.repeat)]
+            rows.append(("floor: one st.title", floor_first, [m[0] for m in floor], [m[1] for m in floor]))
+            floor_process.terminate()
             for name, path in views.items():
                 first = visit(page, base + path, process.pid)
                 measured = [visit(page, base + path, process.pid) for _ in range(args.repeat)]
@@ -257,6 +272,7 @@ def main() -> None:
             browser.close()
         rss = peak_rss_mb(process.pid)
     finally:
+        floor_process.terminate()
         process.terminate()
         try:
             process.wait(timeout=15)
@@ -264,13 +280,17 @@ def main() -> None:
             process.kill()
     print(f"\n{args.runs:,} runs; server CPU and browser wall per view, p50/max of {args.repeat} (ms)")
     header = f"{'view':<26} {'first wall':>10} {'first cpu':>9} {'wall p50':>9} {'max':>6}"
-    print(header + f" {'cpu p50':>8} {'max':>6}  ok (wall <= {TARGET_WALL_MS}, cpu <= {TARGET_CPU_MS})")
+    print(
+        header
+        + f" {'cpu p50':>8} {'max':>6} {'wall/floor':>10}  ok (wall <= {TARGET_WALL_MS}, cpu <= {TARGET_CPU_MS})"
+    )
+    floor_wall = statistics.median(rows[0][2])
     for name, first, walls, cpus in rows:
         wall, cpu = statistics.median(walls), statistics.median(cpus)
         ok = "yes" if wall <= TARGET_WALL_MS and cpu <= TARGET_CPU_MS else "NO"
         print(
             f"{name:<26} {first[0]:>10.0f} {first[1]:>9.0f} {wall:>9.0f} {max(walls):>6.0f}"
-            f" {cpu:>8.0f} {max(cpus):>6.0f}  {ok}"
+            f" {cpu:>8.0f} {max(cpus):>6.0f} {wall / floor_wall:>9.2f}x  {ok}"
         )
     print(
         f"\nidle Overview: {idle:.1f} % of one core; with one new file/s: {busy:.1f} %"

@@ -194,8 +194,7 @@ def _document(result: ExportResult) -> None:
         st.code(text, language="markdown")  # the exact bytes, with a copy button
         return
     st.json(result.document, expanded=True)
-    with st.expander("The document as text (copy)"):
-        st.code(text, language="json")
+    ui.copy_button(text, "Copy the document as text")
 
 
 def _exports(run_id: str, key: str) -> None:

@@ -171,14 +171,23 @@ def as_text(value: Any) -> str:
 
 
 def long_text(value: Any, label: str = "value", limit: int = LONG, language: str | None = None) -> None:
-    """Show a value as plain text, truncated in place, with an expander holding all of it."""
+    """Show a value as plain text, truncated in place; when cut, a popover holds all of it as
+    a code block with a copy button. ``st.text`` on the page, not ``st.code``: a page's first
+    code block loads Streamlit's syntax highlighter, about 300 ms of the browser's time per
+    view even for one line, and a popover draws what it holds only when it is opened."""
     text = as_text(value)
     if len(text) <= limit:
-        st.code(text, language=language, wrap_lines=True)
+        st.text(text)
         return
-    st.code(text[:limit] + " …", language=language, wrap_lines=True)
-    with st.expander(f"Show all of {label} ({len(text):,} characters)"):
+    st.text(text[:limit] + " …")
+    with st.popover(f"Show all of {label} ({len(text):,} characters)"):
         st.code(text, language=language, wrap_lines=True)
+
+
+def copy_button(text: str, label: str) -> None:
+    """``text`` in a code block with a copy button, inside a popover (see :func:`long_text`)."""
+    with st.popover(label, icon=":material/content_copy:"):
+        st.code(text, language=None)
 
 
 def cell(value: Any, width: int = 120) -> str:

@@ -141,7 +141,7 @@ def test_the_browser_benchmark_prints_each_view_the_live_refresh_and_the_peak_rs
         "--only",
         "Overview,Runs,Costs by run,Failures",
     )
-    for view in ("Overview", "Runs", "Costs by run", "Failures"):
+    for view in ("floor: one st.title", "Overview", "Runs", "Costs by run", "Failures"):
         assert re.search(
             rf"^{view}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s", out, re.M
         ), view

@@ -80,7 +80,7 @@ def header(run: dict, failure: dict | None, by_id: dict[str, dict]) -> None:
             width="stretch",
             column_config={"": st.column_config.TextColumn(width="small")},
         )
-        st.code(run["id"], language=None)  # the full id, with a copy button
+        ui.copy_button(run["id"], "Copy the Baton id")
         sources_note(run)
         for note in run["notes"]:
             st.caption(ui.md_escape(note))

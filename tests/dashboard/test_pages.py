@@ -89,6 +89,7 @@ def texts(at: AppTest) -> str:
             "error",
             "success",
             "code",
+            "text",
         )
         for e in at.get(kind)
     ]
@@ -246,7 +247,7 @@ def test_failed_run_header_shows_class_reason_and_last_good_checkpoint(sample_db
     shown = texts(at)
     assert "Failure class:" in shown
     if run["failure_reason"]:
-        assert any(run["failure_reason"][:100] in c.value for c in at.code)
+        assert any(run["failure_reason"][:100] in c.value for c in [*at.text, *at.code])
 
 
 def _acf_step_move(url: str) -> tuple[str, str, str]:
@@ -364,7 +365,7 @@ def test_file_text_never_reaches_markdown_unescaped(db_url: str, tmp_path: Path,
                 assert "[click](" not in element.value and "<script>" not in element.value
                 assert "**bold**" not in element.value
     at = open_page("views/run.py", run=run_id)
-    assert any(c.value == hostile for c in at.code)  # shown verbatim, as text
+    assert any(c.value == hostile for c in at.text)  # shown verbatim, as text
 
 
 def test_long_values_are_truncated_with_a_way_to_see_all(db_url: str, tmp_path: Path, monkeypatch) -> None:
@@ -389,10 +390,11 @@ def test_long_values_are_truncated_with_a_way_to_see_all(db_url: str, tmp_path: 
     monkeypatch.setenv("BATON_DB_URL", db_url)
     monkeypatch.setenv("BATON_WATCH", str(folder))
     at = open_page("views/run.py", run=run_id)
-    codes = [c.value for c in at.code]
-    assert reason in codes  # in full, inside an expander
-    assert any(c.endswith(" …") and len(c) < 500 and reason.startswith(c[:-2]) for c in codes)
-    assert any(e.label.startswith("Show all of the failure reason") for e in at.expander)
+    assert reason in [c.value for c in at.code]  # in full, with a copy button, inside a popover
+    shown = [t.value for t in at.text]
+    assert any(c.endswith(" …") and len(c) < 500 and reason.startswith(c[:-2]) for c in shown)
+    popovers = [b.proto.popover.label for b in at.get("popover")]
+    assert any(label.startswith("Show all of the failure reason") for label in popovers), popovers
 
 
 # -- costs, failures, ingest ------------------------------------------------------------------------
