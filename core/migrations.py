@@ -129,6 +129,18 @@ def _add_watched_folders(connection: Connection) -> None:
     tables.WatchedFolder.__table__.create(connection, checkfirst=True)
 
 
+def _add_run_joins(connection: Connection) -> None:
+    """Runs that join another file's run (a techrevati worker dump, its session's stream):
+    worker files loaded before are read again, whole, by the next ingest, to join."""
+    tables.RunJoin.__table__.create(connection, checkfirst=True)
+    connection.execute(
+        text(
+            "UPDATE source_file SET size = -1, content_hash = NULL, read_offset = 0"
+            " WHERE format = 'techrevati.worker'"
+        )
+    )
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
     _add_resume_export,
@@ -144,6 +156,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _add_bad_lines,
     _add_run_rollups,
     _add_watched_folders,
+    _add_run_joins,
 ]
 
 
