@@ -115,12 +115,18 @@ def _hosts(connection: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str
     """For each key, its hosts: run id -> the time window of the run's own fragments (not
     those of runs that joined it; a run that holds none is no host)."""
     native: dict[str, tuple[str, str]] = {}  # run id -> (framework, native id)
-    for framework, key in keys:
-        query = select(Run.id, Run.native_id).where(
-            Run.framework == framework, Run.native_id.startswith(key + "@", autoescape=True)
+    sqlite = connection.dialect.name == "sqlite"
+    for framework, key in sorted(keys):
+        # On SQLite a range of the (framework, native_id) index (text compares bytewise; "A"
+        # follows "@"); elsewhere LIKE, as a range would depend on the collation.
+        prefix = (
+            Run.native_id.between(key + "@", key + "A", symmetric=False)
+            if sqlite
+            else Run.native_id.startswith(key + "@", autoescape=True)
         )
+        query = select(Run.id, Run.native_id).where(Run.framework == framework, prefix)
         for run, native_id in connection.execute(query):
-            if host_key(native_id) == key:  # LIKE ignores case on SQLite
+            if host_key(native_id) == key:  # a later "@" in the id; LIKE may ignore case
                 native[run] = (framework, native_id)
     windows: dict[str, list[Window]] = {}
     for part in chunks(sorted(native)):
