@@ -129,6 +129,18 @@ def _add_watched_folders(connection: Connection) -> None:
     tables.WatchedFolder.__table__.create(connection, checkfirst=True)
 
 
+def _add_run_joins(connection: Connection) -> None:
+    """Runs that join another file's run (a techrevati worker dump, its session's stream):
+    worker files loaded before are read again, whole, by the next ingest, to join."""
+    tables.RunJoin.__table__.create(connection, checkfirst=True)
+    connection.execute(
+        text(
+            "UPDATE source_file SET size = -1, content_hash = NULL, read_offset = 0"
+            " WHERE format = 'techrevati.worker'"
+        )
+    )
+
+
 def _add_change_and_failure_indexes(connection: Connection) -> None:
     """The dashboard's rollup refresh reads the runs changed since its last one by run
     updated_at, not by a scan of every run (75 ms at 100k runs, on every new file); the
@@ -152,6 +164,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _add_bad_lines,
     _add_run_rollups,
     _add_watched_folders,
+    _add_run_joins,
     _add_change_and_failure_indexes,
 ]
 

@@ -57,6 +57,11 @@ class RunRecord:
     failure_signals: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
     inferred: list[str] = field(default_factory=list)
+    # Keys of the run this one is part of when the database holds it (``core.store.joins``):
+    # a run of the same framework whose native id is ``<key>@...`` and whose own files' time
+    # window overlaps this run's (``started_at`` to ``ended_at``; no end: still open). Its
+    # fragment and events are stored as that run's then, as their own again when it goes.
+    join_keys: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -184,6 +184,25 @@ class RunFragment(SQLModel, table=True):
     data: dict[str, Any] | None = json_column()
 
 
+class RunJoin(SQLModel, table=True):
+    """A run one file describes that is part of another file's run when the database holds
+    it (``RunRecord.join_keys``: a techrevati worker dump and its session's event stream),
+    one row per key. ``run_id`` is the run its fragment and events are stored as now: its
+    own (``own_run_id``) or the one it joined (``core.store.joins``)."""
+
+    __tablename__ = "run_join"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_file_id: int = Field(foreign_key="source_file.id", index=True)
+    framework: str
+    join_key: str = Field(index=True)
+    native_id: str  # the run's own native id
+    own_run_id: str
+    started_at: datetime | None = time_column()
+    ended_at: datetime | None = time_column()
+    run_id: str
+
+
 class Checkpoint(SQLModel, table=True):
     __tablename__ = "checkpoint"
 

@@ -9,9 +9,9 @@ from core.outcomes import MAX_BAD_LINES, FileOutcome
 from core.store import lookups
 from core.store.bulk import Prepared, insert_prepared, update_by_id
 from core.store.holders import release_checkpoints, release_events
-from core.tables import AgentManifest, Checkpoint, Event, Price, RunFragment, SourceFile
+from core.tables import AgentManifest, Checkpoint, Event, Price, RunFragment, RunJoin, SourceFile
 
-OWNED_TABLES = (RunFragment, Event, Price, AgentManifest)
+OWNED_TABLES = (RunFragment, RunJoin, Event, Price, AgentManifest)
 
 
 def write_files(connection: Connection, files: Prepared, existing: dict[str, int]) -> dict[str, int]:
@@ -55,7 +55,7 @@ def delete_owned(connection: Connection, file_ids: list[int], runs: list[str] | 
                 query = query.where(table.run_id.in_(runs))
             touched.update(connection.execute(query.distinct()).scalars())
         release_events(connection, list(part), runs)
-        for table in OWNED_TABLES if runs is None else (RunFragment, Event):
+        for table in OWNED_TABLES if runs is None else (RunFragment, RunJoin, Event):
             statement = delete(table).where(table.source_file_id.in_(part))
             if runs is not None:
                 statement = statement.where(table.run_id.in_(runs))

@@ -43,6 +43,7 @@ class BatchRows:
     events: list[dict[str, Any]] = field(default_factory=list)
     prices: list[dict[str, Any]] = field(default_factory=list)
     manifests: list[dict[str, Any]] = field(default_factory=list)
+    joins: list[dict[str, Any]] = field(default_factory=list)  # ``run_join`` rows, one per key
     _run_ids: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def run(self, framework: str, native_id: str) -> str:
@@ -74,6 +75,19 @@ def batch_rows(loaded: Iterable[FileOutcome], append_bases: dict[str, int]) -> B
                     "data": _stated(record),
                 }
             )
+            for key in dict.fromkeys(record.join_keys):
+                rows.joins.append(
+                    {
+                        "source_file_id": file_id,
+                        "framework": record.framework,
+                        "join_key": key,
+                        "native_id": record.native_id,
+                        "own_run_id": run,
+                        "started_at": record.started_at,
+                        "ended_at": record.ended_at,
+                        "run_id": run,
+                    }
+                )
         for cp in parsed.checkpoints:
             run = rows.run(cp.framework, cp.run_native_id)
             rows.checkpoints.append(

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from core.outcomes import FileOutcome, KnownFile
-from core.store import files, holders, lookups
+from core.store import files, holders, joins, lookups
 from core.store.bulk import insert_prepared, prepare
 from core.store.lock import take_write_lock
 from core.store.rows import batch_rows, file_rows
 from core.store.runfields import refresh_runs, runs_as_if_new
 from core.store.wal import WalCheckpointer
-from core.tables import AgentManifest, Checkpoint, Event, Price, Run, RunFragment, SourceFile
+from core.tables import AgentManifest, Checkpoint, Event, Price, Run, RunFragment, RunJoin, SourceFile
 
 
 class _StaleAppends(Exception):
@@ -184,10 +184,21 @@ class Store:
                 connection.execute(Price.__table__.insert(), rows.prices)
             if rows.manifests:
                 connection.execute(AgentManifest.__table__.insert(), rows.manifests)
-            # 10. Runs that existed are recomputed from the database (chains relinked with it).
+            # 10. Runs that are part of another file's run (a worker and its session) are
+            #    stored as that run's, or as their own again, by what the database holds now.
+            if rows.joins:
+                for row in rows.joins:
+                    row["source_file_id"] = file_ids[row["source_file_id"]]
+                connection.execute(RunJoin.__table__.insert(), rows.joins)
             touched |= set(rows.runs)
-            refresh_runs(connection, touched - new_runs, now)
-        # 11. After the commit, the WAL thread looks whether the log has grown past its threshold.
+            keys = joins.framework_keys(connection, rows.runs, touched)
+            keys |= {(row["framework"], row["join_key"]) for row in rows.joins}
+            moved = joins.relink(connection, keys)
+            touched |= moved
+            # 11. Runs that existed are recomputed from the database (chains relinked with it),
+            #     and new ones whose records moved.
+            refresh_runs(connection, (touched - new_runs) | moved, now)
+        # 12. After the commit, the WAL thread looks whether the log has grown past its threshold.
         if wal_checkpointer is not None:
             wal_checkpointer.nudge()
         return touched

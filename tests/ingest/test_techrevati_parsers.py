@@ -74,6 +74,10 @@ def run_of(
     return found[0]
 
 
+def _sources(run: dict[str, Any]) -> set[str]:
+    return {Path(s).name for s in run["attributes"].get("sources", [run["attributes"].get("source", "")])}
+
+
 def events_of(engine: Engine, run_id: str, kind: str | None = None) -> list[Any]:
     query = select(Event).where(Event.run_id == run_id).order_by(Event.seq)
     if kind:
@@ -129,11 +133,20 @@ def assert_techrevati_scenarios(engine: Engine, version: str) -> None:
     ]
     assert [e.data["outcome"] for e in attempts] == ["recovered", "recovered", "escalation_required"]
 
-    # circuit breaker: an open breaker shows only in the failure text; kept as a signal
-    for file in ("circuit.events.json", "circuit.worker.json"):
-        circuit = run_of(runs, file, "fetcher")
-        assert circuit["status"] == "failed" and circuit["failure_reason"] == text["circuit"]
-        assert circuit["failure_signals"]["circuit_breaker"] == "open"
+    # circuit breaker: an open breaker shows only in the failure text; kept as a signal. The
+    # fetcher's worker dump joins its session's run (one run, both files its sources)
+    circuit = run_of(runs, "circuit.events.json", "fetcher")
+    assert run_of(runs, "circuit.worker.json", "fetcher")["id"] == circuit["id"]
+    assert circuit["status"] == "failed" and circuit["failure_reason"] == text["circuit"]
+    assert circuit["failure_signals"]["circuit_breaker"] == "open"
+    assert circuit["attributes"]["worker_id"].startswith("fetcher-collect-")
+    assert [
+        e.name for e in events_of(engine, circuit["id"], "lifecycle") if e.name.startswith("worker.")
+    ] == [
+        "worker.initializing",
+        "worker.running",
+        "worker.failed",
+    ]
 
     # budget exceeded: enforced (failed) and only warned (completed)
     budget_file = "budget.audit.jsonl" if v04 else "budget.jsonl"
@@ -151,9 +164,19 @@ def assert_techrevati_scenarios(engine: Engine, version: str) -> None:
     # handoff and the registry of workers
     planner = run_of(runs, "handoff.jsonl", "planner")
     assert [e.name for e in events_of(engine, planner["id"], "handoff")] == ["agent.completed"]
-    registry = [r for r in runs if Path(r["attributes"]["source"]).name == "handoff.registry.json"]
+    registry = [r for r in runs if "handoff.registry.json" in _sources(r)]
     assert sorted(r["status"] for r in registry) == ["completed", "completed", "paused"]
-    assert [r["inferred"] for r in registry if r["status"] == "paused"] == [["status"]]
+    # the workers that ran joined their sessions' runs; the handoff target that never ran
+    # (left initializing) has no session: a run of its own
+    for role in ("planner", "coder"):
+        joined = run_of(runs, "handoff.jsonl", role)
+        assert "handoff.registry.json" in _sources(joined) and joined["status"] == "completed"
+        assert joined["attributes"]["worker_id"].startswith(f"{role}-design-")
+    (target,) = [r for r in registry if r["status"] == "paused"]
+    assert target["native_id"] == target["attributes"]["worker_id"] and _sources(target) == {
+        "handoff.registry.json"
+    }
+    assert target["inferred"] == ["status"]
 
     # usage without events, tracker snapshots
     only = run_of(runs, "usage_only.usage.jsonl")
@@ -163,10 +186,14 @@ def assert_techrevati_scenarios(engine: Engine, version: str) -> None:
     assert (tracker["input_tokens"], tracker["output_tokens"]) == (3500, 800)
     assert tracker["cost_usd"] == pytest.approx(0.0162)
 
-    # a session waiting for a human
-    assert run_of(runs, "waiting.worker.json", "operator")["status"] == "waiting"
+    # a session waiting for a human; 0.4: the worker joins the session's run (0.1 records no
+    # event of the session, only its usage: the worker stays a run of its own)
+    waiting = run_of(runs, "waiting.worker.json", "operator")
+    assert waiting["status"] == "waiting"
     if v04:
-        assert run_of(runs, "waiting.jsonl", "operator")["status"] == "waiting"
+        assert run_of(runs, "waiting.jsonl", "operator")["id"] == waiting["id"]
+    else:
+        assert _sources(waiting) == {"waiting.worker.json"}
 
     # pricing.json: prices in USD per 1M tokens, source = the file
     with engine.connect() as connection:

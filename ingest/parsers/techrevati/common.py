@@ -69,11 +69,30 @@ EVENT_KEYS = frozenset(
 )
 
 
+def session_key_text(role: Any, phase: Any, project: Any) -> str:
+    """``<role>/<phase>/<project_id>`` (``-`` for a missing phase or project)."""
+    return f"{role}/{phase or '-'}/{'-' if project is None else project}"
+
+
 def session_run_id(key: tuple[Any, ...], first: dict[str, Any]) -> str:
     """The run id of a session: ``<role>/<phase>/<project_id>@<emitted_at of its first
-    event with a role>`` (``-`` for a missing phase or project), the same in every source."""
-    role, phase, project = key
-    return f"{role}/{phase or '-'}/{'-' if project is None else project}@{first.get('emitted_at')}"
+    event with a role>`` (``session_key_text``), the same in every source."""
+    return f"{session_key_text(*key)}@{first.get('emitted_at')}"
+
+
+# A worker that never ran (a handoff target left ``initializing``) had no session to join.
+NEVER_RAN = ("idle", "initializing")
+
+
+def worker_join_keys(worker: dict[str, Any]) -> list[str]:
+    """The session keys a worker that ran joins by (``RunRecord.join_keys``): its (role,
+    phase, project_id), and the same without a project (0.1 events stamp none)."""
+    role = worker.get("role")
+    if not isinstance(role, str) or not role or worker.get("status") in NEVER_RAN:
+        return []
+    phase, project = worker.get("phase"), worker.get("project_id")
+    keys = [session_key_text(role, phase, project)] if project is not None else []
+    return [*keys, session_key_text(role, phase, None)]
 
 
 def _digest(value: Any) -> str:
@@ -311,7 +330,7 @@ def worker_records(worker: dict[str, Any], where: str, rule: str) -> tuple[RunRe
         status=status,
         agents=[role] if role else [],
         started_at=parse_timestamp(worker.get("created_at")),
-        ended_at=parse_timestamp(worker.get("updated_at")),
+        ended_at=None if native_status == "running" else parse_timestamp(worker.get("updated_at")),
         failure_reason=reason,
         failure_signals=signals,
         attributes={
