@@ -30,18 +30,18 @@ def is_bookkeeping(path: str) -> bool:
 
 def _side_by_side(change: dict[str, Any]) -> None:
     path = change["path"] if change["kind"] != "moved" else f"{change['from']} → {change['path']}"
-    st.caption(f"{MARKS[change['kind']]} · {ui.md_escape(path)}")
+    st.caption(f"{ui.md_escape(MARKS[change['kind']])} · {ui.md_escape(path)}")
     before, after = st.columns(2)
     with before:
         if change["kind"] == "added":
             st.caption("(not there before)")
         else:
-            st.code(ui.as_text(change["old"]), language="json", wrap_lines=True)
+            st.text(ui.as_text(change["old"]))
     with after:
         if change["kind"] == "removed":
             st.caption("(gone)")
         else:
-            st.code(ui.as_text(change["new"]), language="json", wrap_lines=True)
+            st.text(ui.as_text(change["new"]))
 
 
 def render_diff(checkpoints: list[dict], selected: str, by_id: dict[str, dict], label: Any) -> None:

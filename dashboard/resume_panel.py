@@ -267,5 +267,7 @@ def render_resume_panel(run_id: str, checkpoint_id: str) -> None:
         )
     captions = {"acf": "Check the file with agent-checkpoint-framework", "prompt": "Start an agent on it"}
     st.caption(captions.get(result.format, "Resume command") + " (once written to the outbox)")
-    st.code(result.command(default_outbox() / result.format), language="bash")
+    command = result.command(default_outbox() / result.format)
+    st.text(command)
+    ui.copy_button(command, "Copy the command")
     _exports(run_id, key)
