@@ -54,6 +54,7 @@ class Content:
     first_line: int = 1
     offset: int = 0
     notes: tuple[str, ...] = ()  # warnings on the decoding itself (a number beyond a double)
+    newlines: int = 0  # for ``jsonl``: how many newlines the decoded text holds
     _path: Path | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -158,6 +159,13 @@ def decode(path: str | Path, data: bytes, first_line: int = 1, offset: int = 0) 
 
 
 _NON_SPACE = re.compile(rb"[^ \t\r\n]")
+_NON_ASCII_SPACE = re.compile(rb"[^ \t\r\n\x0b\x0c]")  # what bytes.strip() leaves
+
+
+def blank(data: bytes) -> bool:
+    """Nothing but a byte order mark and whitespace (found without copying the bytes, as
+    ``data.strip()`` of a file ending in a newline does)."""
+    return _NON_ASCII_SPACE.search(data, len(BOM) if data.startswith(BOM) else 0) is None
 
 
 def _lines_follow_a_value(stripped: bytes) -> bool:
@@ -202,6 +210,7 @@ def _json_lines(path: str, data: bytes, first_line: int, offset: int, utf8_line:
     ``utf8_line`` (orjson reads only UTF-8: only a line it refuses is looked at)."""
     content = Content(name=path, kind="jsonl", first_line=first_line, offset=offset)
     raw_lines = data.split(b"\n")
+    content.newlines = len(raw_lines) - 1
     for index, raw in enumerate(raw_lines):
         number = first_line + index
         if not raw.strip():

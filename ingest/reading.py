@@ -17,7 +17,7 @@ from pathlib import Path
 from core.outcomes import KEPT, FileOutcome, KnownFile
 from core.record_values import check_values
 from core.records import ParsedFile
-from ingest.content import BOM, LOG_SUFFIXES, SQLITE_MAGIC, decode, decode_lines, sqlite_problem
+from ingest.content import LOG_SUFFIXES, SQLITE_MAGIC, blank, decode, decode_lines, sqlite_problem
 from ingest.errors import SourceChanged
 from ingest.parse_failure import parse_failure
 from ingest.registry import all_formats, detect_format
@@ -221,7 +221,7 @@ def _parse_bytes(name: str, data: bytes, size: int, mtime: int, digest: str | No
             base["content_hash"] = _digest(name, data)
         return base
 
-    if name.endswith(LOG_SUFFIXES) and not data.removeprefix(BOM).strip():
+    if name.endswith(LOG_SUFFIXES) and blank(data):
         # An empty log is one with no line yet (agents create them at start); never a
         # replacement for lines it had: it keeps them (an empty .json stays failed).
         return FileOutcome(outcome="loaded", parsed=ParsedFile(format=""), keeps=True, **hashed())
@@ -236,8 +236,10 @@ def _parse_bytes(name: str, data: bytes, size: int, mtime: int, digest: str | No
         if spec.append_only and tailable(content.kind, data):
             # Complete lines only: a partial last line waits for its newline.
             offset = complete_part(data)
-            lines = data.count(b"\n", 0, offset)
-            if content.kind != "jsonl" or offset != len(data):  # else decoded as these lines already
+            if content.kind == "jsonl" and offset == len(data):  # decoded as these lines already
+                lines = content.newlines
+            else:
+                lines = data.count(b"\n", 0, offset)
                 content = decode_lines(name, data[:offset])
             base["content_hash"] = fingerprint_of(data, offset)
         parsed = check_values(spec.parse(content))
