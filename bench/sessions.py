@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import random
 import resource
 import shutil
@@ -249,8 +248,8 @@ def floor(root: Path) -> tuple[float, float]:
 def cpu_s() -> float:
     """CPU seconds of this process and its finished helpers: on a machine shared with other
     work, steadier than the wall clock."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
+    own, helpers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + helpers.ru_utime + helpers.ru_stime
 
 
 def floor_with_insert(root: Path, target: Path) -> float:
@@ -332,7 +331,7 @@ def main() -> None:
         print(f"{'cold ingest / floor + insert':<34}{cold_s / insert_s:>11,.2f}x")
         print(f"{'floor CPU seconds':<34}{floor_cpu:>12,.2f}")
         print(f"{'cold ingest CPU seconds':<34}{cold_cpu:>12,.2f}")
-        print(f"{'cold ingest / floor (CPU)':<34}{cold_cpu / floor_cpu:>11,.2f}x")
+        print(f"{'cold ingest / floor (CPU)':<34}{cold_cpu / max(floor_cpu, 1e-6):>11,.2f}x")
         print(f"{'unchanged re-ingest MB/s':<34}{mb / unchanged_s:>12,.1f}")
         print(f"{'unchanged re-ingest seconds':<34}{unchanged_s:>12,.2f}")
         print(f"{'peak RSS MB (any process)':<34}{rss:>12,.0f}  < {TARGETS['peak_rss_mb']}")
