@@ -17,7 +17,7 @@ from pathlib import Path
 from core.outcomes import KEPT, FileOutcome, KnownFile
 from core.record_values import check_values
 from core.records import ParsedFile
-from ingest.content import BOM, LOG_SUFFIXES, SQLITE_MAGIC, decode, decode_lines, sqlite_problem
+from ingest.content import LOG_SUFFIXES, SQLITE_MAGIC, blank, decode, decode_lines, sqlite_problem
 from ingest.errors import SourceChanged
 from ingest.parse_failure import parse_failure
 from ingest.registry import all_formats, detect_format
@@ -174,9 +174,14 @@ def read_file(path: str | Path, known: KnownFile | None, max_text: int | None = 
     except OSError as exc:
         return _cannot_read(name, exc)
     size, mtime = _signature(name, info)
-    digest = _digest(name, data)
-    if known and known.content_hash == digest and known.outcome not in ("deleted", "failed"):
-        return FileOutcome(path=name, outcome="unchanged", size=size, mtime_ns=mtime, content_hash=digest)
+    # The hash of the whole file, only where it is compared or kept: a log read as JSON
+    # Lines keeps a fingerprint instead (``ingest.tail``), which no whole hash can equal.
+    stored = known.content_hash if known and known.outcome not in ("deleted", "failed") else None
+    digest = None
+    if data.startswith(SQLITE_MAGIC) or (stored and not stored.startswith("tail:")):
+        digest = _digest(name, data)
+        if stored == digest:
+            return FileOutcome(path=name, outcome="unchanged", size=size, mtime_ns=mtime, content_hash=digest)
     outcome = parse_bytes(name, data, size, mtime, digest)
     if known is not None and known.outcome == "loaded" and outcome.outcome in ("failed", "ignored"):
         # Failed or ignored, a file gives up nothing it loaded before: say so.
@@ -184,10 +189,11 @@ def read_file(path: str | Path, known: KnownFile | None, max_text: int | None = 
     return outcome
 
 
-def parse_bytes(path: str | Path, data: bytes, size: int, mtime: int, digest: str) -> FileOutcome:
+def parse_bytes(path: str | Path, data: bytes, size: int, mtime: int, digest: str | None) -> FileOutcome:
     """The outcome of a file's bytes. A SQLite database is read through one view for its
     sniffers and its parser (``ingest.sqlite_source``); raises Unstable when it changed
-    in a way that view could not see."""
+    in a way that view could not see. ``digest`` is the bytes' hash, computed here when
+    None and the outcome keeps it."""
     if data.startswith(SQLITE_MAGIC):
         from ingest.sqlite_source import consistent_view
 
@@ -206,26 +212,34 @@ def _reread_spec(known: KnownFile) -> FormatSpec | None:
     return next((s for s in all_formats() if s.name == known.format and s.reread is not None), None)
 
 
-def _parse_bytes(name: str, data: bytes, size: int, mtime: int, digest: str) -> FileOutcome:
+def _parse_bytes(name: str, data: bytes, size: int, mtime: int, digest: str | None) -> FileOutcome:
     base = {"path": name, "size": size, "mtime_ns": mtime, "content_hash": digest}
     offset = lines = 0
-    if name.endswith(LOG_SUFFIXES) and not data.removeprefix(BOM).strip():
+
+    def hashed() -> dict:
+        if base["content_hash"] is None:
+            base["content_hash"] = _digest(name, data)
+        return base
+
+    if name.endswith(LOG_SUFFIXES) and blank(data):
         # An empty log is one with no line yet (agents create them at start); never a
         # replacement for lines it had: it keeps them (an empty .json stays failed).
-        return FileOutcome(outcome="loaded", parsed=ParsedFile(format=""), keeps=True, **base)
+        return FileOutcome(outcome="loaded", parsed=ParsedFile(format=""), keeps=True, **hashed())
     try:
         content = decode(name, data)
         spec = detect_format(content)
         if spec is None:
             problem = sqlite_problem(name) if content.kind == "sqlite" else None
             if problem:
-                return FileOutcome(outcome="failed", error=problem, **base)
-            return FileOutcome(outcome="ignored", error=_ignored_reason(content.kind), **base)
+                return FileOutcome(outcome="failed", error=problem, **hashed())
+            return FileOutcome(outcome="ignored", error=_ignored_reason(content.kind), **hashed())
         if spec.append_only and tailable(content.kind, data):
             # Complete lines only: a partial last line waits for its newline.
             offset = complete_part(data)
-            lines = data.count(b"\n", 0, offset)
-            if content.kind != "jsonl" or offset != len(data):  # else decoded as these lines already
+            if content.kind == "jsonl" and offset == len(data):  # decoded as these lines already
+                lines = content.newlines
+            else:
+                lines = data.count(b"\n", 0, offset)
                 content = decode_lines(name, data[:offset])
             base["content_hash"] = fingerprint_of(data, offset)
         parsed = check_values(spec.parse(content))
@@ -236,7 +250,7 @@ def _parse_bytes(name: str, data: bytes, size: int, mtime: int, digest: str) -> 
     except SourceChanged:  # not the file's fault: it is read again once it settles
         raise
     except Exception as exc:  # bad input, or a parser bug: recorded, never stops the pass
-        return parse_failure(exc, **base)
+        return parse_failure(exc, **hashed())
     outcome = FileOutcome(
         outcome="loaded",
         format=spec.name,
@@ -245,7 +259,7 @@ def _parse_bytes(name: str, data: bytes, size: int, mtime: int, digest: str) -> 
         warnings=parsed.warnings[:50],
         read_offset=offset,
         line_count=lines,
-        **base,
+        **hashed(),
     )
     outcome.add_bad_lines(content.bad_lines)
     return outcome

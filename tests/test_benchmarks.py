@@ -85,6 +85,10 @@ def test_the_sessions_benchmark_loads_a_claude_projects_tree_and_prints_each_mea
         "cold ingest MB/s",
         "cold ingest seconds",
         r"cold ingest / floor \(time\)",
+        r"floor \+ insert MB/s",
+        r"cold ingest / floor \+ insert",
+        "cold ingest CPU seconds",
+        r"cold ingest / floor \(CPU\)",
         "unchanged re-ingest seconds",
         r"peak RSS MB \(any process\)",
     ):

@@ -140,9 +140,15 @@ def insert_events(
     and record in ``event_source`` every other file that holds one."""
     written = insert_prepared(connection, events, conflict="nothing")
     holders = [(event, file_ids[path]) for event, path in event_holders]
-    shared = written != len(events.values) or len(holders) > len({event for event, _ in holders})
-    if holders and shared:
-        # Some event is also another file's. The stored copy is the one that states the
+    if not holders:
+        return
+    if written == len(events.values):
+        # Every row was new: each event's stored copy is this batch's (one per event), so
+        # only an event the batch read in several files has holders to record, and nothing
+        # needs looking up (on a cold ingest that lookup was a fifth of the writing).
+        _link_batch_holders(connection, events, holders)
+    else:
+        # Some event was stored before, maybe as another file's. The stored copy is the one that states the
         # most details (a copy stored before is replaced only by a fuller one); the files
         # whose copy is not stored are recorded as holders.
         stored = _stored_events(connection, list({event: None for event, _ in holders}))
@@ -155,6 +161,30 @@ def insert_events(
             conflict="nothing",
             key=None,
         )
+
+
+def _link_batch_holders(connection: Connection, events: Prepared, holders: list[tuple[str, int]]) -> None:
+    """Record the other holders of events this batch stored new (none was stored before)."""
+    files_of: dict[str, set[int]] = {}
+    for event, file_id in holders:
+        files_of.setdefault(event, set()).add(file_id)
+    shared = {event for event, files in files_of.items() if len(files) > 1}
+    if not shared:
+        return
+    at_id, at_file = events.columns.index("id"), events.columns.index("source_file_id")
+    stored: dict[str, int] = {}
+    for row in events.values:  # value lists on SQLite, dicts elsewhere
+        key, file_id = (row[at_id], row[at_file]) if events.sqlite else (row["id"], row["source_file_id"])
+        if key in shared:
+            stored[key] = file_id
+    extra = [(e, f) for e, f in holders if e in shared and stored[e] != f]
+    bulk_insert(
+        connection,
+        EventSource.__table__,
+        [{"event_id": e, "source_file_id": f} for e, f in dict.fromkeys(extra)],
+        conflict="nothing",
+        key=None,
+    )
 
 
 def _store_fuller_copies(

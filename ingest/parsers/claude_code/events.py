@@ -37,7 +37,8 @@ class SessionRun:
         self.lines = 0
         self.checkpoints: list[CheckpointRecord] = []
         self._events: list[EventRecord] = []
-        self._responses: dict[str, tuple[int, int, dict[str, Any]]] = {}  # key -> (size, order, line)
+        # key -> (size, order, line, its time, its usage): the largest copy of each response
+        self._responses: dict[str, tuple[int, int, dict[str, Any], datetime | None, tuple[Any, ...]]] = {}
         self._agents: list[str] = []
         self._tool_agents: dict[str, str] = {}  # Task tool_use id -> subagent_type
         self._agent_types: dict[str, str] = {}
@@ -60,10 +61,13 @@ class SessionRun:
 
     def read(self, number_: int, line: dict[str, Any], counted: bool = True) -> None:
         self.lines += 1
-        at = self.time(line)
+        stamp = line.get("timestamp")
+        at = parse_timestamp(stamp) if isinstance(stamp, str) else None
+        meta = self._meta
         for key, name in META:
-            if isinstance(line.get(key), str) and line[key]:
-                self._meta[name] = line[key]
+            value = line.get(key)
+            if isinstance(value, str) and value:
+                meta[name] = value
         agent = self.agent_of(line)
         main = agent == "main"
         kind = line.get("type")
@@ -105,10 +109,12 @@ class SessionRun:
             self._event("error", "api_error", f"line:{uuid}", at, agent, error=text, data=data or None)
         elif message.get("model") != SYNTHETIC:
             key = message.get("id") if isinstance(message.get("id"), str) else f"line:{uuid}"
-            size = usage_size(message)
+            usage = usage_of(message)
+            size = usage_size(usage)
             seen = self._responses.get(key)
             if seen is None or size >= seen[0]:
-                self._responses[key] = (size, seen[1] if seen else len(self._responses), line)
+                order = seen[1] if seen else len(self._responses)
+                self._responses[key] = (size, order, line, at, usage)
         for use in blocks(message, "tool_use"):
             tool_id = use.get("id") if isinstance(use.get("id"), str) else f"{uuid}:{use.get('name')}"
             name = use.get("name") if isinstance(use.get("name"), str) else None
@@ -173,9 +179,9 @@ class SessionRun:
 
     def events(self) -> list[EventRecord]:
         calls = []
-        for key, (_, _, line) in sorted(self._responses.items(), key=lambda item: item[1][1]):
+        for key, (_, _, line, at, usage) in sorted(self._responses.items(), key=lambda item: item[1][1]):
             message = line["message"]
-            inp, out, read, write, ttl = usage_of(message)
+            inp, out, read, write, ttl = usage
             data: dict[str, Any] = {
                 "request_id": line.get("requestId"),
                 "stop_reason": message.get("stop_reason"),
@@ -190,7 +196,7 @@ class SessionRun:
                     "llm_call",
                     "model_call",
                     native_id=f"msg:{key}",
-                    at=self.time(line),
+                    at=at,
                     agent_id=self.agent_of(line),
                     model=message.get("model") if isinstance(message.get("model"), str) else None,
                     input_tokens=inp,
@@ -216,7 +222,7 @@ class SessionRun:
         main_file = self.file_agent is None
         status, reason, signals = session_status(self._last) if self._last else (None, None, {})
         attributes: dict[str, Any] = dict(self._meta)
-        found = (line["message"].get("model") for _, _, line in self._responses.values())
+        found = (response[2]["message"].get("model") for response in self._responses.values())
         models = sorted({m for m in found if isinstance(m, str)})
         if models:
             attributes["models"] = models

@@ -124,9 +124,11 @@ def usage_of(message: dict[str, Any]) -> tuple[int | None, int | None, int | Non
     )
 
 
-def usage_size(message: dict[str, Any]) -> int:
-    """How much a streamed copy of a response reports (the largest copy is the response's)."""
-    return sum(v for v in usage_of(message)[:4] if v)
+def usage_size(usage: tuple[Any, ...]) -> int:
+    """How much a streamed copy of a response reports (the largest copy is the response's),
+    from its ``usage_of``."""
+    inp, out, read, write = usage[0] or 0, usage[1] or 0, usage[2] or 0, usage[3] or 0
+    return inp + out + read + write
 
 
 def preview(value: Any) -> str | None:

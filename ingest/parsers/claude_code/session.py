@@ -56,6 +56,8 @@ def resumed_copies(values: list[tuple[int, Any]]) -> set[str]:
         if line.get("type") == "summary" and not parents and isinstance(line.get("leafUuid"), str):
             leaves.add(line["leafUuid"])
         elif isinstance(line.get("uuid"), str):
+            if not leaves:  # no summary before the first message: a file that resumes nothing
+                return set()
             parents[line["uuid"]] = line.get("parentUuid")
     copies: set[str] = set()
     for leaf in leaves & parents.keys():

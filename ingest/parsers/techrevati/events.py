@@ -21,7 +21,11 @@ NAME = "techrevati.events"
 
 def detect(content: Content) -> bool:
     if content.kind == "jsonl":
-        return any(is_agent_event(line.value) for line in content.lines)
+        # "emitted_at" first: is_agent_event requires it, and the lines of other formats lack it
+        return any(
+            isinstance(line.value, dict) and "emitted_at" in line.value and is_agent_event(line.value)
+            for line in content.lines
+        )
     doc = content.json if content.kind == "json" else None
     if isinstance(doc, list):
         return bool(doc) and is_agent_event(doc[0])
