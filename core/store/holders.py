@@ -148,19 +148,13 @@ def insert_events(
         # needs looking up (on a cold ingest that lookup was a fifth of the writing).
         _link_batch_holders(connection, events, holders)
     else:
-        # Some event was stored before, maybe as another file's. The stored copy is the one that states the
-        # most details (a copy stored before is replaced only by a fuller one); the files
-        # whose copy is not stored are recorded as holders.
+        # Some event was stored before, maybe as another file's. The stored copy is the one
+        # that states the most details (a copy stored before is replaced only by a fuller
+        # one); the files whose copy is not stored are recorded as holders.
         stored = _stored_events(connection, list({event: None for event, _ in holders}))
         previous = _store_fuller_copies(connection, events, stored)
         extra = [(e, f) for e, f in holders if stored[e][0] != f] + list(previous.items())
-        bulk_insert(
-            connection,
-            EventSource.__table__,
-            [{"event_id": e, "source_file_id": f} for e, f in dict.fromkeys(extra)],
-            conflict="nothing",
-            key=None,
-        )
+        _record_holders(connection, extra)
 
 
 def _link_batch_holders(connection: Connection, events: Prepared, holders: list[tuple[str, int]]) -> None:
@@ -177,7 +171,11 @@ def _link_batch_holders(connection: Connection, events: Prepared, holders: list[
         key, file_id = (row[at_id], row[at_file]) if events.sqlite else (row["id"], row["source_file_id"])
         if key in shared:
             stored[key] = file_id
-    extra = [(e, f) for e, f in holders if e in shared and stored[e] != f]
+    _record_holders(connection, [(e, f) for e, f in holders if e in shared and stored[e] != f])
+
+
+def _record_holders(connection: Connection, extra: list[tuple[str, int]]) -> None:
+    """``event_source`` rows: files that hold an event whose stored copy is another's."""
     bulk_insert(
         connection,
         EventSource.__table__,

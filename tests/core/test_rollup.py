@@ -150,22 +150,31 @@ def test_an_edited_prices_file_reprices_every_run(
         _same(summary.to_dict(), expected[str(summary.key)])
 
 
-def test_the_migration_adds_the_rollup_tables_to_an_older_database(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    version = [m.__name__ for m in MIGRATIONS].index("_add_run_rollups")
+def _database_before(url: str, migration_name: str, undo: list[str]) -> Engine:
+    """A database migrated up to (not including) ``migration_name``; ``undo`` removes what
+    the first migration's create_all already made of the later schema."""
+    version = [m.__name__ for m in MIGRATIONS].index(migration_name)
     engine = make_engine(url, migrate=False)
     with engine.begin() as connection:
         for number, migration in enumerate(MIGRATIONS[:version], start=1):
             migration(connection)
             if number == 1:
-                connection.execute(text("DROP TABLE IF EXISTS run_rollup"))
-                connection.execute(text("DROP TABLE IF EXISTS run_cost_part"))
+                for statement in undo:
+                    connection.execute(text(statement))
                 connection.execute(
                     text(
                         "CREATE TABLE IF NOT EXISTS baton_schema (version INTEGER PRIMARY KEY, applied_at TEXT)"
                     )
                 )
             connection.execute(text("INSERT INTO baton_schema (version) VALUES (:v)"), {"v": number})
+    return engine
+
+
+def test_the_migration_adds_the_rollup_tables_to_an_older_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = _database_before(
+        url, "_add_run_rollups", ["DROP TABLE IF EXISTS run_rollup", "DROP TABLE IF EXISTS run_cost_part"]
+    )
     assert not inspect(engine).has_table("run_rollup")
     engine.dispose()
     engine = make_engine(url)
@@ -230,20 +239,11 @@ def test_latest_failed_lists_the_last_failures_newest_first(loaded: Engine) -> N
 
 def test_the_migration_indexes_run_changes_and_failure_times(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    version = [m.__name__ for m in MIGRATIONS].index("_add_change_and_failure_indexes")
-    engine = make_engine(url, migrate=False)
-    with engine.begin() as connection:
-        for number, migration in enumerate(MIGRATIONS[:version], start=1):
-            migration(connection)
-            if number == 1:
-                connection.execute(text("DROP INDEX IF EXISTS ix_run_updated_at"))
-                connection.execute(text("DROP INDEX IF EXISTS ix_run_rollup_failed_at"))
-                connection.execute(
-                    text(
-                        "CREATE TABLE IF NOT EXISTS baton_schema (version INTEGER PRIMARY KEY, applied_at TEXT)"
-                    )
-                )
-            connection.execute(text("INSERT INTO baton_schema (version) VALUES (:v)"), {"v": number})
+    engine = _database_before(
+        url,
+        "_add_change_and_failure_indexes",
+        ["DROP INDEX IF EXISTS ix_run_updated_at", "DROP INDEX IF EXISTS ix_run_rollup_failed_at"],
+    )
     names = {i["name"] for t in ("run", "run_rollup") for i in inspect(engine).get_indexes(t)}
     assert not names & {"ix_run_updated_at", "ix_run_rollup_failed_at"}
     engine.dispose()
