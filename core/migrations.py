@@ -146,7 +146,12 @@ def _add_change_and_failure_indexes(connection: Connection) -> None:
     updated_at, not by a scan of every run (75 ms at 100k runs, on every new file); the
     Overview reads its latest failures down the rollup's failed_at."""
     connection.execute(text("CREATE INDEX IF NOT EXISTS ix_run_updated_at ON run (updated_at)"))
-    connection.execute(text("CREATE INDEX IF NOT EXISTS ix_run_rollup_failed_at ON run_rollup (failed_at)"))
+    # Newest first with the NULLs last, as the query orders: PostgreSQL reads a plain index
+    # backwards only as DESC NULLS FIRST (SQLite's NULLs sort first, so backwards is right).
+    order = " DESC NULLS LAST" if connection.dialect.name == "postgresql" else ""
+    connection.execute(
+        text(f"CREATE INDEX IF NOT EXISTS ix_run_rollup_failed_at ON run_rollup (failed_at{order})")
+    )
 
 
 MIGRATIONS: list[Callable[[Connection], None]] = [

@@ -116,7 +116,8 @@ class RunRollup(SQLModel, table=True):
     failure_class: str | None = None
     normalized_reason: str | None = None
     reason: str | None = None
-    failed_at: datetime | None = time_column(index=True)  # the Overview's latest failures
+    # Indexed by core.migrations (newest first, as the Overview reads its latest failures).
+    failed_at: datetime | None = time_column()
     failure: dict[str, Any] | None = json_column()
 
 
