@@ -138,7 +138,9 @@ def decode(path: str | Path, data: bytes, first_line: int = 1, offset: int = 0) 
     try:  # orjson accepts only valid UTF-8, so a document it reads needs no other check
         return Content(name=path, kind="json", json=orjson.loads(data), first_line=first_line, offset=offset)
     except orjson.JSONDecodeError as exc:
-        whole_error = exc
+        # Without its traceback: kept, it would hold this frame, and with it the decoded
+        # lines below, in a reference cycle that only a (long) collection frees.
+        whole_error = exc.with_traceback(None)
         value = _beyond_double(data, exc)
         if value is not _NOTHING:
             note = _infinite_note(path, getattr(exc, "lineno", first_line) + first_line - 1)
