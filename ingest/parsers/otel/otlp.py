@@ -45,6 +45,8 @@ def otlp_id(value: Any, size: int) -> str | None:
     """A trace (16 bytes) or span (8 bytes) id as lower-case hex; base64 accepted."""
     if not isinstance(value, str) or not value:
         return None
+    if len(value) == size * 2 and _HEX.issuperset(value):
+        return value  # already lower-case hex: the OTLP/JSON mapping, and every spool line
     text = value.lower()
     if len(text) == size * 2 and _HEX.issuperset(text):
         return text
@@ -104,8 +106,16 @@ def attributes(items: Any) -> dict[str, Any]:
         return {}
     found: dict[str, Any] = {}
     for item in items:
-        if isinstance(item, dict) and isinstance(item.get("key"), str):
-            found[item["key"]] = any_value(item.get("value"))
+        if isinstance(item, dict):
+            key = item.get("key")
+            if isinstance(key, str):
+                value = item.get("value")
+                # Most values are strings: taken here without a call (as any_value takes them).
+                found[key] = (
+                    value["stringValue"]
+                    if isinstance(value, dict) and "stringValue" in value
+                    else any_value(value)
+                )
     return found
 
 
