@@ -1,13 +1,15 @@
 """Spans per second ``baton otlp`` accepts, and how soon they are queryable, beside Arize
 Phoenix measured in the same run.
 
-Usage: ``python bench/otlp.py [--spans 200000] [--batch 512] [--senders 1] [--no-phoenix]``
+Usage: ``python bench/otlp.py [--spans 200000] [--batch 512] [--senders 1] [--rate SPANS_PER_S] [--no-phoenix]``
 
 The spans (GenAI-convention agent traces of 8 spans: an agent span, model calls, tool calls,
 each with the attributes an instrumentation sets) are encoded into OTLP/HTTP protobuf
 requests of ``--batch`` spans (512, the SDK BatchSpanProcessor's batch) before the clock
 starts, then posted by ``--senders`` keep-alive connections, each waiting for its answer as
-the SDK's exporter does:
+the SDK's exporter does; as fast as they are answered, or with ``--rate`` paced to that many
+spans a second in all (request k posted no sooner than k * batch / rate seconds after the
+first: agents export at their own pace, which is what a user running them sees):
 
 * to ``baton otlp`` (a subprocess on a free loopback port, a fresh spool), with ``baton watch``
   on the spool into a fresh SQLite database: spans/s from the first post to the last
@@ -107,7 +109,9 @@ def build_requests(spans: int, batch: int) -> list[bytes]:
 RETRYABLE = {429, 502, 503, 504}  # the OTLP/HTTP spec's retryable statuses
 
 
-def send_all(host: str, port: int, bodies: list[bytes], senders: int) -> tuple[float, float, int]:
+def send_all(
+    host: str, port: int, bodies: list[bytes], senders: int, rate: float | None = None, batch: int = 512
+) -> tuple[float, float, int]:
     """Post every body (``senders`` connections, each waiting for its answers), retrying a
     retryable refusal after a backoff of 1, 2, 4 s ... as the SDK's exporter does; returns
     the seconds from the first post to the last 200, that last moment (perf_counter), and
@@ -115,7 +119,8 @@ def send_all(host: str, port: int, bodies: list[bytes], senders: int) -> tuple[f
     failures: list[str] = []
     retries = [0]
     lock = threading.Lock()
-    queue = list(reversed(bodies))
+    queue = list(reversed(list(enumerate(bodies))))
+    started = time.perf_counter()
 
     def sender() -> None:
         connection = http.client.HTTPConnection(host, port, timeout=120)
@@ -123,7 +128,9 @@ def send_all(host: str, port: int, bodies: list[bytes], senders: int) -> tuple[f
             with lock:
                 if not queue:
                     break
-                body = queue.pop()
+                index, body = queue.pop()
+            if rate:
+                time.sleep(max(0.0, started + index * batch / rate - time.perf_counter()))
             backoff, lost = 1.0, False
             while True:
                 try:
@@ -152,7 +159,6 @@ def send_all(host: str, port: int, bodies: list[bytes], senders: int) -> tuple[f
         connection.close()
 
     threads = [threading.Thread(target=sender) for _ in range(senders)]
-    started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -179,7 +185,15 @@ def wait_until(predicate, timeout: float, interval: float = 0.02) -> float | Non
     return None
 
 
-def bench_baton(bodies: list[bytes], spans: int, senders: int, work: Path) -> tuple[float, float | None, str]:
+def bench_baton(
+    bodies: list[bytes],
+    spans: int,
+    senders: int,
+    work: Path,
+    keep: Path | None = None,
+    rate: float | None = None,
+    batch: int = 512,
+) -> tuple[float, float | None, str]:
     from sqlalchemy import text
 
     from core.db import make_engine
@@ -207,7 +221,7 @@ def bench_baton(bodies: list[bytes], spans: int, senders: int, work: Path) -> tu
         assert watcher.stderr is not None
         watcher.stderr.readline()  # "watching ...": caught up on the empty spool
     try:
-        seconds, last, retried = send_all("127.0.0.1", port, bodies, senders)
+        seconds, last, retried = send_all("127.0.0.1", port, bodies, senders, rate, batch)
         queryable: float | None = None
         note = f"{retried} posts refused and retried; " if retried else ""
         if parser:
@@ -230,6 +244,8 @@ def bench_baton(bodies: list[bytes], spans: int, senders: int, work: Path) -> tu
                 process.terminate()
                 process.wait(timeout=60)
         engine.dispose()
+    if keep is not None:
+        shutil.copytree(spool, keep, dirs_exist_ok=True)
     written = sum(
         line.count(b'"spanId"') for p in spool.glob("traces-*.jsonl") for line in p.read_bytes().splitlines()
     )
@@ -257,7 +273,13 @@ def phoenix_python() -> Path | str:
 
 
 def bench_phoenix(
-    bodies: list[bytes], spans: int, senders: int, work: Path, wait: float
+    bodies: list[bytes],
+    spans: int,
+    senders: int,
+    work: Path,
+    wait: float,
+    rate: float | None = None,
+    batch: int = 512,
 ) -> tuple[float, float | None, str]:
     python = phoenix_python()
     if isinstance(python, str):
@@ -292,7 +314,7 @@ def bench_phoenix(
     try:
         if wait_until(healthy, 180, 0.25) is None or server.poll() is not None:
             return 0.0, None, f"phoenix serve did not start (see {work / 'phoenix.log'})"
-        seconds, last, retried = send_all("127.0.0.1", port, bodies, senders)
+        seconds, last, retried = send_all("127.0.0.1", port, bodies, senders, rate, batch)
         refusals = f", {retried} posts refused (503) and retried" if retried else ""
         seen = [0]
 
@@ -336,7 +358,11 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=512, help="spans per request (the SDK's batch)")
     parser.add_argument("--senders", type=int, default=1, help="parallel connections (1: one SDK exporter)")
+    parser.add_argument(
+        "--rate", type=float, help="spans/s to pace the sends to (default: as fast as answered)"
+    )
     parser.add_argument("--no-phoenix", action="store_true", help="measure Baton only")
+    parser.add_argument("--keep-spool", type=Path, help="copy Baton's spool files into this folder")
     parser.add_argument(
         "--phoenix-wait", type=float, default=300, help="seconds to wait for Phoenix to count every span"
     )
@@ -346,12 +372,15 @@ def main() -> None:
     megabytes = sum(map(len, bodies)) / 1e6
     print(
         f"{args.spans:,} spans in {len(bodies)} protobuf requests ({megabytes:.1f} MB), {args.senders} sender(s)"
+        + (f", paced to {args.rate:,.0f} spans/s" if args.rate else "")
     )
     with tempfile.TemporaryDirectory(prefix="baton-bench-otlp-") as tmp:
         work = Path(tmp)
         (work / "baton").mkdir()
         (work / "phoenix").mkdir()
-        baton_rate, baton_ready, baton_note = bench_baton(bodies, args.spans, args.senders, work / "baton")
+        baton_rate, baton_ready, baton_note = bench_baton(
+            bodies, args.spans, args.senders, work / "baton", args.keep_spool, args.rate, args.batch
+        )
         print(
             f"baton otlp: accepted {baton_rate:,.0f} spans/s, queryable {_seconds(baton_ready)} after",
             flush=True,
@@ -359,7 +388,9 @@ def main() -> None:
         if args.no_phoenix:
             phoenix = (0.0, None, "skipped (--no-phoenix)")
         else:
-            phoenix = bench_phoenix(bodies, args.spans, args.senders, work, args.phoenix_wait)
+            phoenix = bench_phoenix(
+                bodies, args.spans, args.senders, work, args.phoenix_wait, args.rate, args.batch
+            )
     print()
     print(f"{'':28} {'spans/s accepted':>18} {'queryable after last send':>27}")
     print(f"{'baton otlp':28} {baton_rate:>18,.0f} {_seconds(baton_ready):>27}   {baton_note}")

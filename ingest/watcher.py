@@ -12,7 +12,8 @@ When a file is acted on:
 * it was created or moved in from outside (no close follows a move), or it is modified with
   no close (polling, writers that keep files open): after a short grace or once writes
   settle, and a ``.json`` document only when no process has it open for writing any more
-  (``ingest.write_probe``); JSON Lines are read while open, complete lines only;
+  (``ingest.write_probe``); JSON Lines are read while open, complete lines only, a settle
+  after their first change however steadily they are written;
 * a SQLite database (or its ``-wal``/``-shm``/``-journal``, mapped to the database): once writes settle;
 * it or its folder was deleted or moved away: marked deleted (its records are kept).
 
@@ -44,6 +45,7 @@ from core.store import FileOutcome, Store
 from core.timeutil import utcnow
 from ingest.batch import GONE, write_resilient
 from ingest.changes import load_changes
+from ingest.content import LOG_SUFFIXES
 from ingest.debounce import ChangeQueue
 from ingest.discover import NAME_NOT_UTF8, SKIP_DIRS, is_candidate, name_problem, printable, skip_reason
 from ingest.fanout import FANOUT_MIN_FILES, HelperPool, fanout_processes
@@ -272,6 +274,11 @@ class Watcher:
             self.queue.put(("settle", path), CREATED_GRACE)
         elif path.endswith(SQLITE_SUFFIXES):
             self.queue.put(("file", path), SQLITE_SETTLE, push_back=True)
+        elif path.endswith(LOG_SUFFIXES):
+            # JSON Lines are read complete lines only, while written: a log written steadily
+            # (a spool taking a request every few ms) is read SETTLE after its first change,
+            # not once it goes quiet or max_delay later. What arrives meanwhile is one read.
+            self.queue.put(("settle", path), SETTLE)
         else:
             self.queue.put(("settle", path), SETTLE, push_back=True)
 

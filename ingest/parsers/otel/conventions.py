@@ -60,6 +60,8 @@ UNKNOWN_MODELS = frozenset({"", "unknown", "none", "null"})
 
 
 def first(attrs: dict[str, Any], names: tuple[str, ...]) -> Any:
+    if attrs.keys().isdisjoint(names):  # most spans hold none of a convention's names: one C loop
+        return None
     for name in names:
         value = attrs.get(name)
         if value is not None and value != "":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 SPAN_KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
@@ -38,13 +38,14 @@ class Span:
     resource: dict[str, Any]  # the resource's attributes
     scope: dict[str, Any]  # name, version (and attributes when given)
     line: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def otlp_id(value: Any, size: int) -> str | None:
     """A trace (16 bytes) or span (8 bytes) id as lower-case hex; base64 accepted."""
     if not isinstance(value, str) or not value:
         return None
+    if len(value) == size * 2 and _HEX.issuperset(value):
+        return value  # already lower-case hex: the OTLP/JSON mapping, and every spool line
     text = value.lower()
     if len(text) == size * 2 and _HEX.issuperset(text):
         return text
@@ -104,8 +105,16 @@ def attributes(items: Any) -> dict[str, Any]:
         return {}
     found: dict[str, Any] = {}
     for item in items:
-        if isinstance(item, dict) and isinstance(item.get("key"), str):
-            found[item["key"]] = any_value(item.get("value"))
+        if isinstance(item, dict):
+            key = item.get("key")
+            if isinstance(key, str):
+                value = item.get("value")
+                # Most values are strings: taken here without a call (as any_value takes them).
+                found[key] = (
+                    value["stringValue"]
+                    if isinstance(value, dict) and "stringValue" in value
+                    else any_value(value)
+                )
     return found
 
 
@@ -115,14 +124,27 @@ def _enum(value: Any, names: dict[str, int]) -> int:
     return as_int(value) or 0
 
 
+def _ns(value: Any) -> int | None:
+    """A time in ns: as_int, decimal text (the OTLP/JSON mapping's) taken first."""
+    if type(value) is str:
+        try:
+            return int(value)
+        except ValueError:
+            return None
+    return as_int(value)
+
+
 def _span(raw: dict[str, Any], resource: dict[str, Any], scope: dict[str, Any], line: int) -> Span | None:
-    trace_id, span_id = otlp_id(raw.get("traceId"), 16), otlp_id(raw.get("spanId"), 8)
+    get = raw.get
+    trace_id, span_id = otlp_id(get("traceId"), 16), otlp_id(get("spanId"), 8)
     if trace_id is None or span_id is None:
         return None
-    status = raw.get("status") if isinstance(raw.get("status"), dict) else {}
+    status = get("status")
+    if not isinstance(status, dict):
+        status = {}
     message = status.get("message")
     events = []
-    for event in raw.get("events") or ():
+    for event in get("events") or ():
         if isinstance(event, dict):
             events.append(
                 {
@@ -134,26 +156,26 @@ def _span(raw: dict[str, Any], resource: dict[str, Any], scope: dict[str, Any], 
     links = [
         {"trace_id": otlp_id(link.get("traceId"), 16), "span_id": otlp_id(link.get("spanId"), 8)}
         | ({"attributes": attributes(link["attributes"])} if link.get("attributes") else {})
-        for link in raw.get("links") or ()
+        for link in get("links") or ()
         if isinstance(link, dict)
     ]
-    name = raw.get("name")
+    name, kind, code = get("name"), get("kind"), status.get("code")
     return Span(
-        trace_id=trace_id,
-        span_id=span_id,
-        parent_id=otlp_id(raw.get("parentSpanId"), 8),
-        name=name if isinstance(name, str) else "",
-        kind=_enum(raw.get("kind"), _KIND_NAMES),
-        start_ns=as_int(raw.get("startTimeUnixNano")),
-        end_ns=as_int(raw.get("endTimeUnixNano")),
-        attributes=attributes(raw.get("attributes")),
-        events=events,
-        links=links,
-        status_code=_enum(status.get("code"), _STATUS_NAMES),
-        status_message=message if isinstance(message, str) and message else None,
-        resource=resource,
-        scope=scope,
-        line=line,
+        trace_id,
+        span_id,
+        otlp_id(get("parentSpanId"), 8),
+        name if isinstance(name, str) else "",
+        kind if type(kind) is int else _enum(kind, _KIND_NAMES),  # ints as the mapping writes them
+        _ns(get("startTimeUnixNano")),
+        _ns(get("endTimeUnixNano")),
+        attributes(get("attributes")),
+        events,
+        links,
+        0 if code is None else code if type(code) is int else _enum(code, _STATUS_NAMES),
+        message if isinstance(message, str) and message else None,
+        resource,
+        scope,
+        line,
     )
 
 
