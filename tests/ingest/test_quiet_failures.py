@@ -20,7 +20,7 @@ from core.db import make_engine
 from core.tables import Checkpoint, SourceFile
 from tests.conftest import REPO
 
-TREE_FILES = 6000
+TREE_FILES = 12000  # the pass must outlast a spawned helper's start (about a second) with room to spare
 
 
 def _acf(task: int) -> dict:
@@ -39,7 +39,7 @@ def _acf(task: int) -> dict:
 
 @pytest.fixture(scope="module")
 def big_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Enough files (about 13 MB) that helpers are forked and busy for most of a second."""
+    """Enough files (about 26 MB) that helpers are forked and busy for well over a second."""
     tree = tmp_path_factory.mktemp("big") / "tree"
     for n in range(TREE_FILES):
         folder = tree / f"task-{n // 100:03d}"
