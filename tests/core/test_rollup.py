@@ -15,7 +15,7 @@ from core import costs, rollup, run_search
 from core.db import make_engine
 from core.failures import failed_runs
 from core.migrations import MIGRATIONS
-from core.prices import load_price_book
+from core.prices import PriceBook, load_price_book
 from core.store import Store
 from core.tables import RollupState, RunRollup
 from core.tables import Run as RunTable
@@ -102,16 +102,21 @@ def _acf(task: int, checkpoint: int, status: str) -> str:
     )
 
 
-def test_a_changed_file_recomputes_only_its_run_and_a_removed_run_goes(
-    engine: Engine, tmp_path: Path
-) -> None:
+def _partial_runs(engine: Engine, tmp_path: Path, runs: int) -> tuple[Path, Store, PriceBook]:
+    """A folder of ``runs`` one-checkpoint ACF runs, ingested: (folder, store, price book)."""
     folder = tmp_path / "runs"
     folder.mkdir()
-    for n in range(3):
+    for n in range(runs):
         (folder / f"run{n}.json").write_text(_acf(n, n, "partial"))
     store = Store(engine)
     ingest_paths([folder], store)
-    book = load_price_book(engine)
+    return folder, store, load_price_book(engine)
+
+
+def test_a_changed_file_recomputes_only_its_run_and_a_removed_run_goes(
+    engine: Engine, tmp_path: Path
+) -> None:
+    folder, store, book = _partial_runs(engine, tmp_path, 3)
     assert rollup.refresh(engine, book).recomputed == 3
     assert rollup.failure_count(engine) == 0
     (folder / "run0.json").write_text(_acf(0, 10, "failed"))  # run 0 fails
@@ -193,13 +198,7 @@ def test_a_change_stamped_before_the_watermark_is_found_by_the_next_margin_sweep
     """A writer that stamped before taking the write lock (versions before commit stamps) can
     commit a stamp older than the last refresh's watermark: the margin sweep, at most once a
     SWEEP_EVERY, still finds it; a change stamped after the watermark is found at once."""
-    folder = tmp_path / "runs"
-    folder.mkdir()
-    for n in range(2):
-        (folder / f"run{n}.json").write_text(_acf(n, n, "partial"))
-    store = Store(engine)
-    ingest_paths([folder], store)
-    book = load_price_book(engine)
+    folder, store, book = _partial_runs(engine, tmp_path, 2)
     monkeypatch.setattr(rollup, "_swept", {})
     assert rollup.refresh(engine, book).recomputed == 2  # the first refresh of a process sweeps
     with engine.begin() as connection:
