@@ -6,6 +6,7 @@ goes away, or moves, takes the worker along or leaves it a run of its own again.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,12 +103,27 @@ def _ingest(store: Store, folder: Path, version: str, order: str) -> None:
         assert result.files_failed == 0 and result.files_loaded == len(batch)
 
 
+@pytest.fixture
+def new_store() -> Iterator[Callable[[str], Store]]:
+    """Stores on engines of their own, disposed after the test: the suite runs hundreds of
+    tests on one PostgreSQL server, whose connections are limited (100 by default)."""
+    engines: list[Engine] = []
+
+    def make(url: str) -> Store:
+        engines.append(make_engine(url))
+        return Store(engines[-1])
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
 @pytest.mark.parametrize("version", sorted(PAIRS))
 @pytest.mark.parametrize("order", ["workers first", "streams first", "one call"])
 def test_a_worker_joins_its_sessions_run_in_any_order(
-    version: str, order: str, db_url: str, tmp_path: Path
+    version: str, order: str, db_url: str, tmp_path: Path, new_store: Callable[[str], Store]
 ) -> None:
-    store = Store(make_engine(db_url))
+    store = new_store(db_url)
     _ingest(store, _copy(version, tmp_path / "run"), version, order)
     seen = _seen(store.engine)
     assert _shown(seen) == EXPECTED[version]
@@ -125,10 +141,10 @@ def test_a_worker_joins_its_sessions_run_in_any_order(
                 assert list(names)[:2] == ["worker.initializing", "worker.running"]
 
 
-def test_every_order_stores_the_same(tmp_path: Path) -> None:
+def test_every_order_stores_the_same(tmp_path: Path, new_store: Callable[[str], Store]) -> None:
     seen = []
     for number, order in enumerate(["workers first", "streams first", "one call"]):
-        store = Store(make_engine(f"sqlite:///{tmp_path / f'{number}.db'}"))
+        store = new_store(f"sqlite:///{tmp_path / f'{number}.db'}")
         _ingest(store, _copy("v0.4.0", tmp_path / f"run{number}"), "v0.4.0", order)
         found = _seen(store.engine)
         found["runs"] = [run[:4] + run[5:] for run in found["runs"]]  # not the folder's path
@@ -136,17 +152,19 @@ def test_every_order_stores_the_same(tmp_path: Path) -> None:
     assert seen[0] == seen[1] == seen[2]
 
 
-def test_two_stores_on_one_database(db_url: str, tmp_path: Path) -> None:
+def test_two_stores_on_one_database(db_url: str, tmp_path: Path, new_store: Callable[[str], Store]) -> None:
     """Two ingest processes (two stores), one given the workers, the other the streams."""
     folder = _copy("v0.4.0", tmp_path / "run")
-    first, second = Store(make_engine(db_url)), Store(make_engine(db_url))
+    first, second = new_store(db_url), new_store(db_url)
     ingest_paths([folder / worker for worker, _ in PAIRS["v0.4.0"]], first)
     ingest_paths([folder / stream for _, stream in PAIRS["v0.4.0"]], second)
     assert _shown(_seen(first.engine)) == EXPECTED["v0.4.0"]
 
 
-def test_a_session_gone_or_moved_takes_its_worker_along(db_url: str, tmp_path: Path) -> None:
-    store = Store(make_engine(db_url))
+def test_a_session_gone_or_moved_takes_its_worker_along(
+    db_url: str, tmp_path: Path, new_store: Callable[[str], Store]
+) -> None:
+    store = new_store(db_url)
     folder = _copy("v0.4.0", tmp_path / "run")
     _ingest(store, folder, "v0.4.0", "one call")
     joined = _seen(store.engine)
@@ -186,8 +204,10 @@ def test_a_session_gone_or_moved_takes_its_worker_along(db_url: str, tmp_path: P
     assert len(queries.list_runs(store.engine, framework="techrevati")) == len(joined["runs"])
 
 
-def test_a_worker_read_again_or_changed(db_url: str, tmp_path: Path) -> None:
-    store = Store(make_engine(db_url))
+def test_a_worker_read_again_or_changed(
+    db_url: str, tmp_path: Path, new_store: Callable[[str], Store]
+) -> None:
+    store = new_store(db_url)
     folder = _copy("v0.4.0", tmp_path / "run")
     _ingest(store, folder, "v0.4.0", "streams first")
     joined = _seen(store.engine)
