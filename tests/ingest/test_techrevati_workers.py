@@ -161,13 +161,17 @@ def test_two_stores_on_one_database(db_url: str, tmp_path: Path, new_store: Call
     assert _shown(_seen(first.engine)) == EXPECTED["v0.4.0"]
 
 
+def _loaded_v04(store: Store, tmp_path: Path, order: str) -> tuple[Store, Path, dict[str, Any]]:
+    """The 0.4 samples copied and ingested in ``order``: (store, folder, what it shows)."""
+    folder = _copy("v0.4.0", tmp_path / "run")
+    _ingest(store, folder, "v0.4.0", order)
+    return store, folder, _seen(store.engine)
+
+
 def test_a_session_gone_or_moved_takes_its_worker_along(
     db_url: str, tmp_path: Path, new_store: Callable[[str], Store]
 ) -> None:
-    store = new_store(db_url)
-    folder = _copy("v0.4.0", tmp_path / "run")
-    _ingest(store, folder, "v0.4.0", "one call")
-    joined = _seen(store.engine)
+    store, folder, joined = _loaded_v04(new_store(db_url), tmp_path, "one call")
     stream = folder / "waiting.jsonl"
     original = stream.read_bytes()
 
@@ -207,10 +211,7 @@ def test_a_session_gone_or_moved_takes_its_worker_along(
 def test_a_worker_read_again_or_changed(
     db_url: str, tmp_path: Path, new_store: Callable[[str], Store]
 ) -> None:
-    store = new_store(db_url)
-    folder = _copy("v0.4.0", tmp_path / "run")
-    _ingest(store, folder, "v0.4.0", "streams first")
-    joined = _seen(store.engine)
+    store, folder, joined = _loaded_v04(new_store(db_url), tmp_path, "streams first")
     worker = folder / "circuit.worker.json"
     worker.write_bytes(worker.read_bytes() + b"\n")  # changed bytes, same worker: read again
     assert ingest_paths([folder], store).files_loaded == 1
