@@ -15,7 +15,9 @@ plain subprocesses (``python -m ingest.worker``), about a second slower to start
 script, under Streamlit). ``BATON_INGEST_FORK=0`` turns forking off. A helper that dies has
 its chunk done in-process.
 ``BATON_INGEST_WORKERS`` sets the number of processes, the caller included (``1``: never fan
-out); by default one per core, at most four, from FANOUT_MIN_FILES files on.
+out); by default one per core, at most four, from FANOUT_MIN_FILES files on, or from
+FANOUT_MIN_BYTES on for fewer, bigger files (coding agents' sessions of several MB each), whose
+chunks are then cut by size, not by count.
 """
 
 from __future__ import annotations
@@ -54,13 +56,15 @@ C = TypeVar("C")  # a chunk of work
 R = TypeVar("R")  # what a helper answers for a chunk
 
 FANOUT_MIN_FILES = 2000
+FANOUT_MIN_BYTES = 64 * 2**20  # under a second of work: about what a spawned helper takes to start
 CHUNK_FILES = 500
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # holds core/ and ingest/
 
 
-def fanout_processes(files: int, store: Store) -> int:
-    """Processes to ingest ``files`` files with, the caller included (1: no fan-out)."""
-    if not _shareable(store):
+def fanout_processes(files: int, store: Store, size: int = 0) -> int:
+    """Processes to ingest ``files`` files of ``size`` bytes in all with, the caller included
+    (1: no fan-out)."""
+    if files < 2 or not _shareable(store):
         return 1
     configured = os.environ.get("BATON_INGEST_WORKERS", "").strip()
     if configured:
@@ -69,7 +73,24 @@ def fanout_processes(files: int, store: Store) -> int:
         except ValueError:
             pass
     cores = os.cpu_count() or 1
-    return 1 if files < FANOUT_MIN_FILES else max(1, min(cores, 4))
+    if files < FANOUT_MIN_FILES and size < FANOUT_MIN_BYTES:
+        return 1
+    return max(1, min(cores, 4))
+
+
+def file_sizes(items: Sequence[Item]) -> list[int] | None:
+    """The size of each file of ``items`` (0 for one that cannot be stat'ed), for fewer than
+    FANOUT_MIN_FILES of them (a few ms of stats at most); None for more, which are shared by
+    count whatever their sizes."""
+    if len(items) >= FANOUT_MIN_FILES:
+        return None
+    sizes = []
+    for name, _known in items:
+        try:
+            sizes.append(os.stat(name).st_size)
+        except OSError:  # gone or unreadable: its reader says so
+            sizes.append(0)
+    return sizes
 
 
 def _shareable(store: Store) -> bool:
@@ -95,6 +116,30 @@ def chunks_by_folder(items: Sequence[T], size: int = CHUNK_FILES) -> list[list[T
             limit, last = min(start + 2 * size, count), folder(end - 1)
             while end < limit and folder(end) == last:
                 end += 1
+        chunks.append(list(items[start:end]))
+        start = end
+    return chunks
+
+
+def chunks_by_size(items: Sequence[T], sizes: Sequence[int], target: int) -> list[list[T]]:
+    """Consecutive chunks of about ``target`` bytes (a file bigger than that is a chunk of its
+    own), each extended to the end of its last folder while it stays under ``2 * target``."""
+
+    def folder(index: int) -> str:
+        item = items[index]
+        return (item if isinstance(item, str) else item[0]).rpartition("/")[0]  # type: ignore[index]
+
+    chunks: list[list[T]] = []
+    start, count = 0, len(items)
+    while start < count:
+        end, total = start + 1, sizes[start]
+        while end < count and total + sizes[end] <= target:
+            total += sizes[end]
+            end += 1
+        last = folder(end - 1)
+        while end < count and folder(end) == last and total + sizes[end] <= 2 * target:
+            total += sizes[end]
+            end += 1
         chunks.append(list(items[start:end]))
         start = end
     return chunks
@@ -423,8 +468,14 @@ def ingest_with_helpers(
             for name, _known in chunk:
                 step(name)
 
+    processes = pool.size + 1
+    sizes = file_sizes(items)
+    if sizes is None:
+        chunks = chunks_by_folder(items, chunk_size(len(items), processes))
+    else:  # few files, some big: about four chunks of equal size per process
+        chunks = chunks_by_size(items, sizes, max(1, sum(sizes) // (4 * processes)))
     share(
-        chunks_by_folder(items, chunk_size(len(items), pool.size + 1)),
+        chunks,
         pool,
         local=lambda chunk: read_and_write(store, chunk, summary, step, on_outcome),
         remote=lambda helper, chunk: helper.request(items_request(chunk, on_outcome is not None)),

@@ -54,7 +54,8 @@ def ingest_paths(
         early = (fanout.FANOUT_MIN_FILES, start_helpers) if pool is None else None
         try:  # helpers forked during the walk end with the pass, however it ends
             plan = _plan(paths, store, summary, progress, early)
-            helpers_wanted = fanout.fanout_processes(len(plan.to_read), store) - 1
+            sizes = fanout.file_sizes(plan.to_read) if own_pool is None else None
+            helpers_wanted = fanout.fanout_processes(len(plan.to_read), store, sum(sizes or ())) - 1
             if own_pool is not None:
                 pool = own_pool
             elif pool is None and helpers_wanted:

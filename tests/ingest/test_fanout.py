@@ -310,3 +310,63 @@ def test_a_pass_stopped_after_its_helpers_were_forked_leaves_no_helper(
     finished = ingest_paths([tmp_path], store)
     assert finished.files_failed == 0 and finished.files_loaded + finished.files_unchanged == 121
     store.engine.dispose()
+
+
+def test_chunks_by_size_keep_order_and_stay_near_their_size() -> None:
+    import random
+
+    from ingest.fanout import chunks_by_size
+
+    rng = random.Random(11)
+    items = [
+        (f"/p/{folder:02d}/{n:03d}.jsonl", None) for folder in range(12) for n in range(rng.choice((1, 2, 9)))
+    ]
+    sizes = [rng.choice((10, 1_000, 20_000, 300_000)) for _ in items]
+    for target in (1, 5_000, 100_000, 10**9):
+        chunks = chunks_by_size(items, sizes, target)
+        assert [item for chunk in chunks for item in chunk] == items
+        start = 0
+        for chunk in chunks:
+            weight = sum(sizes[start : start + len(chunk)])
+            # a chunk is one file, or stays within twice its size (extended to its folder's end)
+            assert len(chunk) == 1 or weight <= 2 * target
+            end = start + len(chunk)
+            if end < len(items) and weight + sizes[end] <= target:
+                raise AssertionError("a chunk ended before its size was reached")
+            start = end
+    assert chunks_by_size([], [], 10) == []
+
+
+def test_a_few_big_files_are_shared_with_helpers_by_size(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Coding agents leave a few big session files, not thousands of small ones: from
+    FANOUT_MIN_BYTES on they are shared with helpers (cut into chunks by size), and the pass
+    loads exactly what one process loads."""
+    import ingest.fanout as fanout
+
+    projects = SAMPLE_RUNS / "claude_code" / "projects"
+    monkeypatch.setenv("BATON_INGEST_WORKERS", "1")
+    alone = Store(make_engine(f"sqlite:///{tmp_path / 'alone.db'}"))
+    expected = ingest_paths([projects], alone)
+    monkeypatch.delenv("BATON_INGEST_WORKERS")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    total = sum(path.stat().st_size for path in projects.rglob("*.jsonl"))
+    monkeypatch.setattr(fanout, "FANOUT_MIN_BYTES", total // 2)
+    cut: list[int] = []
+    real = fanout.chunks_by_size
+
+    def chunks_by_size(items: list, sizes: list, target: int) -> list:
+        chunks = real(items, sizes, target)
+        cut.append(len(chunks))
+        return chunks
+
+    monkeypatch.setattr(fanout, "chunks_by_size", chunks_by_size)
+    shared = Store(make_engine(sqlite_url))
+    summary = ingest_paths([projects], shared)
+    assert cut and cut[0] >= 4, "the files were cut into chunks by size for two processes"
+    assert summary.files_loaded == expected.files_loaded == len(list(projects.rglob("*.jsonl")))
+    assert _state(shared) == _state(alone)
+    assert not [t for t in threading.enumerate() if t.name.startswith("baton-ingest")]
+    shared.engine.dispose()
+    alone.engine.dispose()
