@@ -154,6 +154,17 @@ def _add_change_and_failure_indexes(connection: Connection) -> None:
     )
 
 
+def _index_events_by_file_and_seq(connection: Connection) -> None:
+    """An appended read numbers its events on from the file's last seq: with the file's
+    events indexed by file alone that was a read of all of them (19 ms at 50,000 events of
+    an OTLP spool file, on every append); by (file, seq) it is one index lookup. The new
+    index serves every lookup by file the old one did, at the same cost per insert."""
+    connection.execute(
+        text("CREATE INDEX IF NOT EXISTS ix_event_source_file_seq ON event (source_file_id, seq)")
+    )
+    connection.execute(text("DROP INDEX IF EXISTS ix_event_source_file_id"))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
     _add_resume_export,
@@ -171,6 +182,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _add_watched_folders,
     _add_run_joins,
     _add_change_and_failure_indexes,
+    _index_events_by_file_and_seq,
 ]
 
 

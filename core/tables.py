@@ -257,11 +257,17 @@ class EventSource(SQLModel, table=True):
 
 class Event(SQLModel, table=True):
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_run_at", "run_id", "at"), Index("ix_event_run_kind", "run_id", "kind"))
+    __table_args__ = (
+        Index("ix_event_run_at", "run_id", "at"),
+        Index("ix_event_run_kind", "run_id", "kind"),
+        # By file, then seq: a file's appended lines number on from its last event's seq,
+        # found in the index (not by reading all of a long log's events on every append).
+        Index("ix_event_source_file_seq", "source_file_id", "seq"),
+    )
 
     id: str = Field(primary_key=True)
     run_id: str = Field(foreign_key="run.id")
-    source_file_id: int | None = Field(default=None, foreign_key="source_file.id", index=True)
+    source_file_id: int | None = Field(default=None, foreign_key="source_file.id")
     seq: int = 0
     native_id: str | None = None
     parent_native_id: str | None = None

@@ -75,3 +75,41 @@ def test_older_database_loses_the_checkpoint_parent_index_and_keeps_its_lineage(
     ]
     assert forked, "the sample ACF runs have chains: children name their parent"
     engine.dispose()
+
+
+def test_older_database_indexes_events_by_file_and_seq_and_appends_number_on(db_url: str) -> None:
+    """The index by file alone made every appended read count all of the file's events to
+    find the next seq; a database made before gets the (file, seq) index in its place, and a
+    log that grows after the migration numbers its new events on from the old ones."""
+    from core.store.lookups import next_seq
+
+    log = SAMPLE_RUNS / "otel" / "genai_agent.jsonl"
+    store = Store(make_engine(db_url))
+    ingest_paths([log], store)
+    version = [m.__name__ for m in MIGRATIONS].index("_index_events_by_file_and_seq") + 1
+    with store.engine.begin() as connection:  # the database as the version before made it
+        connection.execute(text("DROP INDEX ix_event_source_file_seq"))
+        connection.execute(text("CREATE INDEX ix_event_source_file_id ON event (source_file_id)"))
+        connection.execute(text(f"DELETE FROM baton_schema WHERE version >= {version}"))
+    store.engine.dispose()
+
+    engine = make_engine(db_url)
+    names = {index["name"] for index in inspect(engine).get_indexes("event")}
+    assert "ix_event_source_file_seq" in names and "ix_event_source_file_id" not in names
+    with engine.connect() as connection:
+        file_id = connection.execute(text("SELECT id FROM source_file")).scalar_one()
+        seqs = (
+            connection.execute(text(f"SELECT seq FROM event WHERE source_file_id = {file_id}"))
+            .scalars()
+            .all()
+        )
+        assert seqs and next_seq(connection, file_id) == max(seqs) + 1
+        if engine.dialect.name == "sqlite":  # the next seq is read from the index, not the events
+            plan = " ".join(
+                str(row[-1])
+                for row in connection.execute(
+                    text(f"EXPLAIN QUERY PLAN SELECT max(seq) FROM event WHERE source_file_id = {file_id}")
+                )
+            )
+            assert "COVERING INDEX ix_event_source_file_seq" in plan
+    engine.dispose()
