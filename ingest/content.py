@@ -201,6 +201,17 @@ def decode_lines(path: str | Path, data: bytes, first_line: int = 1, offset: int
     return _json_lines(path, data, first_line, offset, utf8_line=first_line)
 
 
+def complete_lines(content: Content) -> Content:
+    """``content`` (JSON Lines) without its last line when no newline ends it yet: what
+    ``decode_lines`` of the text up to the last newline gives, without decoding it again (a
+    live session of several MB was decoded twice on its first read)."""
+    last = content.first_line + content.newlines - 1  # the number of the last complete line
+    if content.lines and content.lines[-1].number > last:
+        content.lines.pop()
+    content.bad_lines = [bad for bad in content.bad_lines if bad[0] <= last]
+    return content
+
+
 def _json_lines(path: str, data: bytes, first_line: int, offset: int, utf8_line: int) -> Content:
     """Every line of ``data`` decoded; a line that is not JSON is a bad line with its number
     (the last one, which has no newline yet, is called incomplete). A line cut short by a

@@ -17,7 +17,15 @@ from pathlib import Path
 from core.outcomes import KEPT, FileOutcome, KnownFile
 from core.record_values import check_values
 from core.records import ParsedFile
-from ingest.content import LOG_SUFFIXES, SQLITE_MAGIC, blank, decode, decode_lines, sqlite_problem
+from ingest.content import (
+    LOG_SUFFIXES,
+    SQLITE_MAGIC,
+    blank,
+    complete_lines,
+    decode,
+    decode_lines,
+    sqlite_problem,
+)
 from ingest.errors import SourceChanged
 from ingest.parse_failure import parse_failure
 from ingest.registry import all_formats, detect_format
@@ -238,6 +246,9 @@ def _parse_bytes(name: str, data: bytes, size: int, mtime: int, digest: str | No
             offset = complete_part(data)
             if content.kind == "jsonl" and offset == len(data):  # decoded as these lines already
                 lines = content.newlines
+            elif content.kind == "jsonl" and not content.notes:  # decoded, but for its last line
+                lines = content.newlines
+                content = complete_lines(content)
             else:
                 lines = data.count(b"\n", 0, offset)
                 content = decode_lines(name, data[:offset])
