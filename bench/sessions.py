@@ -293,15 +293,27 @@ def main() -> None:
     parser.add_argument("--min-mb", type=float, default=1.0)
     parser.add_argument("--max-mb", type=float, default=20.0)
     parser.add_argument("--dir", type=Path, help="where to generate (default: a temporary folder)")
-    parser.add_argument("--keep", action="store_true", help="keep the generated tree")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the generated tree (a kept tree in --dir is reused)"
+    )
     args = parser.parse_args()
     base = args.dir or Path(tempfile.mkdtemp(prefix="baton-sessions-"))
     tree = base / "projects"
     try:
         started = time.perf_counter()
-        files, size = generate(tree, args.size, args.min_mb, args.max_mb)
+        for old in (base / "bench.db", base / "floor.db"):  # a kept folder's last run
+            for path in (old, old.with_name(old.name + "-wal"), old.with_name(old.name + "-shm")):
+                path.unlink(missing_ok=True)
+        if args.keep and tree.is_dir() and any(tree.iterdir()):  # kept from a run before: reused
+            paths = list(tree.rglob("*.jsonl"))
+            files, size = len(paths), sum(path.stat().st_size for path in paths)
+            print(f"reusing {files} files, {size / 1e6:,.1f} MB ({tree}; --size is ignored)")
+        else:
+            files, size = generate(tree, args.size, args.min_mb, args.max_mb)
+            print(
+                f"generated {files} files, {size / 1e6:,.1f} MB in {time.perf_counter() - started:.1f} s ({tree})"
+            )
         mb = size / 1e6
-        print(f"generated {files} files, {mb:,.1f} MB in {time.perf_counter() - started:.1f} s ({tree})")
         warm(tree)
         floor_s, floor_cpu = floor(tree)
         baseline_rss = peak_mb(resource.RUSAGE_SELF)
