@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
 
 from core.db import make_engine
 from core.store import Store
@@ -54,3 +55,57 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def store(engine: Engine) -> Store:
     return Store(engine)
+
+
+# -- the guard: the suite releases its PostgreSQL connections -------------------------------
+# After any one test, at most this many connections to the test database may be open (a
+# module-scoped fixture's engine, a watcher still stopping); at the end of the session, at
+# most END_LIMIT. An engine made and never disposed keeps its pooled connections open until
+# the garbage collector frees it, so leaks add up from test to test and show here.
+CONNECTIONS_AFTER_A_TEST = 12
+CONNECTIONS_AT_THE_END = 3
+_COUNT = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+_most: dict[str, object] = {"count": 0, "test": None, "over": []}
+
+
+@pytest.fixture(scope="session")
+def _postgres_guard() -> Iterator[Connection | None]:
+    if not PG_URL:
+        yield None
+        return
+    guard = create_engine(PG_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with guard.connect() as connection:
+        yield connection
+        # Not garbage-collected first on purpose: an engine nobody disposed is exactly what
+        # this is here to find.
+        left = connection.execute(_COUNT).scalar_one()
+    guard.dispose()
+    problems = []
+    if _most["over"]:
+        problems.append(
+            f"after {len(_most['over'])} tests more than {CONNECTIONS_AFTER_A_TEST} PostgreSQL connections "
+            f"stayed open (most: {_most['count']} after {_most['test']}); first: "
+            + ", ".join(f"{t} ({n})" for t, n in _most["over"][:5])  # type: ignore[index]
+        )
+    if left > CONNECTIONS_AT_THE_END:
+        problems.append(f"{left} PostgreSQL connections still open at the end of the suite")
+    if problems:
+        pytest.fail("connections leaked (an engine made and not disposed?): " + "; ".join(problems))
+
+
+@pytest.fixture(autouse=True)
+def _postgres_connections_released(
+    request: pytest.FixtureRequest, _postgres_guard: Connection | None
+) -> Iterator[None]:
+    """Count this database's connections once the test's own fixtures are torn down (this
+    autouse fixture is set up before them, so it is torn down after them)."""
+    yield
+    if _postgres_guard is None:
+        return
+    count = _postgres_guard.execute(_COUNT).scalar_one()
+    if count > _most["count"]:  # type: ignore[operator]
+        _most["count"], _most["test"] = count, request.node.nodeid
+    if count > CONNECTIONS_AFTER_A_TEST:
+        _most["over"].append((request.node.nodeid, count))  # type: ignore[union-attr]
