@@ -4,7 +4,7 @@ and the bundled sample runs as fixtures."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
+import core.db
 from core.db import make_engine
 from core.store import Store
 
@@ -55,6 +56,44 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def store(engine: Engine) -> Store:
     return Store(engine)
+
+
+@pytest.fixture
+def new_store() -> Iterator[Callable[[str], Store]]:
+    """Stores on engines of their own, disposed after the test: the suite runs hundreds of
+    tests on one PostgreSQL server, whose connections are limited (100 by default)."""
+    engines: list[Engine] = []
+
+    def make(url: str) -> Store:
+        engines.append(make_engine(url))
+        return Store(engines[-1])
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def dispose_engines_made_by_commands(
+    monkeypatch: pytest.MonkeyPatch, _postgres_connections_released: None
+) -> Iterator[None]:
+    """Dispose, after each test, the engines made by code that imports ``make_engine`` when it
+    runs: the CLI commands (``baton.cli.main``, which many tests call in-process, leave the
+    engine to the process's exit) and ``start_background``'s watcher. Undisposed, each kept
+    its pooled connection (PostgreSQL: a server process) open until the garbage collector
+    happened to free it; the suite peaked at PostgreSQL's default limit of 100. (Asks for the
+    guard below so that the guard counts after these are disposed.)"""
+    made: list[Engine] = []
+
+    def recorded(*args: object, **kwargs: object) -> Engine:
+        engine = make_engine(*args, **kwargs)  # type: ignore[arg-type]
+        made.append(engine)
+        return engine
+
+    monkeypatch.setattr(core.db, "make_engine", recorded)
+    yield
+    for engine in made:
+        engine.dispose()
 
 
 # -- the guard: the suite releases its PostgreSQL connections -------------------------------
