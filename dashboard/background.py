@@ -124,6 +124,9 @@ def start() -> dict[str, Any]:
 def _stop_watchers() -> None:
     for started in list(_started):
         started["handle"].stop(timeout=10)
+        # start_background made this watcher's engine: a stopped watcher's pooled connections
+        # would otherwise stay open (a folder added or removed restarts it).
+        started["handle"].store.engine.dispose()
     _started.clear()
     _start.clear()
 

@@ -34,7 +34,8 @@ from ingest import watcher as watcher_module
 from ingest.loader import ingest_paths
 from ingest.reading import read_file
 from tests.conftest import PG_URL, REPO, SAMPLE_RUNS, _reset_postgres
-from tests.dashboard.test_pages import PAGES, fresh_streamlit, open_page  # noqa: F401 (a fixture)
+from tests.dashboard.conftest import fresh_streamlit  # noqa: F401 (a fixture)
+from tests.dashboard.test_pages import PAGES, open_page
 from tests.helpers import copy_tree, database_state, fresh_postgres_database
 from tests.ingest.test_watcher import TRACE, acf_doc, wait_for
 

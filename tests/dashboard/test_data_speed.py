@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -18,22 +17,12 @@ from core import costs, ids, queries
 from core.db import make_engine
 from core.store import Store
 from core.tables import Event, Run
-from dashboard import background, data, ui
+from dashboard import data, ui
 from ingest.loader import ingest_paths
 from tests.conftest import SAMPLE_RUNS
 from tests.dashboard.test_pages import open_page, texts
 
 BASE = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    data.clear_caches()
-    st.cache_resource.clear()
-    yield
-    background.stop_watcher()
-    data.clear_caches()
-    st.cache_resource.clear()
 
 
 @pytest.fixture

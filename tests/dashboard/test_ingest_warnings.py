@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.dashboard.test_pages import fresh_streamlit, open_page, sample_db, texts
+from tests.dashboard.test_pages import open_page, sample_db, texts
 
-__all__ = ["fresh_streamlit", "sample_db"]  # fixtures, used by name
+__all__ = ["sample_db"]  # fixtures, used by name
 
 
 def test_ingest_page_lists_the_warnings_of_files_that_loaded(sample_db: str) -> None:

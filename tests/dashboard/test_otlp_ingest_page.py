@@ -6,25 +6,12 @@ from __future__ import annotations
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 
-from dashboard import background
 from tests.dashboard.test_pages import open_page, texts, unescape
 from tests.otlp_helpers import Agent, expected_spans, spool_spans
-
-
-@pytest.fixture(autouse=True)
-def fresh_streamlit() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    background.stop_watcher()
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def free_port() -> int:

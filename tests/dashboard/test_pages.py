@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core import lineage, queries
 from core.db import make_engine
 from core.store import Store
-from dashboard import background
 from dashboard.ui import md_escape
 from ingest.loader import ingest_paths
 from tests.conftest import REPO, SAMPLE_RUNS
@@ -29,17 +26,6 @@ PAGES = [
     "views/failures.py",
     "views/ingest.py",
 ]
-
-
-@pytest.fixture(autouse=True)
-def fresh_streamlit() -> Iterator[None]:
-    """Caches and the background watcher live per process: start every test from nothing."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    background.stop_watcher()
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture

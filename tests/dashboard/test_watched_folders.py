@@ -4,31 +4,19 @@ a restarted dashboard still watches it), and can be removed."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import streamlit as st
 
 from core import queries, watched_folders
 from core.db import make_engine
-from dashboard import background
 from tests.conftest import SAMPLE_RUNS
 from tests.dashboard.test_pages import open_page, texts
 
 
-@pytest.fixture(autouse=True)
-def fresh_streamlit() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    background.stop_watcher()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
 def test_an_added_folder_is_watched_after_a_restart_and_can_be_removed(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_streamlit: Callable[[], None]
 ) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -45,9 +33,7 @@ def test_an_added_folder_is_watched_after_a_restart_and_can_be_removed(
     at.run()  # a rerun (a live refresh) keeps the confirmation
     assert "1 loaded" in texts(at)
 
-    background.stop_watcher()  # a restart: a new watcher, caches empty
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    fresh_streamlit()  # a restart: a new watcher, caches empty
     at = open_page("views/ingest.py")
     watched = at.dataframe[0].value
     assert str(extra.resolve()) in set(watched["path"])  # the watcher watches it again

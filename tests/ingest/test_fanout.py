@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -46,11 +47,11 @@ def _ingest(store: Store, workers: int, monkeypatch: pytest.MonkeyPatch, **kwarg
 
 
 def test_three_processes_load_exactly_what_one_loads(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_store: Callable[[str], Store]
 ) -> None:
     alone = Store(make_engine(f"sqlite:///{tmp_path / 'alone.db'}"))
     expected = _ingest(alone, 1, monkeypatch)
-    fanned = Store(make_engine(db_url))
+    fanned = new_store(db_url)
     seen_outcomes: list[str] = []
     progress: list[tuple[int, int]] = []
     summary = _ingest(
@@ -154,6 +155,7 @@ def test_helpers_are_forked_only_from_a_process_without_other_threads(
     mode: str,
     env: dict[str, str],
     helper_kind: str,
+    new_store: Callable[[str], Store],
 ) -> None:
     alone = Store(make_engine(f"sqlite:///{tmp_path / 'alone.db'}"))
     expected = _ingest(alone, 1, monkeypatch)
@@ -168,7 +170,7 @@ def test_helpers_are_forked_only_from_a_process_without_other_threads(
         "warnings": [tuple(w) for w in probe["warnings"]],
     }
     assert result == expected
-    assert _state(Store(make_engine(db_url))) == _state(alone)
+    assert _state(new_store(db_url)) == _state(alone)
     assert probe["children_after"] == [] and probe["threads_after"] == []
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +91,10 @@ def _assert_one_run(folder: Path, store: Store, tmp_path: Path) -> None:
     )
 
 
-def test_one_session_in_four_sources_is_one_run(db_url: str, tmp_path: Path) -> None:
-    store = Store(make_engine(db_url))
+def test_one_session_in_four_sources_is_one_run(
+    db_url: str, tmp_path: Path, new_store: Callable[[str], Store]
+) -> None:
+    store = new_store(db_url)
     _assert_one_run(_copy(SAMPLE, tmp_path / "run"), store, tmp_path)
 
 

@@ -6,7 +6,7 @@ goes away, or moves, takes the worker along or leaves it a run of its own again.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from core import queries
-from core.db import make_engine
 from core.store import Store
 from core.tables import Event, RunJoin
 from ingest.loader import ingest_paths
@@ -101,21 +100,6 @@ def _ingest(store: Store, folder: Path, version: str, order: str) -> None:
     for batch in batches:
         result = ingest_paths(batch, store)
         assert result.files_failed == 0 and result.files_loaded == len(batch)
-
-
-@pytest.fixture
-def new_store() -> Iterator[Callable[[str], Store]]:
-    """Stores on engines of their own, disposed after the test: the suite runs hundreds of
-    tests on one PostgreSQL server, whose connections are limited (100 by default)."""
-    engines: list[Engine] = []
-
-    def make(url: str) -> Store:
-        engines.append(make_engine(url))
-        return Store(engines[-1])
-
-    yield make
-    for engine in engines:
-        engine.dispose()
 
 
 @pytest.mark.parametrize("version", sorted(PAIRS))
