@@ -80,9 +80,23 @@ class Scan:
     newer: set[str]  # threads with a row above ``upto``
 
 
-def _hash(row: tuple[Any, ...]) -> int:
-    key = "\x1f".join(map(str, row)).encode()
-    return zlib.crc32(key) << 32 | zlib.adler32(key)
+# A row's hash: crc32 and adler32 of its key's values as ``str``, joined by "\x1f" (an
+# f-string formats each value as ``str`` does, in half the time of a join of a map; a
+# whole read hashes every row of the file). The states stored by earlier reads use it.
+def _hash_checkpoint(row: tuple[Any, ...]) -> int:
+    rowid, thread, ns, cid = row
+    key = f"{rowid}\x1f{thread}\x1f{ns}\x1f{cid}".encode()
+    return _crc32(key) << 32 | _adler32(key)
+
+
+def _hash_write(row: tuple[Any, ...]) -> int:
+    rowid, thread, ns, cid, task, idx = row
+    key = f"{rowid}\x1f{thread}\x1f{ns}\x1f{cid}\x1f{task}\x1f{idx}".encode()
+    return _crc32(key) << 32 | _adler32(key)
+
+
+_crc32, _adler32 = zlib.crc32, zlib.adler32
+_TABLE_HASHES = (_hash_checkpoint, _hash_write)
 
 
 SCAN_QUERIES = (
@@ -102,15 +116,16 @@ def scan_keys(tables: list[Iterable[tuple[Any, ...]]], upto: tuple[int, int] = (
     newer: set[str] = set()
     for table, keys in enumerate(tables):
         limit = upto[table]
+        hash_of = _TABLE_HASHES[table]
         if limit <= 0:  # a first read: every row is new (no rowid is below 1)
             keys = keys if isinstance(keys, list) else list(keys)
             counts[table] = len(keys)
-            sums[table] = sum(map(_hash, keys))
+            sums[table] = sum(map(hash_of, keys))
             tops[table] = max((row[0] for row in keys), default=0)
             newer.update({str(row[1]) for row in keys})
             continue
         for row in keys:
-            value = _hash(row)
+            value = hash_of(row)
             counts[table] += 1
             sums[table] += value
             rowid = row[0]
