@@ -112,11 +112,19 @@ def _read_stable(path: str, max_text: int, attempts: int = 3) -> tuple[bytes, os
     raise Unstable(str(path))
 
 
-def _digest(name: str, data: bytes) -> str:
+def _wal_bytes(name: str) -> bytes:
+    """A SQLite database's -wal file (empty when there is none)."""
+    with contextlib.suppress(OSError), open_regular(name + "-wal") as wal:
+        return wal.read()
+    return b""
+
+
+def _digest(name: str, data: bytes, wal: bytes | None = None) -> str:
+    """The hash of a file's bytes; a database's with its -wal file's (``wal``: as read
+    with ``data``, read now when None)."""
     hasher = hashlib.blake2b(data, digest_size=16)
     if data.startswith(SQLITE_MAGIC):  # a WAL database changes through its -wal file too
-        with contextlib.suppress(OSError), open_regular(name + "-wal") as wal:
-            hasher.update(wal.read())
+        hasher.update(_wal_bytes(name) if wal is None else wal)
     return hasher.hexdigest()
 
 
@@ -185,29 +193,36 @@ def read_file(path: str | Path, known: KnownFile | None, max_text: int | None = 
     # The hash of the whole file, only where it is compared or kept: a log read as JSON
     # Lines keeps a fingerprint instead (``ingest.tail``), which no whole hash can equal.
     stored = known.content_hash if known and known.outcome not in ("deleted", "failed") else None
-    digest = None
-    if data.startswith(SQLITE_MAGIC) or (stored and not stored.startswith("tail:")):
+    digest = wal = None
+    if stored and not stored.startswith("tail:"):
         digest = _digest(name, data)
         if stored == digest:
             return FileOutcome(path=name, outcome="unchanged", size=size, mtime_ns=mtime, content_hash=digest)
-    outcome = parse_bytes(name, data, size, mtime, digest)
+    elif data.startswith(SQLITE_MAGIC):
+        # The hash is of the database as it was before the parse, but taken only if kept: a
+        # parser may keep a state of its own (LangGraph's rows), and hashing 1 GiB costs 1 s.
+        wal = _wal_bytes(name)
+    outcome = parse_bytes(name, data, size, mtime, digest, wal)
     if known is not None and known.outcome == "loaded" and outcome.outcome in ("failed", "ignored"):
         # Failed or ignored, a file gives up nothing it loaded before: say so.
         outcome.error = f"{outcome.error}; {KEPT}"
     return outcome
 
 
-def parse_bytes(path: str | Path, data: bytes, size: int, mtime: int, digest: str | None) -> FileOutcome:
+def parse_bytes(
+    path: str | Path, data: bytes, size: int, mtime: int, digest: str | None, wal: bytes | None = None
+) -> FileOutcome:
     """The outcome of a file's bytes. A SQLite database is read through one view for its
     sniffers and its parser (``ingest.sqlite_source``); raises Unstable when it changed
     in a way that view could not see. ``digest`` is the bytes' hash, computed here when
-    None and the outcome keeps it."""
+    None and the outcome keeps it (a database's with ``wal``, its -wal file read with
+    ``data``, when given)."""
     if data.startswith(SQLITE_MAGIC):
         from ingest.sqlite_source import consistent_view
 
         try:
             with consistent_view(path):
-                return _parse_bytes(os.fspath(path), data, size, mtime, digest)
+                return _parse_bytes(os.fspath(path), data, size, mtime, digest, wal)
         except SourceChanged:
             raise Unstable(os.fspath(path)) from None
     return _parse_bytes(os.fspath(path), data, size, mtime, digest)
@@ -220,13 +235,15 @@ def _reread_spec(known: KnownFile) -> FormatSpec | None:
     return next((s for s in all_formats() if s.name == known.format and s.reread is not None), None)
 
 
-def _parse_bytes(name: str, data: bytes, size: int, mtime: int, digest: str | None) -> FileOutcome:
+def _parse_bytes(
+    name: str, data: bytes, size: int, mtime: int, digest: str | None, wal: bytes | None = None
+) -> FileOutcome:
     base = {"path": name, "size": size, "mtime_ns": mtime, "content_hash": digest}
     offset = lines = 0
 
     def hashed() -> dict:
         if base["content_hash"] is None:
-            base["content_hash"] = _digest(name, data)
+            base["content_hash"] = _digest(name, data, wal)
         return base
 
     if name.endswith(LOG_SUFFIXES) and blank(data):

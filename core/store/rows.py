@@ -59,6 +59,17 @@ def batch_rows(loaded: Iterable[FileOutcome], append_bases: dict[str, int]) -> B
     """The batch's records as rows; ``source_file_id`` holds the file's path until
     the batch puts in the id under the write lock."""
     rows = BatchRows()
+    # Checkpoint ids by (run, native id): a checkpoint's parent is most often the one before
+    # it, whose id was computed already (a blake2b each, twice per checkpoint otherwise).
+    checkpoint_ids: dict[tuple[str, str], str] = {}
+
+    def checkpoint_id(run: str, native_id: str) -> str:
+        key = (run, native_id)
+        found = checkpoint_ids.get(key)
+        if found is None:
+            found = checkpoint_ids[key] = ids.checkpoint_id(run, native_id)
+        return found
+
     for outcome in loaded:
         parsed = outcome.parsed
         assert parsed is not None
@@ -92,12 +103,12 @@ def batch_rows(loaded: Iterable[FileOutcome], append_bases: dict[str, int]) -> B
             run = rows.run(cp.framework, cp.run_native_id)
             rows.checkpoints.append(
                 {
-                    "id": ids.checkpoint_id(run, cp.native_id),
+                    "id": checkpoint_id(run, cp.native_id),
                     "run_id": run,
                     "source_file_id": file_id,
                     "native_id": cp.native_id,
                     "parent_native_id": cp.parent_native_id,
-                    "parent_id": ids.checkpoint_id(run, cp.parent_native_id) if cp.parent_native_id else None,
+                    "parent_id": checkpoint_id(run, cp.parent_native_id) if cp.parent_native_id else None,
                     "chain_key": cp.chain_key,
                     "agent_id": cp.agent_id,
                     "status": cp.status or "unknown",

@@ -5,7 +5,8 @@ rows and lgcs 1.0 ``metadata.writes``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 _TYPES = {
@@ -20,6 +21,12 @@ _TYPES = {
 }
 
 
+@lru_cache(maxsize=256)
+def _kind_of_class(cls: str) -> str | None:
+    """``"langchain_core.messages.ai.AIMessage"`` -> ``"ai"`` (a file names a few classes)."""
+    return _TYPES.get(cls.rsplit(".", 1)[-1])
+
+
 def as_message(value: Any) -> dict[str, Any] | None:
     """The fields of a message (with ``type``), or None for anything else."""
     if not isinstance(value, dict):
@@ -27,7 +34,7 @@ def as_message(value: Any) -> dict[str, Any] | None:
     cls = value.get("__lg__")
     if isinstance(cls, str):
         fields = value.get("v")
-        kind = _TYPES.get(cls.rsplit(".", 1)[-1])
+        kind = _kind_of_class(cls)
         if kind and isinstance(fields, dict):
             return fields if fields.get("type") else {**fields, "type": kind}
         return None
@@ -55,6 +62,36 @@ def messages_in(value: Any) -> Iterator[dict[str, Any]]:
         for item in value.values():
             if isinstance(item, list | dict):
                 yield from messages_in_flat(item)
+
+
+def message_items(value: Any) -> Sequence[Any]:
+    """The values ``messages_in`` looks at, in its order: ``messages_in(value)`` is
+    ``as_message`` of each of them that is a message. A caller that met a value before
+    (decoded messages are shared between checkpoints) can skip it."""
+    if isinstance(value, list):
+        return value
+    if as_message(value) is not None:
+        return (value,)
+    items: list[Any] = []
+    if isinstance(value, dict) and "__lg__" not in value:
+        for item in value.values():
+            if as_message(item) is not None:
+                items.append(item)
+            elif isinstance(item, list):
+                items.extend(item)
+    return items
+
+
+def last_message(value: Any) -> dict[str, Any] | None:
+    """The last of ``messages_in_flat(value)``, or None."""
+    single = as_message(value)
+    if single is not None or not isinstance(value, list):
+        return single
+    for item in reversed(value):
+        message = as_message(item)
+        if message is not None:
+            return message
+    return None
 
 
 def messages_in_flat(value: Any) -> Iterator[dict[str, Any]]:

@@ -60,6 +60,7 @@ def _time(checkpoint: Any, checkpoint_id: str) -> datetime | None:
     return datetime.fromtimestamp(ns / 1e9, UTC) if ns else None
 
 
+@lru_cache(maxsize=1024)
 def _node(task_path: str) -> str | None:
     """``"~__pregel_pull, agent"`` -> ``agent`` (3.x only)."""
     parts = [p.strip() for p in task_path.split(",")]
@@ -91,6 +92,13 @@ def _agent_name(nodes: Iterable[str], namespace: str) -> str | None:
     return f"{prefix}/{name}" if prefix else name
 
 
+@lru_cache(maxsize=4096)
+def _node_agent(node: str, namespace: str) -> str | None:
+    """``_agent_name([node], namespace)``: asked for every node of every checkpoint and
+    write, of a few names."""
+    return _agent_name([node], namespace)
+
+
 class ThreadBuilder:
     """Accumulates one thread's rows; ``build()`` returns its records."""
 
@@ -103,6 +111,10 @@ class ThreadBuilder:
         self.warnings: list[str] = []
         self.agents: list[str] = []
         self._seen_messages: set[str] = set()
+        # Values ``_messages`` looked at, by identity (each kept alive here, so no id is
+        # reused): the Decoder shares a message met again, and a message looked at once
+        # has its id in _seen_messages, so looking at it again would do nothing.
+        self._looked_at: dict[int, Any] = {}
         self._calls: dict[str, dict[str, Any]] = {}  # tool call id -> the call, for its result
         self._task: str | None = None
         self._models: list[str] = []
@@ -195,8 +207,15 @@ class ThreadBuilder:
             )
 
     def _messages(self, value: Any, at: datetime | None, agent: str | None) -> None:
-        for message in lm.messages_in(value):
-            self._message(message, at, agent)
+        looked_at = self._looked_at
+        for item in lm.message_items(value):
+            key = id(item)
+            if key in looked_at:
+                continue
+            looked_at[key] = item
+            message = lm.as_message(item)
+            if message is not None:
+                self._message(message, at, agent)
 
     # ── rows ────────────────────────────────────────────────────────────────────────────
     def add_namespace(
@@ -221,11 +240,12 @@ class ThreadBuilder:
             nodes = _ran(parent_cp, checkpoint, metadata)
             agent = _agent_name(nodes, namespace)
             for node in nodes:
-                name = _agent_name([node], namespace)
+                name = _node_agent(node, namespace)
                 if name and name not in self.agents:
                     self.agents.append(name)
-            own_writes = []
-            for w in writes.get(cid, []):
+            own_writes = []  # the writes as stored in the document
+            raws = []  # their values as decoded (an Opaque, not its dict)
+            for w in writes.get(cid, ()):
                 _, _, _, _, task_id, task_path, idx, channel, wtype, wblob = w
                 value = self._decoder.decode(wtype, wblob)
                 if isinstance(value, Opaque):
@@ -238,9 +258,9 @@ class ThreadBuilder:
                         "channel": channel,
                         "type": wtype,
                         "value": value.as_dict() if isinstance(value, Opaque) else value,
-                        "_raw": value,
                     }
                 )
+                raws.append(value)
             parent_id = parent
             attributes: dict[str, Any] = {"checkpoint_ns": namespace} if namespace else {}
             if (
@@ -259,9 +279,9 @@ class ThreadBuilder:
             self._messages_of(checkpoint, metadata, at, agent)
             status = None
             error = None
-            for w in own_writes:
-                task_agent = _agent_name([_node(w["task_path"] or "") or ""], namespace) or None
-                self._write_events(cid, w, at, task_agent, later)
+            for w, raw in zip(own_writes, raws, strict=True):
+                task_agent = _node_agent(_node(w["task_path"] or "") or "", namespace) or None
+                self._write_events(cid, w, raw, at, task_agent, later)
                 if w["channel"] == "__error__":
                     status, error = "failed", w["value"] if isinstance(w["value"], str) else repr(w["value"])
             channels = {w["channel"] for w in own_writes}
@@ -275,7 +295,7 @@ class ThreadBuilder:
                 "type": type_,
                 "checkpoint": checkpoint.as_dict() if isinstance(checkpoint, Opaque) else checkpoint,
                 "metadata": metadata.as_dict() if isinstance(metadata, Opaque) else metadata,
-                "writes": [{k: v for k, v in w.items() if k != "_raw"} for w in own_writes],
+                "writes": own_writes,
             }
             if notes:
                 document[NOTE_KEY] = notes
@@ -301,7 +321,10 @@ class ThreadBuilder:
                     attributes=attributes,
                 )
             )
-            self._decoded[(namespace, cid)] = (checkpoint, own_writes)
+            self._decoded[(namespace, cid)] = (
+                checkpoint,
+                [(w["channel"], raw) for w, raw in zip(own_writes, raws, strict=True)],
+            )
         # A write holds the update of the step after its checkpoint; the checkpoint after it
         # names the node that made it, so writes' messages are taken last (only the ones no
         # checkpoint holds: a failed step's, a trimmed history's, a pending step's).
@@ -318,9 +341,15 @@ class ThreadBuilder:
                 self._messages(update, at, str(node))
 
     def _write_events(
-        self, cid: str, write: dict[str, Any], at: datetime | None, agent: str | None, later: list[Any]
+        self,
+        cid: str,
+        write: dict[str, Any],
+        value: Any,
+        at: datetime | None,
+        agent: str | None,
+        later: list[Any],
     ) -> None:
-        channel, value = write["channel"], write["_raw"]
+        channel = write["channel"]
         base = {"framework": FRAMEWORK, "run_native_id": self.run_id, "at": at, "agent_id": agent}
         key = f"{cid}:{write['task_id']}:{write['idx']}"
         if channel == "__error__":
@@ -358,10 +387,9 @@ class ThreadBuilder:
     def _summary(checkpoint: Any) -> str | None:
         if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("channel_values"), dict):
             return None
-        found = list(lm.messages_in_flat(checkpoint["channel_values"].get("messages")))
-        if not found:
+        last = lm.last_message(checkpoint["channel_values"].get("messages"))
+        if last is None:
             return None
-        last = found[-1]
         return f"{last.get('type')}: {lm.text_of(last)[:200]}"
 
     def build(self) -> RunRecord:
@@ -381,7 +409,7 @@ class ThreadBuilder:
             return run
         cid, (checkpoint, writes) = max(roots, key=lambda item: item[0])
         version = checkpoint.get("v") if isinstance(checkpoint, dict) else None
-        verdict = thread_status(checkpoint, version, [(w["channel"], w["_raw"]) for w in writes])
+        verdict = thread_status(checkpoint, version, writes)
         run.status = verdict.status
         run.attributes["status_basis"] = verdict.basis
         run.attributes["latest_checkpoint_id"] = cid
