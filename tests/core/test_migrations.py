@@ -15,6 +15,19 @@ from tests.conftest import SAMPLE_RUNS
 PRICING = SAMPLE_RUNS / "techrevati" / "v0.4.0" / "pricing.json"
 
 
+def _as_made_before(db_url: str, paths: list, migration: str, statements: list[str]) -> None:
+    """A database holding ``paths`` as the version before ``migration`` made it: ``statements``
+    undo what the migration did, and the schema says it has not run."""
+    store = Store(make_engine(db_url))
+    ingest_paths(paths, store)
+    version = [m.__name__ for m in MIGRATIONS].index(migration) + 1
+    with store.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+        connection.execute(text(f"DELETE FROM baton_schema WHERE version >= {version}"))
+    store.engine.dispose()
+
+
 def test_older_database_gets_cache_write_lifetimes_after_the_next_ingest(db_url: str) -> None:
     store = Store(make_engine(db_url))
     ingest_paths([PRICING], store)
@@ -35,14 +48,12 @@ def test_older_database_gets_cache_write_lifetimes_after_the_next_ingest(db_url:
 
 
 def test_older_database_loses_the_run_indexes_the_composite_ones_cover(db_url: str) -> None:
-    store = Store(make_engine(db_url))
-    ingest_paths([SAMPLE_RUNS / "acf", SAMPLE_RUNS / "loopengt"], store)
-    version = [m.__name__ for m in MIGRATIONS].index("_drop_covered_run_indexes") + 1
-    with store.engine.begin() as connection:  # the database as the version before made it
-        connection.execute(text("CREATE INDEX ix_run_framework ON run (framework)"))
-        connection.execute(text("CREATE INDEX ix_run_status ON run (status)"))
-        connection.execute(text(f"DELETE FROM baton_schema WHERE version >= {version}"))
-    store.engine.dispose()
+    _as_made_before(
+        db_url,
+        [SAMPLE_RUNS / "acf", SAMPLE_RUNS / "loopengt"],
+        "_drop_covered_run_indexes",
+        ["CREATE INDEX ix_run_framework ON run (framework)", "CREATE INDEX ix_run_status ON run (status)"],
+    )
 
     engine = make_engine(db_url)
     names = {index["name"] for index in inspect(engine).get_indexes("run")}
@@ -56,13 +67,12 @@ def test_older_database_loses_the_run_indexes_the_composite_ones_cover(db_url: s
 
 
 def test_older_database_loses_the_checkpoint_parent_index_and_keeps_its_lineage(db_url: str) -> None:
-    store = Store(make_engine(db_url))
-    ingest_paths([SAMPLE_RUNS / "acf"], store)
-    version = [m.__name__ for m in MIGRATIONS].index("_drop_checkpoint_parent_index") + 1
-    with store.engine.begin() as connection:  # the database as the version before made it
-        connection.execute(text("CREATE INDEX ix_checkpoint_parent_id ON checkpoint (parent_id)"))
-        connection.execute(text(f"DELETE FROM baton_schema WHERE version >= {version}"))
-    store.engine.dispose()
+    _as_made_before(
+        db_url,
+        [SAMPLE_RUNS / "acf"],
+        "_drop_checkpoint_parent_index",
+        ["CREATE INDEX ix_checkpoint_parent_id ON checkpoint (parent_id)"],
+    )
 
     engine = make_engine(db_url)
     names = {index["name"] for index in inspect(engine).get_indexes("checkpoint")}
@@ -79,19 +89,19 @@ def test_older_database_loses_the_checkpoint_parent_index_and_keeps_its_lineage(
 
 def test_older_database_indexes_events_by_file_and_seq_and_appends_number_on(db_url: str) -> None:
     """The index by file alone made every appended read count all of the file's events to
-    find the next seq; a database made before gets the (file, seq) index in its place, and a
-    log that grows after the migration numbers its new events on from the old ones."""
+    find the next seq; a database made before gets the (file, seq) index in its place, and the
+    next seq of a file (where its appended lines number on) is read from it."""
     from core.store.lookups import next_seq
 
-    log = SAMPLE_RUNS / "otel" / "genai_agent.jsonl"
-    store = Store(make_engine(db_url))
-    ingest_paths([log], store)
-    version = [m.__name__ for m in MIGRATIONS].index("_index_events_by_file_and_seq") + 1
-    with store.engine.begin() as connection:  # the database as the version before made it
-        connection.execute(text("DROP INDEX ix_event_source_file_seq"))
-        connection.execute(text("CREATE INDEX ix_event_source_file_id ON event (source_file_id)"))
-        connection.execute(text(f"DELETE FROM baton_schema WHERE version >= {version}"))
-    store.engine.dispose()
+    _as_made_before(
+        db_url,
+        [SAMPLE_RUNS / "otel" / "genai_agent.jsonl"],
+        "_index_events_by_file_and_seq",
+        [
+            "DROP INDEX ix_event_source_file_seq",
+            "CREATE INDEX ix_event_source_file_id ON event (source_file_id)",
+        ],
+    )
 
     engine = make_engine(db_url)
     names = {index["name"] for index in inspect(engine).get_indexes("event")}
