@@ -5,7 +5,7 @@ rows and lgcs 1.0 ``metadata.writes``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -46,28 +46,11 @@ def as_message(value: Any) -> dict[str, Any] | None:
     return None
 
 
-def messages_in(value: Any) -> Iterator[dict[str, Any]]:
-    """Every message in a channel value or an update: a message, a list of them, or a dict
-    of state keys holding them (one level, as nodes return them)."""
-    single = as_message(value)
-    if single is not None:
-        yield single
-        return
-    if isinstance(value, list):
-        for item in value:
-            message = as_message(item)
-            if message is not None:
-                yield message
-    elif isinstance(value, dict) and "__lg__" not in value:
-        for item in value.values():
-            if isinstance(item, list | dict):
-                yield from messages_in_flat(item)
-
-
 def message_items(value: Any) -> Sequence[Any]:
-    """The values ``messages_in`` looks at, in its order: ``messages_in(value)`` is
-    ``as_message`` of each of them that is a message. A caller that met a value before
-    (decoded messages are shared between checkpoints) can skip it."""
+    """The values that may be messages in a channel value or an update (a message, a list
+    of them, or a dict of state keys holding them, one level, as nodes return them), in
+    order: the messages are those ``as_message`` reads. Values, not messages, so that a
+    caller that met one before (decoded messages are shared between checkpoints) can skip it."""
     if isinstance(value, list):
         return value
     if as_message(value) is not None:
@@ -83,7 +66,7 @@ def message_items(value: Any) -> Sequence[Any]:
 
 
 def last_message(value: Any) -> dict[str, Any] | None:
-    """The last of ``messages_in_flat(value)``, or None."""
+    """The last message of a value that is one message or a list of them, or None."""
     single = as_message(value)
     if single is not None or not isinstance(value, list):
         return single
@@ -92,17 +75,6 @@ def last_message(value: Any) -> dict[str, Any] | None:
         if message is not None:
             return message
     return None
-
-
-def messages_in_flat(value: Any) -> Iterator[dict[str, Any]]:
-    single = as_message(value)
-    if single is not None:
-        yield single
-    elif isinstance(value, list):
-        for item in value:
-            message = as_message(item)
-            if message is not None:
-                yield message
 
 
 def text_of(message: dict[str, Any]) -> str:
