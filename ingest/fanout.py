@@ -457,8 +457,10 @@ def ingest_with_helpers(
     summary: IngestSummary,
     step: Callable[[str], None] | None,
     on_outcome: Callable[[FileOutcome], None] | None,
+    sizes: list[int] | None = None,
 ) -> None:
-    """Ingest ``items`` with the calling thread and the pool's helper processes."""
+    """Ingest ``items`` with the calling thread and the pool's helper processes (``sizes``:
+    ``file_sizes(items)`` when the caller has them already)."""
 
     def take(chunk: list[Item], reply: dict) -> None:
         for outcome in merge_reply(summary, reply):
@@ -469,7 +471,8 @@ def ingest_with_helpers(
                 step(name)
 
     processes = pool.size + 1
-    sizes = file_sizes(items)
+    if sizes is None:
+        sizes = file_sizes(items)
     if sizes is None:
         chunks = chunks_by_folder(items, chunk_size(len(items), processes))
     else:  # few files, some big: about four chunks of equal size per process

@@ -54,8 +54,9 @@ def ingest_paths(
         early = (fanout.FANOUT_MIN_FILES, start_helpers) if pool is None else None
         try:  # helpers forked during the walk end with the pass, however it ends
             plan = _plan(paths, store, summary, progress, early)
-            sizes = fanout.file_sizes(plan.to_read) if own_pool is None else None
-            helpers_wanted = fanout.fanout_processes(len(plan.to_read), store, sum(sizes or ())) - 1
+            if own_pool is None:  # nothing handed out yet: a few big files may be worth sharing
+                plan.sizes = fanout.file_sizes(plan.to_read)
+            helpers_wanted = fanout.fanout_processes(len(plan.to_read), store, sum(plan.sizes or ())) - 1
             if own_pool is not None:
                 pool = own_pool
             elif pool is None and helpers_wanted:
@@ -81,6 +82,7 @@ class _Plan:
     files: int  # candidates below the roots
     to_read: list[Item]  # the candidates not known to be unchanged
     handed_out: int = 0  # of to_read, the first ones given to helpers during the walk
+    sizes: list[int] | None = None  # of to_read's files, when fewer than FANOUT_MIN_FILES
 
 
 def _plan(
@@ -159,7 +161,15 @@ def _ingest_planned(
             progress(done, plan.files, name)
 
     if pool is not None:
-        fanout.ingest_with_helpers(store, plan.to_read[plan.handed_out :], pool, summary, step, on_outcome)
+        fanout.ingest_with_helpers(
+            store,
+            plan.to_read[plan.handed_out :],
+            pool,
+            summary,
+            step,
+            on_outcome,
+            plan.sizes if not plan.handed_out else None,
+        )
     else:
         read_and_write(store, plan.to_read, summary, step, on_outcome)
     vanished = _vanished(plan.roots, plan.known, plan.seen)
